@@ -1,0 +1,146 @@
+//! Scoring a trained plugin on the test split. Plugins predict, the
+//! workbench scores: every variant is judged by this one implementation.
+
+use crate::artifacts;
+use crate::data::ImageSet;
+use crate::datasets::Splits;
+use crate::host::{HostError, Instance};
+use crate::metrics;
+use std::collections::BTreeMap;
+use std::path::Path;
+use workbench_api::{Image, Kind};
+
+/// Test metrics an autoencoder run produces.
+const AUTOENCODER_METRICS: &[&str] = &[
+    "mse",
+    "rmse",
+    "bce",
+    "psnr",
+    "code_size",
+    "train_seconds",
+    "eval_seconds",
+    "samples_per_sec",
+];
+const RECOGNIZER_METRICS: &[&str] = &[
+    "cer",
+    "wer",
+    "word_accuracy",
+    "train_seconds",
+    "eval_seconds",
+    "words_per_sec",
+];
+const SEGMENTER_METRICS: &[&str] = &[
+    "word_precision",
+    "word_recall",
+    "word_f1",
+    "image_precision",
+    "image_recall",
+    "image_f1",
+    "pages_per_sec",
+];
+
+/// Metric names a spec may ask for, per plugin kind (besides `train_*` and
+/// `val_*`, the last reported training and validation signals).
+pub fn known_metrics(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Autoencoder => AUTOENCODER_METRICS,
+        Kind::Recognizer => RECOGNIZER_METRICS,
+        Kind::Segmenter => SEGMENTER_METRICS,
+    }
+}
+
+/// What tables show when a spec lists no metrics.
+pub fn default_metrics(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Autoencoder => &["mse", "rmse", "psnr", "bce", "train_seconds"],
+        Kind::Recognizer => &["cer", "wer", "word_accuracy"],
+        Kind::Segmenter => &["word_f1", "image_f1", "pages_per_sec"],
+    }
+}
+
+/// Why scoring failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    /// The plugin failed while predicting.
+    #[error(transparent)]
+    Plugin(#[from] HostError),
+    /// The predictions could not be scored.
+    #[error("scoring failed: {0}")]
+    Metric(#[from] metrics::MetricError),
+    /// An artifact could not be written.
+    #[error(transparent)]
+    Artifact(#[from] crate::results::ResultsError),
+    /// This kind cannot be scored on this dataset.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// Borrowed images of a set.
+pub fn images(set: &ImageSet) -> Vec<Image<'_>> {
+    (0..set.len())
+        .map(|i| Image {
+            height: set.height,
+            width: set.width,
+            channels: set.channels,
+            data: set.image(i),
+        })
+        .collect()
+}
+
+/// Predictions are requested in batches of this many images.
+const BATCH: usize = 512;
+
+/// Scores `instance` on the test split, writing artifacts under
+/// `run_dir/artifacts`. Returns the test metrics.
+pub fn evaluate(
+    kind: Kind,
+    instance: &mut Instance,
+    splits: &Splits,
+    run_dir: &Path,
+) -> Result<BTreeMap<String, f64>, EvalError> {
+    match kind {
+        Kind::Autoencoder => evaluate_autoencoder(instance, &splits.test, run_dir),
+        other => Err(EvalError::Unsupported(format!(
+            "no scoring of {other} plugins on image-set datasets"
+        ))),
+    }
+}
+
+fn evaluate_autoencoder(
+    instance: &mut Instance,
+    test: &ImageSet,
+    run_dir: &Path,
+) -> Result<BTreeMap<String, f64>, EvalError> {
+    let test_images = images(test);
+    let mut recon_pixels: Vec<f32> = Vec::with_capacity(test.pixels.len());
+    let mut recon_all = Vec::with_capacity(test.len());
+    for chunk in test_images.chunks(BATCH) {
+        let recon = instance.reconstruct(chunk)?;
+        for r in &recon {
+            recon_pixels.extend_from_slice(&r.data);
+        }
+        recon_all.extend(recon);
+    }
+    let rec = metrics::reconstruction(&test.pixels, &recon_pixels, test.image_len())?;
+    let code = instance.encode(&test_images[..test_images.len().min(BATCH)])?;
+    let mut out = BTreeMap::new();
+    out.insert("mse".to_string(), rec.mse);
+    out.insert("rmse".to_string(), rec.rmse);
+    out.insert("bce".to_string(), rec.bce);
+    out.insert("psnr".to_string(), rec.psnr);
+    out.insert(
+        "code_size".to_string(),
+        code.first().map(|c| c.len()).unwrap_or(0) as f64,
+    );
+
+    // Originals over reconstructions, 16 columns.
+    let n = test.len().min(16);
+    let originals: Vec<Image> = test_images[..n].to_vec();
+    let recons: Vec<Image> = recon_all[..n].iter().map(|r| r.as_image()).collect();
+    let picture = artifacts::grid(&[originals, recons]);
+    artifacts::save_png(
+        &run_dir.join("artifacts").join("reconstructions.png"),
+        &picture,
+    )?;
+    Ok(out)
+}

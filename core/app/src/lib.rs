@@ -1,0 +1,24 @@
+//! The workbench: experiment specs, the plugin host, the run scheduler and
+//! its worker processes, datasets, scoring, the results store, reports and
+//! the terminal views. The `workbench` binary is a thin shell over
+//! [`cli::main`].
+//!
+//! This crate never depends on a plugin crate; plugins are found and loaded
+//! at run time through `workbench-api`'s ABI. Errors are typed per module
+//! and turned into messages in [`cli`].
+
+pub mod artifacts;
+pub mod cli;
+pub mod data;
+pub mod datasets;
+pub mod evaluate;
+pub mod events;
+pub mod headless;
+pub mod host;
+pub mod metrics;
+pub mod report;
+pub mod results;
+pub mod scheduler;
+pub mod spec;
+pub mod state;
+pub mod worker;

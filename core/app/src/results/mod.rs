@@ -1,0 +1,99 @@
+//! The results store: where runs live on disk and how their files are
+//! written (`results/<experiment>/<run-id>/`, as DESIGN.md fixes it).
+//!
+//! Files that are replaced (`summary.json`, `summary.csv`) are written to a
+//! temporary name and renamed, so a crash never leaves half a file.
+//! `metrics.csv` is appended and flushed line by line.
+
+mod ids;
+mod metrics_log;
+mod summary;
+
+pub use ids::{new_run_id, slug};
+pub use metrics_log::{MetricRow, MetricsLog};
+pub use summary::{
+    list_runs, read_summary, write_experiment_summary, RunStatus, RunSummary, Versions,
+};
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Errors of the results store.
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    /// A file or directory could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file exists but does not parse.
+    #[error("{path} is not valid: {reason}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// No such experiment under the results directory.
+    #[error("no experiment `{name}` under {root} (existing: {existing})")]
+    NoExperiment {
+        /// The name asked for.
+        name: String,
+        /// The results directory.
+        root: PathBuf,
+        /// What exists there.
+        existing: String,
+    },
+}
+
+/// Shorthand for an I/O error on a path.
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> ResultsError + '_ {
+    move |source| ResultsError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same directory
+/// and a rename, so readers see the old or the new file, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let mut file = std::fs::File::create(&tmp).map_err(io_err(&tmp))?;
+    file.write_all(bytes).map_err(io_err(&tmp))?;
+    file.sync_all().map_err(io_err(&tmp))?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+/// The directory of one experiment's runs: `<root>/<slug(experiment)>`.
+pub fn experiment_dir(root: &Path, experiment: &str) -> PathBuf {
+    root.join(slug(experiment))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_whole_file_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/summary.json");
+        write_atomic(&path, b"first").unwrap();
+        write_atomic(&path, b"second").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+    }
+}

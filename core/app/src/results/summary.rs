@@ -1,0 +1,291 @@
+//! `summary.json` per run and `summary.csv` per experiment.
+
+use super::{experiment_dir, io_err, write_atomic, ResultsError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Where a run stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// Planned, not started.
+    Queued,
+    /// Its worker is alive.
+    Running,
+    /// Finished and scored.
+    Done,
+    /// The plugin returned an error, panicked or crashed.
+    Failed,
+    /// Stopped by the user.
+    Cancelled,
+    /// Stopped because a loss became NaN or infinite.
+    Diverged,
+}
+
+impl RunStatus {
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Done => "done",
+            RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
+            RunStatus::Diverged => "diverged",
+        }
+    }
+
+    /// Whether the run has ended.
+    pub fn is_final(self) -> bool {
+        !matches!(self, RunStatus::Queued | RunStatus::Running)
+    }
+}
+
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Versions of everything that produced a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Versions {
+    /// The workbench.
+    pub workbench: String,
+    /// The plugin ABI.
+    pub abi: u32,
+    /// The plugin.
+    pub plugin: String,
+}
+
+/// `summary.json`: final metrics, status, timings, versions, device.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The run id (its directory name).
+    pub run_id: String,
+    /// The experiment's name.
+    pub experiment: String,
+    /// The run's display name.
+    pub name: String,
+    /// Plugin name.
+    pub plugin: String,
+    /// Variant name.
+    pub variant: String,
+    /// Parameters that distinguish this run (from the spec, not defaults).
+    pub key_params: BTreeMap<String, String>,
+    /// The run's seed.
+    pub seed: u64,
+    /// Status.
+    pub status: Option<RunStatus>,
+    /// Why it failed, with the tail of its stderr.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Final test metrics.
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+    /// Facts the plugin recorded (`device`, `parameters`, ...).
+    #[serde(default)]
+    pub info: BTreeMap<String, String>,
+    /// RFC 3339 start time.
+    #[serde(default)]
+    pub started_at: Option<String>,
+    /// RFC 3339 end time.
+    #[serde(default)]
+    pub finished_at: Option<String>,
+    /// Wall time of the whole run.
+    #[serde(default)]
+    pub duration_seconds: Option<f64>,
+    /// The saved model, relative to the run directory.
+    #[serde(default)]
+    pub checkpoint: Option<String>,
+    /// Versions.
+    #[serde(default)]
+    pub versions: Versions,
+}
+
+impl RunSummary {
+    /// Writes `summary.json` into `run_dir`, atomically.
+    pub fn write(&self, run_dir: &Path) -> Result<(), ResultsError> {
+        let json = serde_json::to_vec_pretty(self).expect("summaries serialize");
+        write_atomic(&run_dir.join("summary.json"), &json)
+    }
+}
+
+/// Reads a run's `summary.json`.
+pub fn read_summary(run_dir: &Path) -> Result<RunSummary, ResultsError> {
+    let path = run_dir.join("summary.json");
+    let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+    serde_json::from_slice(&bytes).map_err(|e| ResultsError::Invalid {
+        path,
+        reason: e.to_string(),
+    })
+}
+
+/// Every run with a readable `summary.json` under `root`, or under one
+/// experiment, sorted by run id (start time). Unreadable summaries are skipped.
+pub fn list_runs(
+    root: &Path,
+    experiment: Option<&str>,
+) -> Result<Vec<(PathBuf, RunSummary)>, ResultsError> {
+    let experiments: Vec<PathBuf> = match experiment {
+        Some(name) => {
+            let dir = experiment_dir(root, name);
+            if !dir.is_dir() {
+                let existing = subdirs(root)
+                    .iter()
+                    .filter_map(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .collect::<Vec<_>>();
+                return Err(ResultsError::NoExperiment {
+                    name: name.to_string(),
+                    root: root.to_path_buf(),
+                    existing: if existing.is_empty() {
+                        "none".into()
+                    } else {
+                        existing.join(", ")
+                    },
+                });
+            }
+            vec![dir]
+        }
+        None => subdirs(root),
+    };
+    let mut runs = Vec::new();
+    for exp in experiments {
+        for run_dir in subdirs(&exp) {
+            if let Ok(summary) = read_summary(&run_dir) {
+                runs.push((run_dir, summary));
+            }
+        }
+    }
+    runs.sort_by(|a, b| a.1.run_id.cmp(&b.1.run_id));
+    Ok(runs)
+}
+
+fn subdirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Rewrites `<experiment dir>/summary.csv`: one row per run, one column per
+/// metric (the union over runs, sorted), atomically.
+pub fn write_experiment_summary(exp_dir: &Path, runs: &[RunSummary]) -> Result<(), ResultsError> {
+    let mut metric_names: Vec<&String> = runs.iter().flat_map(|r| r.metrics.keys()).collect();
+    metric_names.sort();
+    metric_names.dedup();
+    let mut param_names: Vec<&String> = runs.iter().flat_map(|r| r.key_params.keys()).collect();
+    param_names.sort();
+    param_names.dedup();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = ["run_id", "name", "plugin", "variant", "seed", "status"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    header.extend(param_names.iter().map(|p| format!("param.{p}")));
+    header.extend(metric_names.iter().map(|m| m.to_string()));
+    header.push("duration_seconds".into());
+    header.push("checkpoint".into());
+    let csv_err = |e: csv::Error| ResultsError::Invalid {
+        path: exp_dir.join("summary.csv"),
+        reason: e.to_string(),
+    };
+    w.write_record(&header).map_err(csv_err)?;
+    for r in runs {
+        let mut row = vec![
+            r.run_id.clone(),
+            r.name.clone(),
+            r.plugin.clone(),
+            r.variant.clone(),
+            r.seed.to_string(),
+            r.status.map(|s| s.name()).unwrap_or("unknown").to_string(),
+        ];
+        row.extend(
+            param_names
+                .iter()
+                .map(|p| r.key_params.get(*p).cloned().unwrap_or_default()),
+        );
+        row.extend(
+            metric_names
+                .iter()
+                .map(|m| r.metrics.get(*m).map(|v| v.to_string()).unwrap_or_default()),
+        );
+        row.push(
+            r.duration_seconds
+                .map(|d| format!("{d:.3}"))
+                .unwrap_or_default(),
+        );
+        row.push(r.checkpoint.clone().unwrap_or_default());
+        w.write_record(&row).map_err(csv_err)?;
+    }
+    let bytes = w.into_inner().map_err(|e| ResultsError::Invalid {
+        path: exp_dir.join("summary.csv"),
+        reason: e.to_string(),
+    })?;
+    write_atomic(&exp_dir.join("summary.csv"), &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(id: &str, mse: f64) -> RunSummary {
+        RunSummary {
+            run_id: id.into(),
+            experiment: "exp".into(),
+            name: id.into(),
+            plugin: "pca".into(),
+            variant: "pca".into(),
+            key_params: [("components".to_string(), "2".to_string())].into(),
+            status: Some(RunStatus::Done),
+            metrics: [("mse".to_string(), mse)].into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn summaries_round_trip_and_list_sorted() {
+        let root = tempfile::tempdir().unwrap();
+        let exp = experiment_dir(root.path(), "exp");
+        for id in ["b-run", "a-run"] {
+            let dir = exp.join(id);
+            std::fs::create_dir_all(&dir).unwrap();
+            summary(id, 0.5).write(&dir).unwrap();
+        }
+        let runs = list_runs(root.path(), Some("exp")).unwrap();
+        assert_eq!(
+            runs.iter().map(|r| r.1.run_id.as_str()).collect::<Vec<_>>(),
+            ["a-run", "b-run"]
+        );
+        assert_eq!(runs[0].1, summary("a-run", 0.5));
+        let err = list_runs(root.path(), Some("nope"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("no experiment `nope`") && err.contains("exp"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn experiment_summary_has_one_column_per_metric() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = summary("b", 0.25);
+        b.metrics.insert("psnr".into(), 6.0);
+        write_experiment_summary(dir.path(), &[summary("a", 0.5), b]).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "run_id,name,plugin,variant,seed,status,param.components,mse,psnr,duration_seconds,checkpoint"
+        );
+        assert_eq!(lines[1], "a,a,pca,pca,0,done,2,0.5,,,");
+        assert_eq!(lines[2], "b,b,pca,pca,0,done,2,0.25,6,,");
+    }
+}

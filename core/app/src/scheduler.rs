@@ -1,0 +1,410 @@
+//! The parent side of an experiment: prepare run directories, start one
+//! worker process per run (N at a time), turn their event streams into state
+//! updates, decide final statuses, and keep `summary.json` / `summary.csv`
+//! current. A worker that panics, aborts or segfaults fails its own run only.
+
+use crate::events::Event;
+use crate::results::{
+    experiment_dir, new_run_id, write_experiment_summary, ResultsError, RunStatus, RunSummary,
+    Versions,
+};
+use crate::spec::resolve::Experiment;
+use crate::spec::RunPlan;
+use crate::state::{ExperimentState, RunRow, Update};
+use crate::worker::WorkerJob;
+use anyhow::Context as _;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How long workers get to stop after a cancel before they are killed.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// Counts cancel requests (Ctrl-C presses): one asks runs to stop, two kill.
+#[derive(Clone, Default)]
+pub struct Cancel(Arc<AtomicUsize>);
+
+impl Cancel {
+    /// Records one request.
+    pub fn request(&self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+    /// Requests so far.
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Sees the state after every update (the headless display, the TUI).
+pub trait Observer {
+    /// Run `index` changed.
+    fn update(&mut self, state: &ExperimentState, index: usize);
+    /// Called about ten times a second while runs are active.
+    fn tick(&mut self, _state: &ExperimentState) {}
+}
+
+/// The resolved spec of one run, as its `spec.yaml` records it.
+#[derive(Serialize)]
+struct ResolvedRunSpec<'a> {
+    experiment: &'a str,
+    description: &'a str,
+    run_id: &'a str,
+    #[serde(flatten)]
+    plan: &'a RunPlan,
+}
+
+/// One prepared run.
+pub struct PreparedRun {
+    /// The plan.
+    pub plan: RunPlan,
+    /// Its id.
+    pub run_id: String,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Its summary as the parent keeps it.
+    pub summary: RunSummary,
+}
+
+/// An experiment whose run directories exist.
+pub struct Prepared {
+    /// `results/<experiment>`.
+    pub exp_dir: PathBuf,
+    /// The runs.
+    pub runs: Vec<PreparedRun>,
+    /// Runs at once.
+    pub parallel: usize,
+    /// Views' state.
+    pub state: ExperimentState,
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
+}
+
+/// Creates `results/<experiment>/<run-id>/` for every run with its resolved
+/// `spec.yaml`, `run.json` (the worker's job) and a queued `summary.json`.
+pub fn prepare(exp: &Experiment, results_root: &Path) -> Result<Prepared, ResultsError> {
+    let exp_dir = experiment_dir(results_root, &exp.name);
+    let started = SystemTime::now();
+    let mut runs = Vec::new();
+    let mut state = ExperimentState {
+        name: exp.name.clone(),
+        metrics: exp.metrics.clone(),
+        runs: Vec::new(),
+    };
+    for plan in &exp.runs {
+        let run_id = new_run_id(started, plan.index, &plan.name);
+        let dir = exp_dir.join(&run_id);
+        std::fs::create_dir_all(&dir).map_err(crate::results::io_err(&dir))?;
+        let resolved = ResolvedRunSpec {
+            experiment: &exp.name,
+            description: &exp.description,
+            run_id: &run_id,
+            plan,
+        };
+        let yaml = serde_yaml::to_string(&resolved).expect("resolved specs serialize");
+        crate::results::write_atomic(&dir.join("spec.yaml"), yaml.as_bytes())?;
+        let job = WorkerJob {
+            run_id: run_id.clone(),
+            experiment: exp.name.clone(),
+            plan: plan.clone(),
+        };
+        crate::results::write_atomic(
+            &dir.join("run.json"),
+            &serde_json::to_vec_pretty(&job).expect("jobs serialize"),
+        )?;
+        let summary = RunSummary {
+            run_id: run_id.clone(),
+            experiment: exp.name.clone(),
+            name: plan.name.clone(),
+            plugin: plan.plugin.clone(),
+            variant: plan.variant.clone(),
+            key_params: plan.key_params.clone(),
+            seed: plan.train.seed,
+            status: Some(RunStatus::Queued),
+            versions: Versions {
+                workbench: env!("CARGO_PKG_VERSION").to_string(),
+                abi: workbench_api::ABI_VERSION,
+                plugin: plan.plugin_version.clone(),
+            },
+            ..Default::default()
+        };
+        summary.write(&dir)?;
+        state.runs.push(RunRow::queued(
+            &run_id,
+            dir.clone(),
+            &plan.name,
+            &plan.plugin,
+            &plan.variant,
+            plan.key_params.clone(),
+        ));
+        runs.push(PreparedRun {
+            plan: plan.clone(),
+            run_id,
+            dir,
+            summary,
+        });
+    }
+    Ok(Prepared {
+        exp_dir,
+        runs,
+        parallel: exp.parallel,
+        state,
+    })
+}
+
+enum Msg {
+    Line(usize, String),
+    Eof(usize),
+}
+
+struct Active {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    finished: Option<Event>,
+    started: Instant,
+}
+
+/// Human words for how a process ended.
+pub fn describe_exit(status: ExitStatus) -> String {
+    if let Some(sig) = status.signal() {
+        let name = match sig {
+            libc::SIGABRT => "SIGABRT, the process aborted",
+            libc::SIGSEGV => "SIGSEGV, a segmentation fault",
+            libc::SIGKILL => "SIGKILL, killed",
+            libc::SIGTERM => "SIGTERM, terminated",
+            libc::SIGBUS => "SIGBUS, a bus error",
+            libc::SIGILL => "SIGILL, an illegal instruction",
+            libc::SIGFPE => "SIGFPE, an arithmetic fault",
+            _ => "a signal",
+        };
+        format!("worker died from signal {sig} ({name})")
+    } else {
+        match status.code() {
+            Some(code) => format!("worker exited with code {code} without reporting a result"),
+            None => "worker ended without reporting a result".to_string(),
+        }
+    }
+}
+
+/// The last `n` lines of a file (for failure messages).
+pub fn tail(path: &Path, n: usize) -> String {
+    let text = std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+impl Prepared {
+    /// Runs every prepared run with `exe worker RUN_DIR` processes, at most
+    /// `parallel` at once, until all end or `cancel` stops them. Returns the
+    /// final summaries.
+    pub fn execute(
+        mut self,
+        exe: &Path,
+        observer: &mut dyn Observer,
+        cancel: &Cancel,
+    ) -> anyhow::Result<Vec<RunSummary>> {
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let mut active: BTreeMap<usize, Active> = BTreeMap::new();
+        let mut next = 0usize;
+        let mut stop_sent_at: Option<Instant> = None;
+        let mut last_tick = Instant::now();
+        loop {
+            // Cancel: stop workers, and queue no more.
+            let cancels = cancel.count();
+            if cancels > 0 && stop_sent_at.is_none() {
+                stop_sent_at = Some(Instant::now());
+                for a in active.values_mut() {
+                    if let Some(mut stdin) = a.stdin.take() {
+                        let _ = stdin.write_all(b"stop\n");
+                    }
+                }
+                for i in next..self.runs.len() {
+                    self.end(
+                        i,
+                        RunStatus::Cancelled,
+                        Some("cancelled before it started".into()),
+                        observer,
+                    )?;
+                }
+                next = self.runs.len();
+            }
+            if let Some(at) = stop_sent_at {
+                if cancels > 1 || at.elapsed() > GRACE {
+                    for a in active.values_mut() {
+                        let _ = a.child.kill();
+                    }
+                }
+            }
+            // Start runs while there is room.
+            while cancels == 0 && next < self.runs.len() && active.len() < self.parallel {
+                let i = next;
+                next += 1;
+                match self.launch(i, exe, tx.clone()) {
+                    Ok(a) => {
+                        active.insert(i, a);
+                        self.runs[i].summary.status = Some(RunStatus::Running);
+                        self.runs[i].summary.started_at = Some(now_rfc3339());
+                        self.runs[i].summary.write(&self.runs[i].dir)?;
+                        self.state.apply(i, Update::Launched, Instant::now());
+                        observer.update(&self.state, i);
+                    }
+                    Err(e) => self.end(
+                        i,
+                        RunStatus::Failed,
+                        Some(format!("cannot start worker: {e:#}")),
+                        observer,
+                    )?,
+                }
+            }
+            if active.is_empty() && next >= self.runs.len() {
+                break;
+            }
+            match rx.recv_timeout(Duration::from_millis(100)) {
+                Ok(Msg::Line(i, line)) => {
+                    let update = match Event::from_line(&line) {
+                        Some(ev) => {
+                            self.record(i, &ev);
+                            if matches!(ev, Event::Finished { .. }) {
+                                if let Some(a) = active.get_mut(&i) {
+                                    a.finished = Some(ev.clone());
+                                }
+                            }
+                            Update::Event(ev)
+                        }
+                        None => Update::Output(line),
+                    };
+                    self.state.apply(i, update, Instant::now());
+                    observer.update(&self.state, i);
+                }
+                Ok(Msg::Eof(i)) => {
+                    if let Some(mut a) = active.remove(&i) {
+                        drop(a.stdin.take());
+                        let status = a.child.wait().context("waiting for a worker")?;
+                        let (final_status, error) = match a.finished {
+                            Some(Event::Finished { status, error, .. }) => (status, error),
+                            _ if stop_sent_at.is_some() => (
+                                RunStatus::Cancelled,
+                                Some(format!("cancelled ({})", describe_exit(status))),
+                            ),
+                            _ => {
+                                let log = tail(&self.runs[i].dir.join("log.txt"), 15);
+                                let mut msg = describe_exit(status);
+                                if !log.trim().is_empty() {
+                                    msg.push_str("; last lines of log.txt:\n");
+                                    msg.push_str(&log);
+                                }
+                                (RunStatus::Failed, Some(msg))
+                            }
+                        };
+                        self.runs[i].summary.duration_seconds =
+                            Some(a.started.elapsed().as_secs_f64());
+                        self.end(i, final_status, error, observer)?;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => {}
+            }
+            if last_tick.elapsed() >= Duration::from_millis(100) {
+                last_tick = Instant::now();
+                observer.tick(&self.state);
+            }
+        }
+        Ok(self.runs.into_iter().map(|r| r.summary).collect())
+    }
+
+    /// Folds a worker event into the run's summary.
+    fn record(&mut self, i: usize, ev: &Event) {
+        let run = &mut self.runs[i];
+        let s = &mut run.summary;
+        match ev {
+            Event::Started { pid } => {
+                s.info.insert("worker_pid".into(), pid.to_string());
+                let _ = s.write(&run.dir);
+            }
+            Event::Info { key, value } => {
+                s.info.insert(key.clone(), value.clone());
+            }
+            Event::Finished {
+                metrics,
+                checkpoint,
+                ..
+            } => {
+                s.metrics = metrics.clone();
+                s.checkpoint = checkpoint.clone();
+            }
+            _ => {}
+        }
+    }
+
+    fn end(
+        &mut self,
+        i: usize,
+        status: RunStatus,
+        error: Option<String>,
+        observer: &mut dyn Observer,
+    ) -> anyhow::Result<()> {
+        {
+            let run = &mut self.runs[i];
+            run.summary.status = Some(status);
+            run.summary.error = error.clone();
+            run.summary.finished_at = Some(now_rfc3339());
+            run.summary.write(&run.dir)?;
+        }
+        let all: Vec<RunSummary> = self.runs.iter().map(|r| r.summary.clone()).collect();
+        write_experiment_summary(&self.exp_dir, &all)?;
+        self.state
+            .apply(i, Update::Ended { status, error }, Instant::now());
+        observer.update(&self.state, i);
+        Ok(())
+    }
+
+    fn launch(&self, i: usize, exe: &Path, tx: mpsc::Sender<Msg>) -> anyhow::Result<Active> {
+        let dir = &self.runs[i].dir;
+        let log_path = dir.join("log.txt");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log_path)
+            .with_context(|| format!("cannot open {}", log_path.display()))?;
+        let mut child = Command::new(exe)
+            .arg("worker")
+            .arg(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            // Its own process group: Ctrl-C reaches the parent only, which
+            // then stops the workers cleanly.
+            .process_group(0)
+            .spawn()
+            .with_context(|| format!("cannot run {}", exe.display()))?;
+        let stdout = child.stdout.take().expect("piped");
+        let stdin = child.stdin.take();
+        std::thread::spawn(move || {
+            let reader = BufReader::new(stdout);
+            for line in reader.split(b'\n') {
+                let Ok(line) = line else { break };
+                let line = String::from_utf8_lossy(&line).into_owned();
+                if tx.send(Msg::Line(i, line)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send(Msg::Eof(i));
+        });
+        Ok(Active {
+            child,
+            stdin,
+            finished: None,
+            started: Instant::now(),
+        })
+    }
+}

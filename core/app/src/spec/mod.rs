@@ -1,0 +1,222 @@
+//! Experiment specs: the YAML a user writes, checked and expanded into the
+//! runs it plans, with every error pointing at `file:line:column`.
+//!
+//! Loading goes: text → YAML value (syntax errors located by serde_yaml) →
+//! `--set` overrides → typed [`RawSpec`] (unknown keys and wrong types located
+//! through the path serde reports) → [`resolve`] against the discovered
+//! plugins (unknown plugins, variants, parameters and impossible values) →
+//! [`RunPlan`]s with every default filled in.
+
+mod diagnostics;
+mod locate;
+mod overrides;
+pub mod resolve;
+
+pub use diagnostics::{nearest_hint, Diagnostic, SpecError};
+pub use locate::{path_to_string, Locator, Seg, YamlPath};
+pub use overrides::Override;
+pub use resolve::{resolve, RunPlan};
+
+use serde::Deserialize;
+use serde_yaml::{Mapping, Value};
+use std::path::{Path, PathBuf};
+
+/// The spec as written (after overrides), before it is checked against the
+/// plugins. Every key a spec may use is a field here.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    /// Experiment name; its runs go to `results/<name>/`.
+    pub name: String,
+    /// One paragraph for people.
+    #[serde(default)]
+    pub description: String,
+    /// Directories to look for plugins in, relative to the spec file.
+    #[serde(default)]
+    pub plugins: Vec<String>,
+    /// The dataset every run uses.
+    pub dataset: RawDataset,
+    /// Training settings shared by every run.
+    #[serde(default)]
+    pub train: RawTrain,
+    /// The runs.
+    pub runs: Vec<RawRun>,
+    /// Grid over parameter paths (`params.x` or `train.y`) → values.
+    #[serde(default)]
+    pub sweep: Mapping,
+    /// Repeat every run once per seed.
+    #[serde(default)]
+    pub seeds: Option<Vec<u64>>,
+    /// Metrics the tables show, in order.
+    #[serde(default)]
+    pub metrics: Vec<String>,
+    /// How many runs train at once.
+    #[serde(default)]
+    pub parallel: Option<usize>,
+}
+
+/// `dataset:`: a kind and its parameters.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDataset {
+    /// `synthetic-digits`, `mnist`, ...
+    pub kind: String,
+    /// Parameters of the kind.
+    #[serde(default)]
+    pub params: Mapping,
+}
+
+/// `train:`: any field may be left out (defaults, or the experiment's value).
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTrain {
+    /// Passes over the training split.
+    pub epochs: Option<u32>,
+    /// Samples per step.
+    pub batch_size: Option<u32>,
+    /// `adam`, `sgd` or `rmsprop`.
+    pub optimizer: Option<String>,
+    /// Learning rate.
+    pub lr: Option<f64>,
+    /// L2 weight decay.
+    pub weight_decay: Option<f64>,
+    /// Seed (when `seeds:` is absent).
+    pub seed: Option<u64>,
+    /// `auto`, `cpu` or `cuda`.
+    pub device: Option<String>,
+}
+
+/// One entry of `runs:`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    /// Display name (default: the variant, plus swept values).
+    pub name: Option<String>,
+    /// Plugin name.
+    pub plugin: String,
+    /// Variant of the plugin.
+    pub variant: String,
+    /// Variant parameters.
+    #[serde(default)]
+    pub params: Mapping,
+    /// Training settings for this run only.
+    #[serde(default)]
+    pub train: RawTrain,
+}
+
+/// A spec file, loaded and typed, with what is needed to locate errors.
+#[derive(Debug)]
+pub struct Spec {
+    /// The file.
+    pub path: PathBuf,
+    /// Its directory (relative paths in the spec are relative to it).
+    pub base_dir: PathBuf,
+    /// The typed content.
+    pub raw: RawSpec,
+    /// The whole document after overrides (written into each run's spec).
+    pub document: Value,
+    /// Positions of keys in the file.
+    pub locator: Locator,
+    /// The `--set` overrides applied.
+    pub overrides: Vec<Override>,
+}
+
+impl Spec {
+    /// Reads, parses, applies overrides and types a spec file.
+    pub fn load(path: &Path, overrides: &[Override]) -> Result<Spec, SpecError> {
+        let source = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Spec::parse(path, &source, overrides)
+    }
+
+    /// Parses spec text (`path` is used for messages and relative paths).
+    pub fn parse(path: &Path, source: &str, overrides: &[Override]) -> Result<Spec, SpecError> {
+        let mut document: Value = serde_yaml::from_str(source).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((1, 1));
+            SpecError::Invalid(vec![Diagnostic {
+                file: path.to_path_buf(),
+                line,
+                column,
+                message: format!("invalid YAML: {}", strip_location(&e.to_string())),
+                hint: None,
+            }])
+        })?;
+        if document.is_null() {
+            document = Value::Mapping(Mapping::new());
+        }
+        for o in overrides {
+            o.apply(&mut document).map_err(SpecError::Override)?;
+        }
+        let locator = Locator::new(source);
+        let ctx = diagnostics::Where {
+            file: path,
+            locator: &locator,
+            overrides,
+        };
+        let raw: RawSpec = serde_path_to_error::deserialize(document.clone())
+            .map_err(|e| SpecError::Invalid(vec![ctx.from_serde(e)]))?;
+        let base_dir = path
+            .parent()
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        Ok(Spec {
+            path: path.to_path_buf(),
+            base_dir,
+            raw,
+            document,
+            locator,
+            overrides: overrides.to_vec(),
+        })
+    }
+
+    /// A diagnostic at a path of this spec.
+    pub fn diag(
+        &self,
+        path: &[Seg],
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) -> Diagnostic {
+        diagnostics::Where {
+            file: &self.path,
+            locator: &self.locator,
+            overrides: &self.overrides,
+        }
+        .at(path, message.into(), hint)
+    }
+
+    /// Plugin directories named by the spec, resolved against its directory.
+    pub fn plugin_dirs(&self) -> Vec<(PathBuf, YamlPath)> {
+        self.raw
+            .plugins
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                (
+                    self.base_dir.join(d),
+                    vec![Seg::Key("plugins".into()), Seg::Index(i)],
+                )
+            })
+            .collect()
+    }
+}
+
+/// serde_yaml appends " at line L column C" to messages; the diagnostic
+/// prints the position itself.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}

@@ -1,0 +1,336 @@
+//! The child side of a run (`workbench worker RUN_DIR`): load the data and
+//! the plugin, train, save, score, and stream events to the parent.
+//!
+//! The worker owns `metrics.csv` (appended and flushed per line) and the
+//! run's artifacts; the parent owns `summary.json`. Anything the plugin
+//! prints goes to stderr, which the parent points at `log.txt`: the event
+//! stream uses a private duplicate of the original stdout.
+
+use crate::artifacts;
+use crate::datasets::Splits;
+use crate::evaluate::{self, evaluate};
+use crate::events::Event;
+use crate::host::{HostContext, Instance, Library};
+use crate::results::{slug, MetricRow, MetricsLog, RunStatus};
+use crate::spec::RunPlan;
+use anyhow::{bail, Context as _};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, Write};
+use std::os::fd::FromRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use workbench_api::raw::{LOG_WARN, SPLIT_VAL};
+use workbench_api::{Config, Image};
+
+/// What the parent writes into a run directory for its worker (`run.json`).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct WorkerJob {
+    /// The run id.
+    pub run_id: String,
+    /// The experiment name.
+    pub experiment: String,
+    /// The resolved run.
+    pub plan: RunPlan,
+}
+
+/// The event channel to the parent.
+#[derive(Clone)]
+pub struct Emitter {
+    out: Arc<Mutex<File>>,
+}
+
+impl Emitter {
+    /// Takes over the process's stdout for events and points file
+    /// descriptor 1 at stderr, so plugin output cannot corrupt the stream.
+    pub fn take_stdout() -> anyhow::Result<Emitter> {
+        std::io::stdout().flush().ok();
+        // SAFETY: plain descriptor calls on descriptors this process owns.
+        let events_fd = unsafe { libc::dup(1) };
+        if events_fd < 0 {
+            bail!(
+                "cannot duplicate stdout: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        // SAFETY: as above.
+        if unsafe { libc::dup2(2, 1) } < 0 {
+            bail!(
+                "cannot redirect stdout: {}",
+                std::io::Error::last_os_error()
+            );
+        }
+        // SAFETY: `events_fd` is a fresh descriptor owned by nothing else.
+        let file = unsafe { File::from_raw_fd(events_fd) };
+        Ok(Emitter {
+            out: Arc::new(Mutex::new(file)),
+        })
+    }
+
+    /// Sends one event (one `write`, so lines never interleave).
+    pub fn send(&self, event: &Event) {
+        if let Ok(mut out) = self.out.lock() {
+            let _ = out.write_all(event.to_line().as_bytes());
+        }
+    }
+}
+
+/// Watches stdin: a `stop` line, or the parent going away (end of input),
+/// asks the run to stop.
+fn watch_stdin(stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        for line in stdin.lock().lines() {
+            match line {
+                Ok(l) if l.trim() == "stop" => break,
+                Ok(_) => continue,
+                Err(_) => break,
+            }
+        }
+        stop.store(true, Ordering::SeqCst);
+    });
+}
+
+/// The host side of the training context.
+struct WorkerCtx {
+    emitter: Emitter,
+    metrics: MetricsLog,
+    stop: Arc<AtomicBool>,
+    diverged: Option<String>,
+    last: BTreeMap<String, f64>,
+    info: BTreeMap<String, String>,
+    last_step: u64,
+    last_epoch: u32,
+    previews_dir: PathBuf,
+    run_dir: PathBuf,
+    metrics_error: Option<String>,
+}
+
+impl HostContext for WorkerCtx {
+    fn report(&mut self, name: &str, value: f64, split: u32, step: u64, epoch: u32) {
+        let split = if split == SPLIT_VAL { "val" } else { "train" };
+        let row = MetricRow {
+            step,
+            epoch,
+            split: split.to_string(),
+            name: name.to_string(),
+            value,
+        };
+        if let Err(e) = self.metrics.append(&row) {
+            self.metrics_error.get_or_insert(e.to_string());
+        }
+        self.emitter.send(&Event::Metric {
+            step,
+            epoch,
+            split: split.to_string(),
+            name: name.to_string(),
+            value,
+        });
+        self.last.insert(format!("{split}_{name}"), value);
+        self.last_step = step;
+        self.last_epoch = epoch;
+        if !value.is_finite() && name.contains("loss") && self.diverged.is_none() {
+            self.diverged = Some(format!(
+                "{split} {name} became {value} at step {step} (epoch {epoch})"
+            ));
+        }
+    }
+
+    fn log(&mut self, level: u32, message: &str) {
+        let level = if level == LOG_WARN { "warn" } else { "info" };
+        eprintln!("[{level}] {message}");
+        self.emitter.send(&Event::Log {
+            level: level.to_string(),
+            message: message.to_string(),
+        });
+    }
+
+    fn progress(&mut self, done: u64, total: u64) {
+        self.emitter.send(&Event::Progress { done, total });
+    }
+
+    fn preview(&mut self, name: &str, image: Image<'_>) {
+        let path = self.previews_dir.join(format!("{}.png", slug(name)));
+        if artifacts::save_png(&path, &artifacts::single(&image)).is_ok() {
+            let rel = path
+                .strip_prefix(&self.run_dir)
+                .unwrap_or(&path)
+                .to_path_buf();
+            self.emitter.send(&Event::Preview {
+                name: name.to_string(),
+                path: rel,
+            });
+        }
+    }
+
+    fn info(&mut self, key: &str, value: &str) {
+        self.info.insert(key.to_string(), value.to_string());
+        self.emitter.send(&Event::Info {
+            key: key.to_string(),
+            value: value.to_string(),
+        });
+    }
+
+    fn should_stop(&mut self) -> bool {
+        self.diverged.is_some() || self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// Runs the job in `run_dir`. Returns after sending `Finished`; an error
+/// here means the worker could not even report (the parent marks it failed).
+pub fn run(run_dir: &Path) -> anyhow::Result<()> {
+    let emitter = Emitter::take_stdout()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    watch_stdin(stop.clone());
+    emitter.send(&Event::Started {
+        pid: std::process::id(),
+    });
+    let (status, metrics, error, checkpoint) = match execute(run_dir, &emitter, stop) {
+        Ok(outcome) => outcome,
+        Err(e) => (
+            RunStatus::Failed,
+            BTreeMap::new(),
+            Some(format!("{e:#}")),
+            None,
+        ),
+    };
+    if let Some(e) = &error {
+        eprintln!("error: {e}");
+    }
+    emitter.send(&Event::Finished {
+        status,
+        metrics,
+        error,
+        checkpoint,
+    });
+    Ok(())
+}
+
+type Outcome = (
+    RunStatus,
+    BTreeMap<String, f64>,
+    Option<String>,
+    Option<String>,
+);
+
+fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::Result<Outcome> {
+    let job_path = run_dir.join("run.json");
+    let job: WorkerJob = serde_json::from_slice(
+        &std::fs::read(&job_path).with_context(|| format!("cannot read {}", job_path.display()))?,
+    )
+    .with_context(|| format!("{} is not a valid job", job_path.display()))?;
+    let plan = &job.plan;
+
+    emitter.send(&Event::Phase {
+        phase: "loading data".into(),
+    });
+    let splits: Splits = plan.dataset.load().context("loading the dataset")?;
+
+    let lib = Library::load(&plan.plugin_file)?;
+    if lib.entry.name != plan.plugin {
+        bail!(
+            "{} now provides plugin `{}`, not `{}`",
+            plan.plugin_file.display(),
+            lib.entry.name,
+            plan.plugin
+        );
+    }
+    let config = Config {
+        params: plan.params.clone(),
+        train: plan.train.clone(),
+    };
+    let mut instance = Instance::create(&lib, &plan.variant, &config, None)?;
+
+    let artifacts_dir = run_dir.join("artifacts");
+    let checkpoints = artifacts_dir.join("checkpoints");
+    std::fs::create_dir_all(&checkpoints)
+        .with_context(|| format!("cannot create {}", checkpoints.display()))?;
+    let mut ctx = WorkerCtx {
+        emitter: emitter.clone(),
+        metrics: MetricsLog::open(&run_dir.join("metrics.csv"))?,
+        stop: stop.clone(),
+        diverged: None,
+        last: BTreeMap::new(),
+        info: BTreeMap::new(),
+        last_step: 0,
+        last_epoch: 0,
+        previews_dir: artifacts_dir.join("previews"),
+        run_dir: run_dir.to_path_buf(),
+        metrics_error: None,
+    };
+
+    emitter.send(&Event::Phase {
+        phase: "training".into(),
+    });
+    let train_images = evaluate::images(&splits.train);
+    let val_images = evaluate::images(&splits.val);
+    let t0 = Instant::now();
+    let fit = instance.fit(
+        &mut ctx,
+        (&train_images, &[]),
+        (&val_images, &[]),
+        Some(&checkpoints),
+    );
+    let train_seconds = t0.elapsed().as_secs_f64();
+    if let Some(e) = ctx.metrics_error.take() {
+        bail!("cannot write metrics.csv: {e}");
+    }
+    if let Some(why) = ctx.diverged.clone() {
+        return Ok((RunStatus::Diverged, BTreeMap::new(), Some(why), None));
+    }
+    fit?;
+    if stop.load(Ordering::SeqCst) {
+        return Ok((
+            RunStatus::Cancelled,
+            BTreeMap::new(),
+            Some("cancelled".into()),
+            None,
+        ));
+    }
+
+    let model_dir = artifacts_dir.join("model");
+    std::fs::create_dir_all(&model_dir)
+        .with_context(|| format!("cannot create {}", model_dir.display()))?;
+    instance.save(&model_dir)?;
+
+    emitter.send(&Event::Phase {
+        phase: "evaluating".into(),
+    });
+    let t1 = Instant::now();
+    let mut metrics = evaluate(plan.kind, &mut instance, &splits, run_dir)?;
+    let eval_seconds = t1.elapsed().as_secs_f64();
+    metrics.insert("train_seconds".into(), train_seconds);
+    metrics.insert("eval_seconds".into(), eval_seconds);
+    let seen = splits.train.len() as f64 * plan.train.epochs.max(1) as f64;
+    if train_seconds > 0.0 {
+        metrics.insert("samples_per_sec".into(), seen / train_seconds);
+    }
+    for (k, v) in &ctx.last {
+        metrics.entry(k.clone()).or_insert(*v);
+    }
+    metrics.retain(|_, v| v.is_finite());
+    for (name, value) in &metrics {
+        ctx.metrics.append(&MetricRow {
+            step: ctx.last_step,
+            epoch: ctx.last_epoch,
+            split: "test".into(),
+            name: name.clone(),
+            value: *value,
+        })?;
+    }
+    let picture = run_dir.join("artifacts").join("reconstructions.png");
+    if picture.is_file() {
+        emitter.send(&Event::Preview {
+            name: "reconstructions".into(),
+            path: PathBuf::from("artifacts/reconstructions.png"),
+        });
+    }
+    Ok((
+        RunStatus::Done,
+        metrics,
+        None,
+        Some("artifacts/model".into()),
+    ))
+}
