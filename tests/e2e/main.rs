@@ -1,1 +1,9 @@
+//! End-to-end tests: they build the real `workbench` binary, the PCA plugin
+//! and the fixture plugins, then drive the binary as a user would.
 
+mod harness;
+
+mod isolation;
+mod plugins;
+mod quickstart;
+mod specs;

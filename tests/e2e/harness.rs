@@ -1,0 +1,128 @@
+//! Building the binaries once, running the workbench, reading results.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The target directory cargo builds into.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root().join(p) })
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// `target/debug`, where the binary and the plugins are.
+pub fn bin_dir() -> PathBuf {
+    target_dir().join("debug")
+}
+
+/// Builds the workbench and every plugin the tests use (once per test run).
+pub fn build() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(root())
+            .args([
+                "build",
+                "-p",
+                "workbench",
+                "-p",
+                "workbench-pca",
+                "-p",
+                "fixture-faulty",
+                "-p",
+                "fixture-wrong-abi",
+                "-p",
+                "fixture-not-a-plugin",
+            ])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the binaries failed");
+        bin_dir()
+    })
+}
+
+/// The workbench binary.
+pub fn workbench() -> PathBuf {
+    build().join("workbench")
+}
+
+/// A plugin library file in the build directory, by crate name.
+pub fn plugin_lib(crate_name: &str) -> PathBuf {
+    build().join(format!(
+        "{}{}{}",
+        std::env::consts::DLL_PREFIX,
+        crate_name.replace('-', "_"),
+        std::env::consts::DLL_SUFFIX
+    ))
+}
+
+/// Runs `workbench ARGS` in `cwd` and returns its output.
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(workbench())
+        .current_dir(cwd)
+        .args(args)
+        .env_remove("WORKBENCH_PLUGIN_PATH")
+        .env_remove("WORKBENCH_RESULTS")
+        .output()
+        .expect("workbench runs")
+}
+
+/// stdout + stderr as text, for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "status: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A temporary directory holding `spec.yaml` with `body`.
+pub fn spec_dir(body: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("spec.yaml");
+    std::fs::write(&path, body).unwrap();
+    (dir, path)
+}
+
+/// Every run directory of an experiment, sorted by run id.
+pub fn run_dirs(results: &Path, experiment: &str) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(results.join(experiment))
+        .unwrap_or_else(|e| panic!("{}: {e}", results.join(experiment).display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// A run's `summary.json`.
+pub fn summary(run_dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(run_dir.join("summary.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The summary of the run named `name` (the run id ends with it).
+pub fn summary_named(results: &Path, experiment: &str, name: &str) -> serde_json::Value {
+    run_dirs(results, experiment)
+        .iter()
+        .map(|d| summary(d))
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no run named {name}"))
+}
+
+/// A small synthetic-digits dataset block for specs.
+pub const SMALL_DIGITS: &str =
+    "dataset:\n  kind: synthetic-digits\n  params: {train: 200, val: 20, test: 50}\n";

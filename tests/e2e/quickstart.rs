@@ -1,0 +1,130 @@
+//! The README's main command: the quickstart, headless, end to end.
+
+use crate::harness::*;
+
+#[test]
+fn quickstart_runs_three_pca_runs_and_writes_results_as_designed() {
+    let results = tempfile::tempdir().unwrap();
+    let spec = root().join("experiments/quickstart.yaml");
+    let out = run(
+        &root(),
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--headless",
+            "--results",
+            results.path().to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The final table: a header and one row per configuration.
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("pca"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{}", text(&out));
+    assert!(stdout.contains("3 done, 0 failed"), "{}", text(&out));
+
+    let dirs = run_dirs(results.path(), "quickstart");
+    assert_eq!(dirs.len(), 3);
+    let mut mse_by_k = Vec::new();
+    for dir in &dirs {
+        for file in [
+            "spec.yaml",
+            "metrics.csv",
+            "summary.json",
+            "log.txt",
+            "run.json",
+        ] {
+            assert!(dir.join(file).is_file(), "{} lacks {file}", dir.display());
+        }
+        assert!(dir.join("artifacts/reconstructions.png").is_file());
+        assert!(dir.join("artifacts/model/pca.safetensors").is_file());
+        let s = summary(dir);
+        assert_eq!(s["status"], "done", "{s}");
+        let mse = s["metrics"]["mse"].as_f64().unwrap();
+        let psnr = s["metrics"]["psnr"].as_f64().unwrap();
+        assert!(mse > 0.0 && mse < 0.2, "{s}");
+        assert!(psnr > 5.0, "{s}");
+        let k: u32 = s["key_params"]["components"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        mse_by_k.push((k, mse));
+        // The resolved spec records the seed and the filled-in defaults.
+        let resolved = std::fs::read_to_string(dir.join("spec.yaml")).unwrap();
+        assert!(
+            resolved.contains("seed: 0") && resolved.contains("whiten: false"),
+            "{resolved}"
+        );
+        // metrics.csv has its header and the test metrics.
+        let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        assert!(metrics.starts_with("step,epoch,split,name,value\n"));
+        assert!(
+            metrics.lines().any(|l| l.contains(",test,mse,")),
+            "{metrics}"
+        );
+    }
+    // More components reconstruct better.
+    mse_by_k.sort_by_key(|(k, _)| *k);
+    assert_eq!(
+        mse_by_k.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+        [2, 16, 49]
+    );
+    assert!(
+        mse_by_k[0].1 > mse_by_k[1].1 && mse_by_k[1].1 > mse_by_k[2].1,
+        "{mse_by_k:?}"
+    );
+
+    let summary_csv =
+        std::fs::read_to_string(results.path().join("quickstart/summary.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(summary_csv.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    assert!(
+        headers.iter().any(|h| h == "mse") && headers.iter().any(|h| h == "psnr"),
+        "{headers:?}"
+    );
+    assert_eq!(reader.records().count(), 3);
+
+    // The report renders the same runs in every format.
+    let r = results.path().to_str().unwrap();
+    let md = run(&root(), &["report", "quickstart", "--results", r]);
+    assert!(md.status.success(), "{}", text(&md));
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert_eq!(
+        md.lines()
+            .filter(|l| l.starts_with("| ") && l.contains("pca"))
+            .count(),
+        3,
+        "{md}"
+    );
+    assert!(md.contains("**"), "best values are marked: {md}");
+    let latex = run(
+        &root(),
+        &[
+            "report",
+            "quickstart",
+            "--format",
+            "latex",
+            "--metrics",
+            "mse,psnr",
+            "--results",
+            r,
+        ],
+    );
+    let latex = String::from_utf8_lossy(&latex.stdout);
+    assert!(
+        latex.contains("\\toprule") && latex.contains("\\textbf{"),
+        "{latex}"
+    );
+    let runs = run(&root(), &["runs", "quickstart", "--results", r]);
+    assert_eq!(
+        String::from_utf8_lossy(&runs.stdout)
+            .lines()
+            .filter(|l| l.contains("done"))
+            .count(),
+        3
+    );
+}
