@@ -51,7 +51,7 @@ fn image_count(
             expected: "at least 1",
         });
     }
-    if originals.len() % image_len != 0 {
+    if !originals.len().is_multiple_of(image_len) {
         return Err(MetricError::OutOfRange {
             what: "pixel count",
             value: originals.len() as f64,

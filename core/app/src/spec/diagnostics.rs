@@ -101,7 +101,7 @@ impl Where<'_> {
 
     /// A diagnostic from a typed-deserialization error, with a hint for
     /// unknown keys (the nearest valid one).
-    pub fn from_serde(&self, err: serde_path_to_error::Error<serde_yaml::Error>) -> Diagnostic {
+    pub fn serde_error(&self, err: serde_path_to_error::Error<serde_yaml::Error>) -> Diagnostic {
         let mut path: Vec<Seg> = err
             .path()
             .iter()

@@ -159,7 +159,7 @@ impl Spec {
             overrides,
         };
         let raw: RawSpec = serde_path_to_error::deserialize(document.clone())
-            .map_err(|e| SpecError::Invalid(vec![ctx.from_serde(e)]))?;
+            .map_err(|e| SpecError::Invalid(vec![ctx.serde_error(e)]))?;
         let base_dir = path
             .parent()
             .map(|p| {
@@ -220,3 +220,6 @@ fn strip_location(message: &str) -> String {
         None => message.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;

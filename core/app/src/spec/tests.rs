@@ -1,0 +1,217 @@
+//! Spec loading and resolution against hand-made plugin entries.
+
+use super::*;
+use crate::host::PluginEntry;
+use workbench_api::{Kind, ParamSpec, VariantInfo};
+
+fn plugins() -> Vec<PluginEntry> {
+    vec![PluginEntry {
+        name: "pca".into(),
+        version: "0.1.0".into(),
+        kind: Kind::Autoencoder,
+        abi_version: workbench_api::ABI_VERSION,
+        api_version: "0.1.0".into(),
+        file: "libpca.so".into(),
+        variants: vec![VariantInfo::new(
+            "pca",
+            "principal components",
+            vec![
+                ParamSpec::int("components", 16, 1, 784, "code size"),
+                ParamSpec::bool("whiten", false, "unit-variance codes"),
+                ParamSpec::choice("init", "svd", &["svd", "random"], "how to start"),
+            ],
+        )],
+    }]
+}
+
+const HEAD: &str = "name: t\ndataset:\n  kind: synthetic-digits\n  params: {train: 10, test: 5}\n";
+
+fn load(body: &str, sets: &[&str]) -> Result<resolve::Experiment, SpecError> {
+    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    let spec = Spec::parse(Path::new("exp.yaml"), body, &overrides)?;
+    resolve(&spec, &plugins())
+}
+
+fn errors(body: &str, sets: &[&str]) -> String {
+    load(body, sets).unwrap_err().to_string()
+}
+
+#[test]
+fn a_typo_in_a_key_is_located_with_a_hint() {
+    let err = errors(
+        &format!("{HEAD}train:\n  epochs: 2\n  bach_size: 8\nruns: []\n"),
+        &[],
+    );
+    assert_eq!(
+        err,
+        "exp.yaml:7:3: train.bach_size: unknown key `bach_size`\n  hint: did you mean `batch_size`?"
+    );
+    let err = errors(
+        &format!("{HEAD}run:\n  - {{plugin: pca, variant: pca}}\n"),
+        &[],
+    );
+    assert!(
+        err.starts_with("exp.yaml:5:1: run: unknown key `run`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `runs`?"), "{err}");
+}
+
+#[test]
+fn wrong_types_and_syntax_errors_are_located() {
+    let err = errors(&format!("{HEAD}train: {{epochs: many}}\nruns: []\n"), &[]);
+    assert!(err.starts_with("exp.yaml:5:"), "{err}");
+    assert!(
+        err.contains("train.epochs") && err.contains("invalid type"),
+        "{err}"
+    );
+    let err = errors("name: [unclosed\n", &[]);
+    assert!(
+        err.starts_with("exp.yaml:") && err.contains("invalid YAML"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_plugins_variants_and_params_are_refused_before_running() {
+    let body = format!(
+        "{HEAD}runs:\n  - {{plugin: pcb, variant: pca}}\n  - {{plugin: pca, variant: pcx}}\n  - plugin: pca\n    variant: pca\n    params: {{component: 3, whiten: 1, init: svdd}}\n"
+    );
+    let err = errors(&body, &[]);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines.contains(&"exp.yaml:6:6: runs[0].plugin: no plugin named `pcb`"),
+        "{err}"
+    );
+    assert!(
+        lines.contains(&"exp.yaml:7:19: runs[1].variant: plugin `pca` has no variant `pcx`"),
+        "{err}"
+    );
+    assert!(
+        lines.contains(&"exp.yaml:10:14: runs[2].params.component: unknown parameter `component`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `components`?"), "{err}");
+    assert!(
+        err.contains("runs[2].params.whiten: expected true or false, found 1"),
+        "{err}"
+    );
+    assert!(err.contains("`svdd` is not one of: svd, random"), "{err}");
+}
+
+#[test]
+fn impossible_values_are_refused() {
+    let err = errors(
+        &format!("{HEAD}train: {{epochs: 0, lr: -1, optimizer: adamw, device: gpu}}\nparallel: 0\nseeds: []\nruns:\n  - {{plugin: pca, variant: pca, params: {{components: 9999}}}}\n"),
+        &[],
+    );
+    for needle in [
+        "train.epochs: must be at least 1",
+        "train.lr: must be a positive number, not -1",
+        "train.optimizer: unknown optimizer `adamw`",
+        "did you mean `adam`?",
+        "train.device: unknown device `gpu`",
+        "parallel: must be at least 1",
+        "seeds: is empty",
+        "runs[0].params.components: 9999 is out of range [1, 784]",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in\n{err}");
+    }
+}
+
+#[test]
+fn dataset_problems_are_located() {
+    let err = errors(
+        "name: t\ndataset:\n  kind: synthetic-digit\nruns: []\n",
+        &[],
+    );
+    assert!(
+        err.starts_with("exp.yaml:3:3: dataset.kind: unknown dataset kind `synthetic-digit`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `synthetic-digits`?"), "{err}");
+    let err = errors(
+        "name: t\ndataset:\n  kind: synthetic-digits\n  params: {trian: 3}\nruns: []\n",
+        &[],
+    );
+    assert!(
+        err.contains("dataset.params.trian: unknown key `trian`"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `train`?"), "{err}");
+}
+
+#[test]
+fn sweep_and_seeds_expand_with_defaults_filled_in() {
+    let exp = load(
+        &format!("{HEAD}seeds: [3, 4]\ntrain: {{lr: 0.01}}\nruns:\n  - {{plugin: pca, variant: pca, params: {{whiten: true}}}}\nsweep:\n  params.components: [2, 8]\n  train.batch_size: [16, 32]\n"),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(exp.runs.len(), 2 * 2 * 2);
+    let names: Vec<&str> = exp.runs.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names[0], "pca batch_size=16 components=2 seed=3");
+    assert_eq!(names[7], "pca batch_size=32 components=8 seed=4");
+    let last = &exp.runs[7];
+    assert_eq!(last.params["components"], 8);
+    assert_eq!(last.params["whiten"], true);
+    assert_eq!(last.params["init"], "svd", "defaults are filled in");
+    assert_eq!(last.train.batch_size, 32);
+    assert_eq!(last.train.lr, 0.01);
+    assert_eq!(last.train.seed, 4);
+    assert_eq!(last.key_params["components"], "8");
+    assert!(
+        !last.key_params.contains_key("init"),
+        "defaults are not key params"
+    );
+    assert_eq!(exp.metrics, ["mse", "rmse", "psnr", "bce", "train_seconds"]);
+    assert_eq!(exp.parallel, 1);
+}
+
+#[test]
+fn bad_sweeps_are_located_at_the_sweep_entry() {
+    let err = errors(
+        &format!("{HEAD}runs:\n  - {{plugin: pca, variant: pca}}\nsweep:\n  params.components: [2, 0]\n  components: [1]\n  train.lr: []\n"),
+        &[],
+    );
+    assert!(
+        err.contains("exp.yaml:8:3: sweep.params.components: 0 is out of range [1, 784]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("exp.yaml:9:3: sweep.components: cannot sweep over `components`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("exp.yaml:10:3: sweep.train.lr: must be a non-empty list"),
+        "{err}"
+    );
+}
+
+#[test]
+fn overrides_change_the_spec_and_errors_name_them() {
+    let body = format!("{HEAD}runs:\n  - {{plugin: pca, variant: pca}}\n");
+    let exp = load(&body, &["train.epochs=5", "runs.0.params.components=4"]).unwrap();
+    assert_eq!(exp.runs[0].train.epochs, 5);
+    assert_eq!(exp.runs[0].params["components"], 4);
+    let err = errors(&body, &["runs.0.params.components=0"]);
+    assert!(
+        err.starts_with(
+            "--set runs.0.params.components=0: runs[0].params.components: 0 is out of range"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_metrics_get_a_hint() {
+    let err = errors(
+        &format!("{HEAD}metrics: [mse, psrn]\nruns:\n  - {{plugin: pca, variant: pca}}\n"),
+        &[],
+    );
+    assert!(
+        err.contains("exp.yaml:5:16: metrics[1]: unknown metric `psrn` for autoencoder runs"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `psnr`?"), "{err}");
+}
