@@ -1,0 +1,133 @@
+//! `workbench plugins`, `runs` and `report`: looking at what exists.
+
+use super::run::record;
+use super::{failure, usage, Exit};
+use crate::host::{discover, search_dirs};
+use crate::report::{build_table, render, Format, RunRecord};
+use crate::results::list_runs;
+use anyhow::anyhow;
+use std::path::{Path, PathBuf};
+
+pub(crate) fn cmd_plugins(dirs: &[PathBuf]) -> Result<i32, Exit> {
+    let configured: Vec<(PathBuf, String)> = dirs
+        .iter()
+        .map(|d| (d.clone(), "--dir".to_string()))
+        .collect();
+    let discovery = discover(&search_dirs(&configured)).map_err(usage)?;
+    println!("searched: {}", discovery.searched_list());
+    if discovery.plugins.is_empty() {
+        println!("no plugins found");
+    }
+    for p in &discovery.plugins {
+        let e = &p.entry;
+        println!(
+            "\n{} {}  ({}, ABI {}, workbench-api {})\n  file: {}",
+            e.name,
+            e.version,
+            e.kind,
+            e.abi_version,
+            e.api_version,
+            e.file.display()
+        );
+        for v in &e.variants {
+            println!("  variant {:<16} {}", v.name, v.description);
+            for param in &v.params {
+                let kind = match &param.kind {
+                    workbench_api::ParamKind::Int { min, max } => format!("int {min}..={max}"),
+                    workbench_api::ParamKind::Float { min, max } => format!("number {min}..={max}"),
+                    workbench_api::ParamKind::Bool => "bool".into(),
+                    workbench_api::ParamKind::Str { choices } if choices.is_empty() => {
+                        "string".into()
+                    }
+                    workbench_api::ParamKind::Str { choices } => choices.join("|"),
+                    workbench_api::ParamKind::IntList { min, max } => {
+                        format!("list of int {min}..={max}")
+                    }
+                };
+                println!(
+                    "      {} ({kind}, default {}): {}",
+                    param.name, param.default, param.doc
+                );
+            }
+        }
+    }
+    if !discovery.refused.is_empty() {
+        println!("\nrefused:");
+        for r in &discovery.refused {
+            println!("  {}: {}", r.file.display(), r.reason);
+        }
+    }
+    Ok(0)
+}
+
+pub(crate) fn cmd_runs(experiment: Option<&str>, root: &Path) -> Result<i32, Exit> {
+    if !root.is_dir() {
+        println!("no runs yet ({} does not exist)", root.display());
+        return Ok(0);
+    }
+    let runs = list_runs(root, experiment).map_err(usage)?;
+    if runs.is_empty() {
+        println!("no runs under {}", root.display());
+        return Ok(0);
+    }
+    for (_dir, s) in runs {
+        let status = s.status.map(|st| st.name()).unwrap_or("unknown");
+        let headline: Vec<String> = ["mse", "psnr", "cer", "word_f1", "accuracy"]
+            .iter()
+            .filter_map(|m| {
+                s.metrics
+                    .get(*m)
+                    .map(|v| format!("{m}={}", crate::report::fmt_num(*v)))
+            })
+            .take(3)
+            .collect();
+        println!(
+            "{:<48} {:<10} {:<20} {:<28} {}",
+            s.run_id,
+            status,
+            format!("{}/{}", s.plugin, s.variant),
+            s.experiment,
+            headline.join(" ")
+        );
+    }
+    Ok(0)
+}
+
+pub(crate) fn cmd_report(
+    experiment: &str,
+    format: &str,
+    metrics: &[String],
+    out: Option<&Path>,
+    root: &Path,
+) -> Result<i32, Exit> {
+    let format: Format = format
+        .parse()
+        .map_err(|e: crate::report::ParseFormatError| usage(anyhow!(e.0)))?;
+    let runs = list_runs(root, Some(experiment)).map_err(usage)?;
+    if runs.is_empty() {
+        return Err(usage(anyhow!(
+            "experiment `{experiment}` has no runs under {}",
+            root.display()
+        )));
+    }
+    let metrics: Vec<String> = if metrics.is_empty() {
+        spec_metrics(&runs[runs.len() - 1].0).unwrap_or_default()
+    } else {
+        metrics.to_vec()
+    };
+    let records: Vec<RunRecord> = runs.iter().map(|(dir, s)| record(s, dir)).collect();
+    let table = build_table(&records, &metrics);
+    let text = render(&table, format);
+    match out {
+        Some(path) => crate::results::write_atomic(path, text.as_bytes()).map_err(failure)?,
+        None => print!("{text}"),
+    }
+    Ok(0)
+}
+
+/// The metrics list recorded in a run's resolved `spec.yaml`.
+pub(crate) fn spec_metrics(run_dir: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(run_dir.join("spec.yaml")).ok()?;
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+    serde_yaml::from_value(value.get("metrics")?.clone()).ok()
+}

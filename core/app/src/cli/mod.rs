@@ -1,0 +1,271 @@
+//! The command line: parsing with clap, running a command, and turning
+//! every error into a message and an exit code (never a panic).
+
+use crate::host::{discover, search_dirs, Discovery};
+use crate::spec::{resolve, Override, Spec, SpecError};
+use anyhow::anyhow;
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+
+mod data;
+mod inspect;
+mod run;
+
+/// Exit code: a spec, argument or input problem.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit code: the command ran but something failed (a run, a file).
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit code: cancelled by the user.
+pub const EXIT_CANCELLED: i32 = 130;
+
+/// A terminal workbench for document-image ML experiments.
+#[derive(Parser, Debug)]
+#[command(name = "workbench", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Where results live.
+#[derive(Args, Debug, Clone)]
+pub struct ResultsArg {
+    /// Results directory.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "WORKBENCH_RESULTS",
+        default_value = "results"
+    )]
+    pub results: PathBuf,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run every run of an experiment spec.
+    Run {
+        /// The experiment spec (YAML).
+        spec: PathBuf,
+        /// Show progress bars and a final table instead of the terminal UI.
+        #[arg(long)]
+        headless: bool,
+        /// Override a spec value: key.path=value (repeatable), e.g. train.epochs=3.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        #[command(flatten)]
+        results: ResultsArg,
+    },
+    /// Check a spec and print the runs it plans, without running anything.
+    Validate {
+        /// The experiment spec (YAML).
+        spec: PathBuf,
+        /// Override a spec value: key.path=value (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// List the plugins found, and the files refused with why.
+    Plugins {
+        /// Also search this directory (repeatable).
+        #[arg(long = "dir", value_name = "DIR")]
+        dirs: Vec<PathBuf>,
+    },
+    /// List past runs with status and headline metrics.
+    Runs {
+        /// Only this experiment.
+        experiment: Option<String>,
+        #[command(flatten)]
+        results: ResultsArg,
+    },
+    /// Print the thesis-style table of an experiment's runs.
+    Report {
+        /// Experiment name.
+        experiment: String,
+        /// Output format: md, csv or latex.
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Metrics to show, comma-separated (default: the spec's).
+        #[arg(long, value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// Write to this file instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        results: ResultsArg,
+    },
+    /// Datasets: download the real ones.
+    Data {
+        /// What to do.
+        #[command(subcommand)]
+        action: DataCommand,
+    },
+    /// Internal: run one prepared run (started by `workbench run`).
+    #[command(hide = true)]
+    Worker {
+        /// The run directory.
+        run_dir: PathBuf,
+    },
+}
+
+/// `workbench data ...`
+#[derive(Subcommand, Debug)]
+pub enum DataCommand {
+    /// Download a dataset.
+    Fetch {
+        /// Which one (only `mnist`).
+        name: String,
+        /// Where to put it.
+        #[arg(long, default_value = "data/mnist")]
+        dir: PathBuf,
+    },
+}
+
+/// An error with the exit code it deserves.
+#[derive(Debug)]
+pub(crate) struct Exit {
+    code: i32,
+    error: anyhow::Error,
+}
+
+pub(crate) fn usage(e: impl Into<anyhow::Error>) -> Exit {
+    Exit {
+        code: EXIT_USAGE,
+        error: e.into(),
+    }
+}
+
+pub(crate) fn failure(e: impl Into<anyhow::Error>) -> Exit {
+    Exit {
+        code: EXIT_FAILURE,
+        error: e.into(),
+    }
+}
+
+/// Parses arguments, runs the command and returns the exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => {
+            use clap::CommandFactory;
+            let _ = Cli::command().print_help();
+            Ok(0)
+        }
+        Some(cmd) => dispatch(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Exit { code, error }) => {
+            eprintln!("error: {error:#}");
+            code
+        }
+    }
+}
+
+fn dispatch(cmd: Command) -> Result<i32, Exit> {
+    match cmd {
+        Command::Run {
+            spec,
+            headless: _,
+            set,
+            results,
+        } => run::cmd_run(&spec, &set, &results.results),
+        Command::Validate { spec, set } => cmd_validate(&spec, &set),
+        Command::Plugins { dirs } => inspect::cmd_plugins(&dirs),
+        Command::Runs {
+            experiment,
+            results,
+        } => inspect::cmd_runs(experiment.as_deref(), &results.results),
+        Command::Report {
+            experiment,
+            format,
+            metrics,
+            out,
+            results,
+        } => inspect::cmd_report(
+            &experiment,
+            &format,
+            &metrics,
+            out.as_deref(),
+            &results.results,
+        ),
+        Command::Data {
+            action: DataCommand::Fetch { name, dir },
+        } => data::cmd_fetch(&name, &dir),
+        Command::Worker { run_dir } => crate::worker::run(&run_dir).map(|_| 0).map_err(failure),
+    }
+}
+
+/// Loads a spec and resolves it against the plugins it can see.
+pub(crate) fn load(
+    spec_path: &Path,
+    set: &[String],
+) -> Result<(Spec, Discovery, crate::spec::resolve::Experiment), Exit> {
+    let overrides = set
+        .iter()
+        .map(|s| Override::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| usage(anyhow!(e)))?;
+    let spec = Spec::load(spec_path, &overrides).map_err(usage)?;
+    let configured: Vec<(PathBuf, String)> = spec
+        .plugin_dirs()
+        .into_iter()
+        .map(|(dir, path)| {
+            (
+                dir,
+                format!(
+                    "{} {}",
+                    spec.path.display(),
+                    crate::spec::path_to_string(&path)
+                ),
+            )
+        })
+        .collect();
+    let discovery = match discover(&search_dirs(&configured)) {
+        Ok(d) => d,
+        Err(crate::host::HostError::MissingDir { dir, origin }) => {
+            let index = configured.iter().position(|(d, _)| *d == dir);
+            let err = match index {
+                Some(i) => SpecError::Invalid(vec![spec.diag(
+                    &[crate::spec::Seg::Key("plugins".into()), crate::spec::Seg::Index(i)],
+                    format!("plugin directory {} does not exist", dir.display()),
+                    Some("paths under `plugins:` are relative to the spec file; build the plugins with `cargo build --release`".into()),
+                )])
+                .into(),
+                None => anyhow!("plugin directory {} (from {origin}) does not exist", dir.display()),
+            };
+            return Err(usage(err));
+        }
+        Err(e) => return Err(failure(e)),
+    };
+    let entries: Vec<_> = discovery.plugins.iter().map(|p| p.entry.clone()).collect();
+    let exp = resolve(&spec, &entries).map_err(|e| {
+        let mut msg = e.to_string();
+        if entries.is_empty() || msg.contains("no plugin named") {
+            msg.push_str(&format!(
+                "\nplugins were searched in: {}",
+                discovery.searched_list()
+            ));
+        }
+        usage(anyhow!(msg))
+    })?;
+    Ok((spec, discovery, exp))
+}
+
+fn cmd_validate(spec_path: &Path, set: &[String]) -> Result<i32, Exit> {
+    let (_spec, _discovery, exp) = load(spec_path, set)?;
+    println!(
+        "experiment `{}`: {} run(s), {} at a time",
+        exp.name,
+        exp.runs.len(),
+        exp.parallel
+    );
+    for run in &exp.runs {
+        let params = serde_json::to_string(&run.params).unwrap_or_default();
+        println!(
+            "  {:>3}  {}  {}/{}  seed={}  epochs={}  params={params}",
+            run.index, run.name, run.plugin, run.variant, run.train.seed, run.train.epochs
+        );
+    }
+    println!("metrics: {}", exp.metrics.join(", "));
+    Ok(0)
+}

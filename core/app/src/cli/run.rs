@@ -1,0 +1,71 @@
+//! `workbench run`: run an experiment and print its table.
+
+use super::{failure, load, Exit, EXIT_CANCELLED, EXIT_FAILURE};
+use crate::headless::Headless;
+use crate::report::{build_table, render, Format, RunRecord};
+use crate::results::RunStatus;
+use crate::scheduler::{prepare, Cancel};
+use anyhow::Context as _;
+use std::path::Path;
+
+pub(crate) fn cmd_run(spec_path: &Path, set: &[String], results_root: &Path) -> Result<i32, Exit> {
+    let (_spec, _discovery, exp) = load(spec_path, set)?;
+    let prepared = prepare(&exp, results_root).map_err(failure)?;
+    let exp_dir = prepared.exp_dir.clone();
+    let cancel = Cancel::default();
+    {
+        let cancel = cancel.clone();
+        ctrlc::set_handler(move || cancel.request()).map_err(failure)?;
+    }
+    // The terminal UI arrives with its own issue; until then every run is headless.
+    let mut view = Headless::new(exp.runs.len());
+    let exe = std::env::current_exe()
+        .context("cannot find the workbench binary")
+        .map_err(failure)?;
+    let summaries = prepared
+        .execute(&exe, &mut view, &cancel)
+        .map_err(failure)?;
+
+    let records: Vec<RunRecord> = summaries
+        .iter()
+        .map(|s| record(s, &exp_dir.join(&s.run_id)))
+        .collect();
+    let table = build_table(&records, &exp.metrics);
+    println!();
+    println!("{}", render(&table, Format::Markdown));
+    println!("results: {}", exp_dir.display());
+    let count = |st: RunStatus| summaries.iter().filter(|s| s.status == Some(st)).count();
+    let (done, cancelled) = (count(RunStatus::Done), count(RunStatus::Cancelled));
+    println!(
+        "{done} done, {} failed, {} diverged, {cancelled} cancelled",
+        count(RunStatus::Failed),
+        count(RunStatus::Diverged)
+    );
+    Ok(if cancel.count() > 0 {
+        EXIT_CANCELLED
+    } else if done == summaries.len() {
+        0
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// A results-store summary as a report row.
+pub(crate) fn record(s: &crate::results::RunSummary, run_dir: &Path) -> RunRecord {
+    RunRecord {
+        run_id: s.run_id.clone(),
+        plugin: s.plugin.clone(),
+        variant: s.variant.clone(),
+        params: s.key_params.clone(),
+        seed: s.seed,
+        status: s
+            .status
+            .map(|st| st.name().to_string())
+            .unwrap_or_else(|| "unknown".into()),
+        checkpoint: s
+            .checkpoint
+            .as_ref()
+            .map(|c| run_dir.join(c).display().to_string()),
+        metrics: s.metrics.clone(),
+    }
+}
