@@ -204,6 +204,13 @@ impl DatasetSpec {
         }
     }
 
+    /// The (height, width, channels) every image of this dataset has, when fixed.
+    pub fn image_shape(&self) -> Option<(usize, usize, usize)> {
+        match self {
+            DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Some((28, 28, 1)),
+        }
+    }
+
     /// Loads (or generates) the splits.
     pub fn load(&self) -> Result<Splits, DataError> {
         match self {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 mod data;
 mod inspect;
+mod reconstruct;
 mod run;
 
 /// Exit code: a spec, argument or input problem.
@@ -53,8 +54,24 @@ pub enum Command {
         /// Override a spec value: key.path=value (repeatable), e.g. train.epochs=3.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Keep runs already done, run the others again in their directories
+        /// (continuing from their last checkpoint where the plugin can).
+        #[arg(long)]
+        resume: bool,
         #[command(flatten)]
         results: ResultsArg,
+    },
+    /// Reconstruct images with a trained autoencoder run.
+    Reconstruct {
+        /// The run directory (results/<experiment>/<run-id>).
+        #[arg(long = "run", value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Images (PNG or JPEG); converted to gray and resized to the run's input size.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// Where to write the reconstructions (default: RUN_DIR/reconstructions).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Check a spec and print the runs it plans, without running anything.
     Validate {
@@ -167,8 +184,14 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             spec,
             headless: _,
             set,
+            resume,
             results,
-        } => run::cmd_run(&spec, &set, &results.results),
+        } => run::cmd_run(&spec, &set, resume, &results.results),
+        Command::Reconstruct {
+            run_dir,
+            images,
+            out,
+        } => reconstruct::cmd_reconstruct(&run_dir, &images, out.as_deref()),
         Command::Validate { spec, set } => cmd_validate(&spec, &set),
         Command::Plugins { dirs } => inspect::cmd_plugins(&dirs),
         Command::Runs {
