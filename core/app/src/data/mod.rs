@@ -4,6 +4,8 @@ pub mod corrupt;
 pub mod fetch;
 pub mod idx;
 pub mod synthetic_digits;
+pub mod synthetic_words;
+pub mod words;
 
 use std::path::PathBuf;
 
