@@ -8,3 +8,4 @@ mod plugins;
 mod quickstart;
 mod resume;
 mod specs;
+mod words;

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 mod data;
 mod inspect;
+mod recognize;
 mod reconstruct;
 mod run;
 
@@ -71,6 +72,18 @@ pub enum Command {
         images: Vec<PathBuf>,
         /// Where to write the reconstructions (default: RUN_DIR/reconstructions).
         #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Read word images with a trained recognizer run.
+    Recognize {
+        /// The run directory (results/<experiment>/<run-id>).
+        #[arg(long = "run", value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Word images (PNG or JPEG).
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// Write the CSV (`filename,text,confidence`) here instead of stdout.
+        #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
     /// Check a spec and print the runs it plans, without running anything.
@@ -187,6 +200,11 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             resume,
             results,
         } => run::cmd_run(&spec, &set, resume, &results.results),
+        Command::Recognize {
+            run_dir,
+            images,
+            out,
+        } => recognize::cmd_recognize(&run_dir, &images, out.as_deref()),
         Command::Reconstruct {
             run_dir,
             images,

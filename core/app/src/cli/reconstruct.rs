@@ -34,11 +34,9 @@ pub fn read_gray(path: &Path, h: usize, w: usize) -> anyhow::Result<(Vec<f32>, b
     Ok((data, invert))
 }
 
-pub(crate) fn cmd_reconstruct(
-    run_dir: &Path,
-    images: &[PathBuf],
-    out: Option<&Path>,
-) -> Result<i32, Exit> {
+/// Opens a finished run of `kind` with its saved model: the job and a live
+/// plugin instance.
+pub(crate) fn open_run(run_dir: &Path, kind: Kind) -> Result<(WorkerJob, Instance), Exit> {
     let job_path = run_dir.join("run.json");
     let bytes = std::fs::read(&job_path).map_err(|e| {
         usage(anyhow!(
@@ -50,9 +48,9 @@ pub(crate) fn cmd_reconstruct(
     let job: WorkerJob = serde_json::from_slice(&bytes)
         .map_err(|e| usage(anyhow!("{} is not a valid job: {e}", job_path.display())))?;
     let plan = &job.plan;
-    if plan.kind != Kind::Autoencoder {
+    if plan.kind != kind {
         return Err(usage(anyhow!(
-            "run {} is a {} run, not an autoencoder",
+            "run {} is a {} run, not a {kind} run",
             job.run_id,
             plan.kind
         )));
@@ -65,19 +63,29 @@ pub(crate) fn cmd_reconstruct(
             model_dir.display()
         )));
     }
+    let lib = Library::load(&plan.plugin_file).map_err(failure)?;
+    let config = Config {
+        params: plan.params.clone(),
+        train: plan.train.clone(),
+    };
+    let instance =
+        Instance::create(&lib, &plan.variant, &config, Some(&model_dir)).map_err(failure)?;
+    Ok((job, instance))
+}
+
+pub(crate) fn cmd_reconstruct(
+    run_dir: &Path,
+    images: &[PathBuf],
+    out: Option<&Path>,
+) -> Result<i32, Exit> {
+    let (job, mut instance) = open_run(run_dir, Kind::Autoencoder)?;
+    let plan = &job.plan;
     let (h, w, c) = plan.dataset.image_shape().ok_or_else(|| {
         usage(anyhow!(
             "run {} was trained on images of varying size",
             job.run_id
         ))
     })?;
-    let lib = Library::load(&plan.plugin_file).map_err(failure)?;
-    let config = Config {
-        params: plan.params.clone(),
-        train: plan.train.clone(),
-    };
-    let mut instance =
-        Instance::create(&lib, &plan.variant, &config, Some(&model_dir)).map_err(failure)?;
 
     let mut inputs = Vec::new();
     for path in images {

@@ -2,7 +2,7 @@
 //! workbench scores: every variant is judged by this one implementation.
 
 use crate::data::ImageSet;
-use crate::datasets::Splits;
+use crate::datasets::{Split, Splits};
 use crate::host::{HostError, Instance};
 use crate::metrics;
 use crate::spec::RunPlan;
@@ -11,6 +11,7 @@ use std::path::Path;
 
 mod autoencoder;
 pub mod probe;
+mod recognizer;
 use workbench_api::{Image, Kind};
 
 /// Test metrics an autoencoder run produces.
@@ -110,12 +111,17 @@ pub fn evaluate(
     splits: &Splits,
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
-    match plan.kind {
-        Kind::Autoencoder => {
-            autoencoder::evaluate(plan, instance, &splits.val, &splits.test, run_dir)
+    match (plan.kind, &splits.val, &splits.test) {
+        (Kind::Autoencoder, Split::Images(val), Split::Images(test)) => {
+            autoencoder::evaluate(plan, instance, val, test, run_dir)
         }
-        other => Err(EvalError::Unsupported(format!(
-            "no scoring of {other} plugins on image-set datasets"
+        (Kind::Recognizer, _, Split::Words(test)) => recognizer::evaluate(instance, test, run_dir),
+        (kind, _, test) => Err(EvalError::Unsupported(format!(
+            "no scoring of {kind} plugins on {} datasets",
+            match test {
+                Split::Images(_) => "image-set",
+                Split::Words(_) => "word",
+            }
         ))),
     }
 }
