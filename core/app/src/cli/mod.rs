@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 mod data;
 mod inspect;
+mod ocr;
 mod recognize;
 mod reconstruct;
 mod run;
@@ -85,6 +86,25 @@ pub enum Command {
         /// Write the CSV (`filename,text,confidence`) here instead of stdout.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// The page pipeline: segment pages, read every word with a trained
+    /// recognizer, write the words with positions, the text and hOCR.
+    Ocr {
+        /// Segmenter variant (`VARIANT` or `PLUGIN/VARIANT`), e.g. `cca`.
+        #[arg(long)]
+        segmenter: String,
+        /// A trained recognizer run (results/<experiment>/<run-id>).
+        #[arg(long, value_name = "RUN_DIR")]
+        recognizer: PathBuf,
+        /// Page images (PNG or JPEG).
+        #[arg(required = true)]
+        pages: Vec<PathBuf>,
+        /// Output directory: NAME.json, NAME.txt, NAME.hocr per page.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Only these formats (repeatable; default all three).
+        #[arg(long = "format", value_enum)]
+        formats: Vec<ocr::OcrFormat>,
     },
     /// Check a spec and print the runs it plans, without running anything.
     Validate {
@@ -200,6 +220,13 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             resume,
             results,
         } => run::cmd_run(&spec, &set, resume, &results.results),
+        Command::Ocr {
+            segmenter,
+            recognizer,
+            pages,
+            out,
+            formats,
+        } => ocr::cmd_ocr(&segmenter, &recognizer, &pages, &out, &formats),
         Command::Recognize {
             run_dir,
             images,
