@@ -8,7 +8,7 @@
 
 use crate::artifacts;
 use crate::datasets::Splits;
-use crate::evaluate::{self, evaluate};
+use crate::evaluate::evaluate;
 use crate::events::Event;
 use crate::host::{HostContext, Instance, Library};
 use crate::results::{slug, MetricRow, MetricsLog, RunStatus};
@@ -264,13 +264,13 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
     emitter.send(&Event::Phase {
         phase: "training".into(),
     });
-    let train_images = evaluate::images(&splits.train);
-    let val_images = evaluate::images(&splits.val);
+    let train_images = splits.train.images();
+    let val_images = splits.val.images();
     let t0 = Instant::now();
     let fit = instance.fit(
         &mut ctx,
-        (&train_images, &[]),
-        (&val_images, &[]),
+        (&train_images, &splits.train.texts()),
+        (&val_images, &splits.val.texts()),
         Some(&checkpoints),
     );
     let train_seconds = t0.elapsed().as_secs_f64();

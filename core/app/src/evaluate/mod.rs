@@ -2,13 +2,14 @@
 //! workbench scores: every variant is judged by this one implementation.
 
 use crate::data::ImageSet;
-use crate::datasets::Splits;
+use crate::datasets::{Split, Splits};
 use crate::host::{HostError, Instance};
 use crate::metrics;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 mod autoencoder;
+pub mod segmenter;
 use workbench_api::{Image, Kind};
 
 /// Test metrics an autoencoder run produces.
@@ -37,7 +38,16 @@ const SEGMENTER_METRICS: &[&str] = &[
     "image_precision",
     "image_recall",
     "image_f1",
+    "pixel_accuracy",
+    "pixel_text_precision",
+    "pixel_text_recall",
+    "pixel_image_precision",
+    "pixel_image_recall",
     "pages_per_sec",
+    "seconds_per_page",
+    "train_seconds",
+    "eval_seconds",
+    "samples_per_sec",
 ];
 
 /// Metric names a spec may ask for, per plugin kind (besides `train_*` and
@@ -99,10 +109,14 @@ pub fn evaluate(
     splits: &Splits,
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
-    match kind {
-        Kind::Autoencoder => autoencoder::evaluate(instance, &splits.test, run_dir),
-        other => Err(EvalError::Unsupported(format!(
+    match (kind, &splits.test) {
+        (Kind::Autoencoder, Split::Images(test)) => autoencoder::evaluate(instance, test, run_dir),
+        (Kind::Segmenter, Split::Pages(test)) => segmenter::evaluate(instance, test, run_dir),
+        (other, Split::Images(_)) => Err(EvalError::Unsupported(format!(
             "no scoring of {other} plugins on image-set datasets"
+        ))),
+        (other, Split::Pages(_)) => Err(EvalError::Unsupported(format!(
+            "no scoring of {other} plugins on page datasets"
         ))),
     }
 }
