@@ -2,8 +2,9 @@
 //! train / validation / test splits. Shared by every plugin: plugins never
 //! read data files themselves.
 
+use crate::data::pages::{self, Page};
 use crate::data::words::{read_words_dir, WordSet};
-use crate::data::{idx, synthetic_digits, synthetic_words, DataError, ImageSet};
+use crate::data::{idx, synthetic_digits, synthetic_pages, synthetic_words, DataError, ImageSet};
 use serde::{Deserialize, Serialize};
 use serde_yaml::Mapping;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,10 @@ pub enum DatasetSpec {
     Words(WordsParams),
     /// Word images rendered from embedded fonts and an embedded word list.
     SyntheticWords(SyntheticWordsParams),
+    /// Page images with ground-truth JSON in a directory (DESIGN.md format).
+    Pages(PagesParams),
+    /// Pages with exact ground truth generated from embedded fonts and words.
+    SyntheticPages(SyntheticPagesParams),
 }
 
 fn default_height() -> usize {
@@ -135,6 +140,95 @@ pub struct MnistParams {
     pub test: Option<usize>,
 }
 
+/// Parameters of `pages`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesParams {
+    /// Directory of `NAME.png` + `NAME.json` (relative to the spec file).
+    pub dir: PathBuf,
+    /// Pages (from the start, by name) given to `fit`; the rest are the test split.
+    #[serde(default)]
+    pub train: usize,
+}
+
+fn default_pages_test() -> usize {
+    6
+}
+fn default_dpi() -> f32 {
+    100.0
+}
+fn default_columns() -> usize {
+    2
+}
+fn default_images() -> usize {
+    2
+}
+fn default_one() -> f32 {
+    1.0
+}
+
+/// Parameters of `synthetic-pages` (see `data::synthetic_pages`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticPagesParams {
+    /// Pages given to `fit` (segmenters mostly ignore them).
+    #[serde(default)]
+    pub train: usize,
+    /// Validation pages.
+    #[serde(default)]
+    pub val: usize,
+    /// Test pages, the ones scored.
+    #[serde(default = "default_pages_test")]
+    pub test: usize,
+    /// Generator seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// Resolution (A4 is 8.27 × 11.69 inches).
+    #[serde(default = "default_dpi")]
+    pub dpi: f32,
+    /// Most text columns per page.
+    #[serde(default = "default_columns")]
+    pub columns: usize,
+    /// Most image regions per page.
+    #[serde(default = "default_images")]
+    pub images: usize,
+    /// Standard deviation of Gaussian noise.
+    #[serde(default)]
+    pub noise: f32,
+    /// Share of salt-and-pepper pixels.
+    #[serde(default)]
+    pub salt_pepper: f32,
+    /// Gaussian blur sigma in pixels.
+    #[serde(default)]
+    pub blur: f32,
+    /// Ink-to-paper contrast (1 = black on white).
+    #[serde(default = "default_one")]
+    pub contrast: f32,
+    /// Uneven light: how much the dim side darkens (0 = even).
+    #[serde(default)]
+    pub illumination: f32,
+    /// Largest skew in degrees.
+    #[serde(default)]
+    pub skew: f32,
+}
+
+impl SyntheticPagesParams {
+    /// The generator configuration.
+    pub fn config(&self) -> synthetic_pages::PagesConfig {
+        synthetic_pages::PagesConfig {
+            dpi: self.dpi,
+            columns: self.columns,
+            images: self.images,
+            noise: self.noise,
+            salt_pepper: self.salt_pepper,
+            blur: self.blur,
+            contrast: self.contrast,
+            illumination: self.illumination,
+            skew: self.skew,
+        }
+    }
+}
+
 /// One split of a dataset, in the form its kind has.
 #[derive(Clone, Debug)]
 pub enum Split {
@@ -142,6 +236,8 @@ pub enum Split {
     Images(ImageSet),
     /// Word images of varying width, with their texts.
     Words(WordSet),
+    /// Pages of any size with ground-truth regions.
+    Pages(Vec<Page>),
 }
 
 impl Split {
@@ -150,6 +246,7 @@ impl Split {
         match self {
             Split::Images(s) => s.len(),
             Split::Words(w) => w.len(),
+            Split::Pages(p) => p.len(),
         }
     }
 
@@ -163,13 +260,14 @@ impl Split {
         match self {
             Split::Images(s) => crate::evaluate::images(s),
             Split::Words(w) => w.images.iter().map(|i| i.as_image()).collect(),
+            Split::Pages(p) => p.iter().map(|p| p.image()).collect(),
         }
     }
 
     /// One text per image for word splits; empty otherwise.
     pub fn texts(&self) -> Vec<&str> {
         match self {
-            Split::Images(_) => Vec::new(),
+            Split::Images(_) | Split::Pages(_) => Vec::new(),
             Split::Words(w) => w.texts.iter().map(String::as_str).collect(),
         }
     }
@@ -254,7 +352,14 @@ pub struct DatasetSpecError {
 }
 
 /// The dataset kinds a spec may name.
-pub const KINDS: &[&str] = &["synthetic-digits", "mnist", "words", "synthetic-words"];
+pub const KINDS: &[&str] = &[
+    "synthetic-digits",
+    "mnist",
+    "words",
+    "synthetic-words",
+    "pages",
+    "synthetic-pages",
+];
 
 impl DatasetSpec {
     /// Builds a dataset spec from `kind` and `params`, resolving relative
@@ -364,6 +469,57 @@ impl DatasetSpec {
                 }
                 Ok(DatasetSpec::Mnist(p))
             }
+            "pages" => {
+                let mut p: PagesParams = serde_yaml::from_value(value).map_err(typed)?;
+                p.dir = base_dir.join(&p.dir);
+                if !p.dir.is_dir() {
+                    return Err(DatasetSpecError {
+                        path: vec!["params".into(), "dir".into()],
+                        message: format!("{} is not a directory", p.dir.display()),
+                        hint: Some("a pages directory holds NAME.png with NAME.json".into()),
+                    });
+                }
+                Ok(DatasetSpec::Pages(p))
+            }
+            "synthetic-pages" => {
+                let p: SyntheticPagesParams = serde_yaml::from_value(value).map_err(typed)?;
+                let bad = |key: &str, message: String| DatasetSpecError {
+                    path: vec!["params".into(), key.into()],
+                    message,
+                    hint: None,
+                };
+                if p.test == 0 {
+                    return Err(bad("test", "must be at least 1".into()));
+                }
+                if !(20.0..=600.0).contains(&p.dpi) {
+                    return Err(bad("dpi", format!("must be in [20, 600], not {}", p.dpi)));
+                }
+                for (key, v) in [
+                    ("noise", p.noise),
+                    ("salt_pepper", p.salt_pepper),
+                    ("illumination", p.illumination),
+                ] {
+                    if !(0.0..=1.0).contains(&v) {
+                        return Err(bad(key, format!("must be in [0, 1], not {v}")));
+                    }
+                }
+                if !(0.05..=1.0).contains(&p.contrast) {
+                    return Err(bad(
+                        "contrast",
+                        format!("must be in [0.05, 1], not {}", p.contrast),
+                    ));
+                }
+                if !(0.0..=10.0).contains(&p.blur) || !(0.0..=15.0).contains(&p.skew) {
+                    return Err(bad(
+                        "blur",
+                        "blur must be in [0, 10] and skew in [0, 15]".into(),
+                    ));
+                }
+                if p.columns == 0 {
+                    return Err(bad("columns", "must be at least 1".into()));
+                }
+                Ok(DatasetSpec::SyntheticPages(p))
+            }
             other => Err(DatasetSpecError {
                 path: vec!["kind".into()],
                 message: format!("unknown dataset kind `{other}`"),
@@ -380,6 +536,7 @@ impl DatasetSpec {
         match self {
             DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Kind::Autoencoder,
             DatasetSpec::Words(_) | DatasetSpec::SyntheticWords(_) => Kind::Recognizer,
+            DatasetSpec::Pages(_) | DatasetSpec::SyntheticPages(_) => Kind::Segmenter,
         }
     }
 
@@ -387,7 +544,10 @@ impl DatasetSpec {
     pub fn image_shape(&self) -> Option<(usize, usize, usize)> {
         match self {
             DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Some((28, 28, 1)),
-            DatasetSpec::Words(_) | DatasetSpec::SyntheticWords(_) => None,
+            DatasetSpec::Words(_)
+            | DatasetSpec::SyntheticWords(_)
+            | DatasetSpec::Pages(_)
+            | DatasetSpec::SyntheticPages(_) => None,
         }
     }
 
@@ -445,6 +605,38 @@ impl DatasetSpec {
                     });
                 }
                 Ok(Splits::words(train, val, test))
+            }
+            DatasetSpec::Pages(p) => {
+                let mut test = pages::load_dir(&p.dir)?;
+                if p.train >= test.len() && p.train > 0 {
+                    return Err(DataError::InvalidParam {
+                        name: "train".into(),
+                        reason: format!(
+                            "{} training pages leave none of the {} for testing",
+                            p.train,
+                            test.len()
+                        ),
+                    });
+                }
+                let train: Vec<Page> = test.drain(..p.train).collect();
+                Ok(Splits {
+                    train: Split::Pages(train),
+                    val: Split::Pages(Vec::new()),
+                    test: Split::Pages(test),
+                })
+            }
+            DatasetSpec::SyntheticPages(p) => {
+                let cfg = p.config();
+                // Splits use disjoint seeds, so adding training pages never
+                // changes the test pages.
+                let gen = |n: usize, salt: u64| {
+                    synthetic_pages::generate(&cfg, n, p.seed.wrapping_mul(3).wrapping_add(salt))
+                };
+                Ok(Splits {
+                    train: Split::Pages(gen(p.train, 1_000_003)),
+                    val: Split::Pages(gen(p.val, 2_000_003)),
+                    test: Split::Pages(gen(p.test, 0)),
+                })
             }
             DatasetSpec::Mnist(p) => {
                 let (mut train, mut test) = idx::load_mnist_dir(&p.dir)?;

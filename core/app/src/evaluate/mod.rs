@@ -12,6 +12,7 @@ use std::path::Path;
 mod autoencoder;
 pub mod probe;
 mod recognizer;
+pub mod segmenter;
 use workbench_api::{Image, Kind};
 
 /// Test metrics an autoencoder run produces.
@@ -49,7 +50,16 @@ const SEGMENTER_METRICS: &[&str] = &[
     "image_precision",
     "image_recall",
     "image_f1",
+    "pixel_accuracy",
+    "pixel_text_precision",
+    "pixel_text_recall",
+    "pixel_image_precision",
+    "pixel_image_recall",
     "pages_per_sec",
+    "seconds_per_page",
+    "train_seconds",
+    "eval_seconds",
+    "samples_per_sec",
 ];
 
 /// Metric names a spec may ask for, per plugin kind (besides `train_*` and
@@ -116,11 +126,13 @@ pub fn evaluate(
             autoencoder::evaluate(plan, instance, val, test, run_dir)
         }
         (Kind::Recognizer, _, Split::Words(test)) => recognizer::evaluate(instance, test, run_dir),
+        (Kind::Segmenter, _, Split::Pages(test)) => segmenter::evaluate(instance, test, run_dir),
         (kind, _, test) => Err(EvalError::Unsupported(format!(
             "no scoring of {kind} plugins on {} datasets",
             match test {
                 Split::Images(_) => "image-set",
                 Split::Words(_) => "word",
+                Split::Pages(_) => "page",
             }
         ))),
     }
