@@ -11,8 +11,11 @@
 //! across vertical ones. Inside a block, words sharing at least half of the
 //! smaller height vertically form a line, read left to right.
 
+use crate::data::words::normalize;
+use crate::host::{HostError, Instance};
 use crate::metrics::BBox;
 use serde::{Deserialize, Serialize};
+use workbench_api::{Image, RegionKind};
 
 /// A recognized word on a page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -292,6 +295,73 @@ impl OcrPage {
         out.push_str("</div>\n</body>\n</html>\n");
         out
     }
+}
+
+/// Cuts a region (with a margin of a tenth of its height, clamped to the
+/// page) out of a gray page.
+pub fn crop(page: &Image<'_>, b: &BBox) -> image::DynamicImage {
+    let (w, h) = (page.width as u32, page.height as u32);
+    let margin = (b.h * 0.1).max(1.0);
+    let x0 = (b.x - margin).floor().clamp(0.0, w as f64 - 1.0) as u32;
+    let y0 = (b.y - margin).floor().clamp(0.0, h as f64 - 1.0) as u32;
+    let x1 = (b.x + b.w + margin).ceil().clamp(x0 as f64 + 1.0, w as f64) as u32;
+    let y1 = (b.y + b.h + margin).ceil().clamp(y0 as f64 + 1.0, h as f64) as u32;
+    let img = image::GrayImage::from_fn(x1 - x0, y1 - y0, |x, y| {
+        let v = page.data[((y0 + y) * w + x0 + x) as usize * page.channels];
+        image::Luma([(v.clamp(0.0, 1.0) * 255.0).round() as u8])
+    });
+    image::DynamicImage::ImageLuma8(img)
+}
+
+/// The whole pipeline on one gray page: segment, crop every word region,
+/// recognize the crops (scaled to `height`), and order the words.
+pub fn ocr_page(
+    segmenter: &mut Instance,
+    recognizer: &mut Instance,
+    page: &Image<'_>,
+    height: usize,
+) -> Result<OcrPage, HostError> {
+    let regions = segmenter.segment(page)?;
+    let bbox = |r: &workbench_api::Region| BBox {
+        x: r.x as f64,
+        y: r.y as f64,
+        w: r.w as f64,
+        h: r.h as f64,
+    };
+    let word_boxes: Vec<BBox> = regions
+        .iter()
+        .filter(|r| r.kind == RegionKind::Word)
+        .map(bbox)
+        .collect();
+    let images: Vec<BBox> = regions
+        .iter()
+        .filter(|r| r.kind == RegionKind::Image)
+        .map(bbox)
+        .collect();
+    let crops: Vec<_> = word_boxes
+        .iter()
+        .map(|b| normalize(&crop(page, b), height))
+        .collect();
+    let borrowed: Vec<Image> = crops.iter().map(|c| c.as_image()).collect();
+    let mut texts = Vec::with_capacity(borrowed.len());
+    for chunk in borrowed.chunks(crate::evaluate::BATCH) {
+        texts.extend(recognizer.recognize(chunk)?);
+    }
+    let words = word_boxes
+        .into_iter()
+        .zip(texts)
+        .map(|(bbox, (text, confidence))| OcrWord {
+            text,
+            confidence,
+            bbox,
+        })
+        .collect();
+    Ok(OcrPage::new(
+        page.width as u32,
+        page.height as u32,
+        words,
+        images,
+    ))
 }
 
 /// Escapes text for XML.

@@ -113,6 +113,8 @@ pub enum Command {
         /// Override a spec value: key.path=value (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        #[command(flatten)]
+        results: ResultsArg,
     },
     /// List the plugins found, and the files refused with why.
     Plugins {
@@ -237,7 +239,7 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             images,
             out,
         } => reconstruct::cmd_reconstruct(&run_dir, &images, out.as_deref()),
-        Command::Validate { spec, set } => cmd_validate(&spec, &set),
+        Command::Validate { spec, set, results } => cmd_validate(&spec, &set, &results.results),
         Command::Plugins { dirs } => inspect::cmd_plugins(&dirs),
         Command::Runs {
             experiment,
@@ -267,6 +269,7 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
 pub(crate) fn load(
     spec_path: &Path,
     set: &[String],
+    results_root: &Path,
 ) -> Result<(Spec, Discovery, crate::spec::resolve::Experiment), Exit> {
     let overrides = set
         .iter()
@@ -306,7 +309,7 @@ pub(crate) fn load(
         Err(e) => return Err(failure(e)),
     };
     let entries: Vec<_> = discovery.plugins.iter().map(|p| p.entry.clone()).collect();
-    let exp = resolve(&spec, &entries).map_err(|e| {
+    let mut exp = resolve(&spec, &entries).map_err(|e| {
         let mut msg = e.to_string();
         if entries.is_empty() || msg.contains("no plugin named") {
             msg.push_str(&format!(
@@ -316,11 +319,12 @@ pub(crate) fn load(
         }
         usage(anyhow!(msg))
     })?;
+    crate::spec::resolve::resolve_recognizers(&spec, &mut exp, results_root).map_err(usage)?;
     Ok((spec, discovery, exp))
 }
 
-fn cmd_validate(spec_path: &Path, set: &[String]) -> Result<i32, Exit> {
-    let (_spec, _discovery, exp) = load(spec_path, set)?;
+fn cmd_validate(spec_path: &Path, set: &[String], results_root: &Path) -> Result<i32, Exit> {
+    let (_spec, _discovery, exp) = load(spec_path, set, results_root)?;
     println!(
         "experiment `{}`: {} run(s), {} at a time",
         exp.name,

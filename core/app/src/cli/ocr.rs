@@ -4,13 +4,11 @@
 
 use super::reconstruct::open_run;
 use super::{failure, usage, Exit};
-use crate::data::words::normalize;
 use crate::host::{discover, search_dirs, Instance};
-use crate::metrics::BBox;
-use crate::pipeline::{OcrPage, OcrWord};
+use crate::pipeline::ocr_page;
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
-use workbench_api::{Config, Image, Kind, RegionKind};
+use workbench_api::{Config, Image, Kind};
 
 /// Output formats of `workbench ocr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -74,19 +72,6 @@ fn read_page(path: &Path) -> anyhow::Result<(u32, u32, Vec<f32>)> {
     Ok((w, h, img.pixels().map(|p| p.0[0] as f32 / 255.0).collect()))
 }
 
-/// Cuts a region (clamped to the page, with a small margin) out of a gray page.
-fn crop(w: u32, h: u32, page: &[f32], b: &BBox) -> image::DynamicImage {
-    let margin = (b.h * 0.1).max(1.0);
-    let x0 = (b.x - margin).floor().clamp(0.0, w as f64 - 1.0) as u32;
-    let y0 = (b.y - margin).floor().clamp(0.0, h as f64 - 1.0) as u32;
-    let x1 = (b.x + b.w + margin).ceil().clamp(x0 as f64 + 1.0, w as f64) as u32;
-    let y1 = (b.y + b.h + margin).ceil().clamp(y0 as f64 + 1.0, h as f64) as u32;
-    let img = image::GrayImage::from_fn(x1 - x0, y1 - y0, |x, y| {
-        image::Luma([(page[((y0 + y) * w + x0 + x) as usize] * 255.0).round() as u8])
-    });
-    image::DynamicImage::ImageLuma8(img)
-}
-
 pub(crate) fn cmd_ocr(
     segmenter_spec: &str,
     run_dir: &Path,
@@ -132,42 +117,7 @@ pub(crate) fn cmd_ocr(
             channels: 1,
             data: &gray,
         };
-        let regions = seg.segment(&image).map_err(failure)?;
-        let bbox = |r: &workbench_api::Region| BBox {
-            x: r.x as f64,
-            y: r.y as f64,
-            w: r.w as f64,
-            h: r.h as f64,
-        };
-        let word_boxes: Vec<BBox> = regions
-            .iter()
-            .filter(|r| r.kind == RegionKind::Word)
-            .map(bbox)
-            .collect();
-        let images: Vec<BBox> = regions
-            .iter()
-            .filter(|r| r.kind == RegionKind::Image)
-            .map(bbox)
-            .collect();
-        let crops: Vec<_> = word_boxes
-            .iter()
-            .map(|b| normalize(&crop(w, h, &gray, b), height))
-            .collect();
-        let borrowed: Vec<Image> = crops.iter().map(|c| c.as_image()).collect();
-        let mut texts = Vec::with_capacity(borrowed.len());
-        for chunk in borrowed.chunks(crate::evaluate::BATCH) {
-            texts.extend(recognizer.recognize(chunk).map_err(failure)?);
-        }
-        let words = word_boxes
-            .into_iter()
-            .zip(texts)
-            .map(|(bbox, (text, confidence))| OcrWord {
-                text,
-                confidence,
-                bbox,
-            })
-            .collect();
-        let page = OcrPage::new(w, h, words, images);
+        let page = ocr_page(&mut seg, &mut recognizer, &image, height).map_err(failure)?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

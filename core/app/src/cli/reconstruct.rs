@@ -1,12 +1,12 @@
 //! `workbench reconstruct`: run a trained autoencoder on image files.
 
 use super::{failure, usage, Exit};
-use crate::host::{Instance, Library};
+use crate::host::Instance;
 use crate::metrics;
 use crate::worker::WorkerJob;
 use anyhow::{anyhow, Context as _};
 use std::path::{Path, PathBuf};
-use workbench_api::{Config, Image, Kind};
+use workbench_api::{Image, Kind};
 
 /// Reads an image file as gray values in [0, 1], resized to `h × w`. Images
 /// that are mostly light (dark ink on paper) are inverted to match digit
@@ -34,43 +34,10 @@ pub fn read_gray(path: &Path, h: usize, w: usize) -> anyhow::Result<(Vec<f32>, b
     Ok((data, invert))
 }
 
-/// Opens a finished run of `kind` with its saved model: the job and a live
-/// plugin instance.
+/// Opens a finished run of `kind` with its saved model; its problems are
+/// the user's input problems.
 pub(crate) fn open_run(run_dir: &Path, kind: Kind) -> Result<(WorkerJob, Instance), Exit> {
-    let job_path = run_dir.join("run.json");
-    let bytes = std::fs::read(&job_path).map_err(|e| {
-        usage(anyhow!(
-            "{} is not a run directory ({}: {e})",
-            run_dir.display(),
-            job_path.display()
-        ))
-    })?;
-    let job: WorkerJob = serde_json::from_slice(&bytes)
-        .map_err(|e| usage(anyhow!("{} is not a valid job: {e}", job_path.display())))?;
-    let plan = &job.plan;
-    if plan.kind != kind {
-        return Err(usage(anyhow!(
-            "run {} is a {} run, not a {kind} run",
-            job.run_id,
-            plan.kind
-        )));
-    }
-    let model_dir = run_dir.join("artifacts").join("model");
-    if !model_dir.is_dir() {
-        return Err(usage(anyhow!(
-            "run {} has no saved model ({} is missing; did the run finish?)",
-            job.run_id,
-            model_dir.display()
-        )));
-    }
-    let lib = Library::load(&plan.plugin_file).map_err(failure)?;
-    let config = Config {
-        params: plan.params.clone(),
-        train: plan.train.clone(),
-    };
-    let instance =
-        Instance::create(&lib, &plan.variant, &config, Some(&model_dir)).map_err(failure)?;
-    Ok((job, instance))
+    crate::worker::open_trained(run_dir, kind).map_err(usage)
 }
 
 pub(crate) fn cmd_reconstruct(

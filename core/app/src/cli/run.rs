@@ -14,7 +14,7 @@ pub(crate) fn cmd_run(
     resume: bool,
     results_root: &Path,
 ) -> Result<i32, Exit> {
-    let (_spec, _discovery, exp) = load(spec_path, set)?;
+    let (_spec, _discovery, exp) = load(spec_path, set, results_root)?;
     let prepared = prepare(&exp, results_root, resume).map_err(failure)?;
     let exp_dir = prepared.exp_dir.clone();
     let cancel = Cancel::default();

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 mod autoencoder;
+pub mod pipeline;
 pub mod probe;
 mod recognizer;
 pub mod segmenter;
