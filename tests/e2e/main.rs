@@ -6,4 +6,5 @@ mod harness;
 mod isolation;
 mod plugins;
 mod quickstart;
+mod segment;
 mod specs;

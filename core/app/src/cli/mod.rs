@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 mod data;
 mod inspect;
 mod run;
+mod segment;
 
 /// Exit code: a spec, argument or input problem.
 pub const EXIT_USAGE: i32 = 2;
@@ -93,6 +94,30 @@ pub enum Command {
         #[command(flatten)]
         results: ResultsArg,
     },
+    /// Segment page images with a segmenter plugin: one JSON per page.
+    Segment {
+        /// Segmenter plugin name.
+        #[arg(long)]
+        plugin: String,
+        /// Variant of the plugin.
+        #[arg(long)]
+        variant: String,
+        /// A variant parameter: name=value (repeatable), checked against the variant.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Page images (PNG/JPEG) or directories of them.
+        #[arg(required = true, value_name = "PAGE")]
+        pages: Vec<PathBuf>,
+        /// Where the JSON files (and overlays) go.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Also write NAME.overlay.png with word boxes (blue) and image boxes (orange).
+        #[arg(long)]
+        overlay: bool,
+        /// Also search this directory for plugins (repeatable).
+        #[arg(long = "plugins", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
     /// Datasets: download the real ones.
     Data {
         /// What to do.
@@ -117,6 +142,24 @@ pub enum DataCommand {
         /// Where to put it.
         #[arg(long, default_value = "data/mnist")]
         dir: PathBuf,
+    },
+    /// Write synthetic pages with ground truth (the pages format) to a directory.
+    Pages {
+        /// Where to write NAME.png + NAME.json.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// How many pages.
+        #[arg(long, default_value_t = 4)]
+        count: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Resolution (300 gives 2480 × 3508 A4 pages).
+        #[arg(long, default_value_t = 100.0)]
+        dpi: f32,
+        /// Degrade the pages as experiments/segmenters-noisy.yaml does.
+        #[arg(long)]
+        noisy: bool,
     },
 }
 
@@ -191,6 +234,33 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
         Command::Data {
             action: DataCommand::Fetch { name, dir },
         } => data::cmd_fetch(&name, &dir),
+        Command::Data {
+            action:
+                DataCommand::Pages {
+                    out,
+                    count,
+                    seed,
+                    dpi,
+                    noisy,
+                },
+        } => data::cmd_pages(&out, count, seed, dpi, noisy),
+        Command::Segment {
+            plugin,
+            variant,
+            set,
+            pages,
+            out,
+            overlay,
+            plugin_dirs,
+        } => segment::cmd_segment(segment::SegmentArgs {
+            plugin: &plugin,
+            variant: &variant,
+            set: &set,
+            pages: &pages,
+            out: &out,
+            overlay,
+            plugin_dirs: &plugin_dirs,
+        }),
         Command::Worker { run_dir } => crate::worker::run(&run_dir).map(|_| 0).map_err(failure),
     }
 }
