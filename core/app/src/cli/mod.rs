@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 mod data;
 mod inspect;
+mod new;
 mod run;
 mod segment;
 
@@ -118,6 +119,12 @@ pub enum Command {
         #[arg(long = "plugins", value_name = "DIR")]
         plugin_dirs: Vec<PathBuf>,
     },
+    /// Scaffold a new plugin crate.
+    New {
+        /// What to create.
+        #[command(subcommand)]
+        what: NewCommand,
+    },
     /// Datasets: download the real ones.
     Data {
         /// What to do.
@@ -129,6 +136,22 @@ pub enum Command {
     Worker {
         /// The run directory.
         run_dir: PathBuf,
+    },
+}
+
+/// `workbench new ...`
+#[derive(Subcommand, Debug)]
+pub enum NewCommand {
+    /// A segmenter plugin crate (outside the workspace) with a working example and a test.
+    Segmenter {
+        /// Plugin and crate name (lower-case letters, digits, dashes).
+        name: String,
+        /// Directory to create (default: ./NAME).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Path to workbench-api's crate (default: the source tree this binary was built from).
+        #[arg(long, value_name = "PATH")]
+        api: Option<PathBuf>,
     },
 }
 
@@ -261,6 +284,9 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             overlay,
             plugin_dirs: &plugin_dirs,
         }),
+        Command::New {
+            what: NewCommand::Segmenter { name, dir, api },
+        } => new::cmd_new_segmenter(&name, dir.as_deref(), api.as_deref()),
         Command::Worker { run_dir } => crate::worker::run(&run_dir).map(|_| 0).map_err(failure),
     }
 }
