@@ -7,5 +7,6 @@ mod isolation;
 mod plugins;
 mod quickstart;
 mod resume;
+mod segment;
 mod specs;
 mod words;

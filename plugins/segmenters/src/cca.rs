@@ -38,7 +38,7 @@ pub fn params() -> Vec<ParamSpec> {
         ),
         ParamSpec::float(
             "image_height",
-            3.0,
+            4.0,
             1.2,
             50.0,
             "components taller than this (× char height) are image parts",
@@ -81,7 +81,7 @@ impl CcaParams {
         Ok(CcaParams {
             prep: Prep::from_config(c)?,
             speck: c.param_or("speck", 0.15)?,
-            image_height: c.param_or("image_height", 3.0)?,
+            image_height: c.param_or("image_height", 4.0)?,
             word_gap: c.param_or("word_gap", 0.5)?,
             dot_gap: c.param_or("dot_gap", 0.5)?,
             image_merge: c.param_or("image_merge", 1.0)?,
@@ -161,7 +161,7 @@ impl B {
 pub fn char_height(comps: &[Component], page_h: u32) -> f64 {
     let mut hs: Vec<u32> = comps
         .iter()
-        .filter(|c| c.h >= 3 && c.pixels >= 4 && c.h <= page_h / 15 && c.w <= c.h * 4)
+        .filter(|c| c.h >= 4 && c.pixels >= 8 && c.h <= page_h / 15 && c.w <= c.h * 4)
         .map(|c| c.h)
         .collect();
     if hs.is_empty() {
@@ -186,7 +186,7 @@ pub fn segment_components(
     height: u32,
 ) -> Vec<Region> {
     let ch = char_height(comps, height);
-    let speck = (p.speck * ch) as u32;
+    let speck = ((p.speck * ch) as u32).max(1);
     let comps: Vec<&Component> = comps
         .iter()
         .filter(|c| c.w > speck || c.h > speck)
@@ -270,7 +270,7 @@ pub fn segment_components(
         words[r] = Some(words[r].map_or(b, |w| w.join(b)));
     }
 
-    let min_word = (0.3 * ch) as u32;
+    let min_word = (0.5 * ch) as u32;
     let min_img = (p.min_image * ch) as u32;
     let mut out = Vec::new();
     for w in words.into_iter().flatten() {

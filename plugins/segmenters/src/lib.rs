@@ -14,7 +14,7 @@ mod common;
 mod dilate;
 mod xycut;
 
-pub use cca::{Cca, CcaParams};
+pub use cca::{char_height, Cca, CcaParams};
 pub use common::Prep;
 use workbench_api::*;
 

@@ -9,10 +9,12 @@ use std::path::{Path, PathBuf};
 
 mod data;
 mod inspect;
+mod new;
 mod ocr;
 mod recognize;
 mod reconstruct;
 mod run;
+mod segment;
 
 /// Exit code: a spec, argument or input problem.
 pub const EXIT_USAGE: i32 = 2;
@@ -145,6 +147,36 @@ pub enum Command {
         #[command(flatten)]
         results: ResultsArg,
     },
+    /// Segment page images with a segmenter plugin: one JSON per page.
+    Segment {
+        /// Segmenter plugin name.
+        #[arg(long)]
+        plugin: String,
+        /// Variant of the plugin.
+        #[arg(long)]
+        variant: String,
+        /// A variant parameter: name=value (repeatable), checked against the variant.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Page images (PNG/JPEG) or directories of them.
+        #[arg(required = true, value_name = "PAGE")]
+        pages: Vec<PathBuf>,
+        /// Where the JSON files (and overlays) go.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Also write NAME.overlay.png with word boxes (blue) and image boxes (orange).
+        #[arg(long)]
+        overlay: bool,
+        /// Also search this directory for plugins (repeatable).
+        #[arg(long = "plugins", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// Scaffold a new plugin crate.
+    New {
+        /// What to create.
+        #[command(subcommand)]
+        what: NewCommand,
+    },
     /// Datasets: download the real ones.
     Data {
         /// What to do.
@@ -159,6 +191,22 @@ pub enum Command {
     },
 }
 
+/// `workbench new ...`
+#[derive(Subcommand, Debug)]
+pub enum NewCommand {
+    /// A segmenter plugin crate (outside the workspace) with a working example and a test.
+    Segmenter {
+        /// Plugin and crate name (lower-case letters, digits, dashes).
+        name: String,
+        /// Directory to create (default: ./NAME).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Path to workbench-api's crate (default: the source tree this binary was built from).
+        #[arg(long, value_name = "PATH")]
+        api: Option<PathBuf>,
+    },
+}
+
 /// `workbench data ...`
 #[derive(Subcommand, Debug)]
 pub enum DataCommand {
@@ -169,6 +217,24 @@ pub enum DataCommand {
         /// Where to put it.
         #[arg(long, default_value = "data/mnist")]
         dir: PathBuf,
+    },
+    /// Write synthetic pages with ground truth (the pages format) to a directory.
+    Pages {
+        /// Where to write NAME.png + NAME.json.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// How many pages.
+        #[arg(long, default_value_t = 4)]
+        count: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Resolution (300 gives 2480 × 3508 A4 pages).
+        #[arg(long, default_value_t = 100.0)]
+        dpi: f32,
+        /// Degrade the pages as experiments/segmenters-noisy.yaml does.
+        #[arg(long)]
+        noisy: bool,
     },
 }
 
@@ -261,6 +327,36 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
         Command::Data {
             action: DataCommand::Fetch { name, dir },
         } => data::cmd_fetch(&name, &dir),
+        Command::Data {
+            action:
+                DataCommand::Pages {
+                    out,
+                    count,
+                    seed,
+                    dpi,
+                    noisy,
+                },
+        } => data::cmd_pages(&out, count, seed, dpi, noisy),
+        Command::Segment {
+            plugin,
+            variant,
+            set,
+            pages,
+            out,
+            overlay,
+            plugin_dirs,
+        } => segment::cmd_segment(segment::SegmentArgs {
+            plugin: &plugin,
+            variant: &variant,
+            set: &set,
+            pages: &pages,
+            out: &out,
+            overlay,
+            plugin_dirs: &plugin_dirs,
+        }),
+        Command::New {
+            what: NewCommand::Segmenter { name, dir, api },
+        } => new::cmd_new_segmenter(&name, dir.as_deref(), api.as_deref()),
         Command::Worker { run_dir } => crate::worker::run(&run_dir).map(|_| 0).map_err(failure),
     }
 }
