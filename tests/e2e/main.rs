@@ -4,6 +4,7 @@
 mod harness;
 
 mod isolation;
+mod ocr;
 mod plugins;
 mod quickstart;
 mod resume;
