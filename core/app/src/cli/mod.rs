@@ -5,11 +5,12 @@ use crate::host::{discover, search_dirs, Discovery};
 use crate::spec::{resolve, Override, Spec, SpecError};
 use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 mod data;
-mod inspect;
-mod run;
+pub(crate) mod inspect;
+pub(crate) mod run;
 
 /// Exit code: a spec, argument or input problem.
 pub const EXIT_USAGE: i32 = 2;
@@ -123,8 +124,8 @@ pub enum DataCommand {
 /// An error with the exit code it deserves.
 #[derive(Debug)]
 pub(crate) struct Exit {
-    code: i32,
-    error: anyhow::Error,
+    pub(crate) code: i32,
+    pub(crate) error: anyhow::Error,
 }
 
 pub(crate) fn usage(e: impl Into<anyhow::Error>) -> Exit {
@@ -145,6 +146,7 @@ pub(crate) fn failure(e: impl Into<anyhow::Error>) -> Exit {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
+        None if std::io::stdout().is_terminal() => cmd_browse(),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -165,10 +167,10 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
     match cmd {
         Command::Run {
             spec,
-            headless: _,
+            headless,
             set,
             results,
-        } => run::cmd_run(&spec, &set, &results.results),
+        } => run::cmd_run(&spec, &set, &results.results, headless),
         Command::Validate { spec, set } => cmd_validate(&spec, &set),
         Command::Plugins { dirs } => inspect::cmd_plugins(&dirs),
         Command::Runs {
@@ -249,6 +251,16 @@ pub(crate) fn load(
         usage(anyhow!(msg))
     })?;
     Ok((spec, discovery, exp))
+}
+
+/// `workbench` alone in a terminal: the UI over `experiments/` and `results/`.
+fn cmd_browse() -> Result<i32, Exit> {
+    let exe = std::env::current_exe().map_err(failure)?;
+    let results = std::env::var_os("WORKBENCH_RESULTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("results"));
+    crate::tui::browse(&exe, &results, Path::new("experiments")).map_err(failure)?;
+    Ok(0)
 }
 
 fn cmd_validate(spec_path: &Path, set: &[String]) -> Result<i32, Exit> {
