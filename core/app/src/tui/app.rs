@@ -92,6 +92,8 @@ pub struct DetailCache {
     pub images: Vec<(String, Pixels)>,
     /// How many previews were known when the images were loaded.
     pub images_seen: usize,
+    /// The files have been read.
+    pub loaded: bool,
 }
 
 /// The compare view's table, built from the results store.
@@ -165,6 +167,8 @@ pub struct UiState {
     pub chart_metric: usize,
     /// Detail/compare/spec scroll.
     pub scroll: u16,
+    /// Compare view: horizontal scroll.
+    pub hscroll: u16,
     /// The open run's files.
     pub detail: Option<DetailCache>,
     /// The compare table.
@@ -207,6 +211,7 @@ impl UiState {
             zoom: 0,
             chart_metric: 0,
             scroll: 0,
+            hscroll: 0,
             detail: None,
             compare: None,
             experiments: Vec::new(),
@@ -372,6 +377,12 @@ impl UiState {
                 self.scroll = 0;
             }
             KeyCode::Esc if !self.filter.is_empty() => self.filter.clear(),
+            KeyCode::Left | KeyCode::Char('h') if self.view == View::Compare => {
+                self.hscroll = self.hscroll.saturating_sub(8)
+            }
+            KeyCode::Right | KeyCode::Char('l') if self.view == View::Compare => {
+                self.hscroll = self.hscroll.saturating_add(8)
+            }
             KeyCode::Up | KeyCode::Char('k') => self.up(1),
             KeyCode::Down | KeyCode::Char('j') => self.down(1),
             KeyCode::PageUp => self.up(10),
@@ -453,7 +464,12 @@ impl UiState {
     }
 
     fn open_detail(&mut self) {
-        if self.selected_run().is_some() {
+        if let Some(run) = self.selected_run() {
+            self.detail = Some(DetailCache {
+                run,
+                images_seen: usize::MAX,
+                ..Default::default()
+            });
             self.back = self.view;
             self.view = View::Detail;
             self.detail_tab = DetailTab::Overview;
@@ -548,6 +564,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("1 2 3 4", "runs, compare, experiments, plugins"),
     ("Enter / l", "open run detail; run experiment"),
     ("Esc / h", "back from detail; clear filter"),
+    ("← → / h l", "compare: scroll sideways"),
     ("s / S", "sort by next column / reverse"),
     ("/", "filter (Enter keeps, Esc clears)"),
     ("c", "cancel selected run (asks first)"),

@@ -182,7 +182,7 @@ fn detail(ui: &mut UiState) {
     let Some(run) = ui.state.runs.get(i) else {
         return;
     };
-    let fresh = ui.detail.as_ref().is_none_or(|d| d.run != i);
+    let fresh = ui.detail.as_ref().is_none_or(|d| d.run != i || !d.loaded);
     if fresh {
         let spec = std::fs::read_to_string(run.dir.join("spec.yaml"))
             .unwrap_or_else(|e| format!("cannot read spec.yaml: {e}"));
@@ -191,6 +191,7 @@ fn detail(ui: &mut UiState) {
             spec,
             images: Vec::new(),
             images_seen: usize::MAX,
+            loaded: true,
         });
         // A past run: its history from metrics.csv.
         if run.history.is_empty() {

@@ -27,7 +27,7 @@ pub(super) fn render(ui: &UiState, _theme: Theme, area: Rect, buf: &mut Buffer) 
         ),
     };
     Paragraph::new(text)
-        .scroll((ui.scroll, 0))
+        .scroll((ui.scroll, ui.hscroll))
         .block(Block::bordered().title(title))
         .render(area, buf);
 }
