@@ -7,3 +7,4 @@ mod isolation;
 mod plugins;
 mod quickstart;
 mod specs;
+mod tui;
