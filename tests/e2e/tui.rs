@@ -41,7 +41,18 @@ impl Pane {
         }
         let script = format!("{cmd}; echo $? > '{}'", exit_file.display());
         let status = Command::new("tmux")
-            .args(["-L", &socket, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "40"])
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "160",
+                "-y",
+                "40",
+            ])
             .arg("-c")
             .arg(cwd)
             .args(["sh", "-c", &script])
@@ -124,7 +135,12 @@ fn tui_runs_the_quickstart_shows_a_run_exports_and_quits() {
     let spec = root().join("experiments/quickstart.yaml");
     let pane = Pane::start(
         dir.path(),
-        &["run", spec.to_str().unwrap(), "--results", results.to_str().unwrap()],
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--results",
+            results.to_str().unwrap(),
+        ],
     );
     pane.wait_for("quickstart · 3 runs", 60);
     pane.wait_for("3 done", 240);
@@ -144,7 +160,8 @@ fn tui_runs_the_quickstart_shows_a_run_exports_and_quits() {
     pane.wait_for("exported report.csv", 20);
     for f in ["report.csv", "report.md", "report.tex"] {
         let path = results.join("quickstart").join(f);
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(text.contains("pca"), "{f}: {text}");
     }
     // Quit: nothing active, so no question.
@@ -163,13 +180,22 @@ fn tui_cancels_a_running_run_and_keeps_its_metrics() {
     let results = dir.path().join("results");
     let pane = Pane::start(
         dir.path(),
-        &["run", spec.to_str().unwrap(), "--results", results.to_str().unwrap()],
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--results",
+            results.to_str().unwrap(),
+        ],
     );
     pane.wait_for("1 running", 60);
     let run_dir = run_dirs(&results, "tui-cancel").remove(0);
     let metrics = run_dir.join("metrics.csv");
     let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::read_to_string(&metrics).map(|t| t.lines().count()).unwrap_or(0) < 20 {
+    while std::fs::read_to_string(&metrics)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+        < 20
+    {
         assert!(Instant::now() < deadline, "no metrics written");
         std::thread::sleep(Duration::from_millis(50));
     }

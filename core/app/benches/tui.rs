@@ -16,7 +16,14 @@ use workbench::tui::app::UiState;
 
 fn state(runs: usize, t0: Instant) -> ExperimentState {
     let metrics: Vec<String> = [
-        "mse", "rmse", "psnr", "bce", "accuracy", "precision", "recall", "auroc",
+        "mse",
+        "rmse",
+        "psnr",
+        "bce",
+        "accuracy",
+        "precision",
+        "recall",
+        "auroc",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -65,9 +72,18 @@ fn state(runs: usize, t0: Instant) -> ExperimentState {
                 }),
                 t0,
             );
-            s.runs[i].latest.insert(m.clone(), (i * (k + 1)) as f64 / 7.0);
+            s.runs[i]
+                .latest
+                .insert(m.clone(), (i * (k + 1)) as f64 / 7.0);
         }
-        s.apply(i, Update::Event(Event::Progress { done: 100, total: 200 }), t0);
+        s.apply(
+            i,
+            Update::Event(Event::Progress {
+                done: 100,
+                total: 200,
+            }),
+            t0,
+        );
     }
     s
 }
@@ -77,14 +93,17 @@ fn frame(c: &mut Criterion) {
     let mut ui = UiState::new(state(200, t0), t0 + Duration::from_secs(30));
     for (w, h) in [(200u16, 60u16), (80, 24)] {
         let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-        c.bench_function(&format!("runs table frame, 200 runs x 10 metrics, {w}x{h}"), |b| {
-            b.iter(|| {
-                ui.clamp(h as usize - 3);
-                terminal
-                    .draw(|f| f.render_widget(black_box(&ui), f.area()))
-                    .unwrap();
-            })
-        });
+        c.bench_function(
+            &format!("runs table frame, 200 runs x 10 metrics, {w}x{h}"),
+            |b| {
+                b.iter(|| {
+                    ui.clamp(h as usize - 3);
+                    terminal
+                        .draw(|f| f.render_widget(black_box(&ui), f.area()))
+                        .unwrap();
+                })
+            },
+        );
     }
 }
 

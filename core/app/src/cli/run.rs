@@ -12,11 +12,12 @@ use std::path::Path;
 pub(crate) fn cmd_run(
     spec_path: &Path,
     set: &[String],
+    resume: bool,
     results_root: &Path,
     headless: bool,
 ) -> Result<i32, Exit> {
     let (_spec, _discovery, exp) = load(spec_path, set)?;
-    let prepared = prepare(&exp, results_root).map_err(failure)?;
+    let prepared = prepare(&exp, results_root, resume).map_err(failure)?;
     let exp_dir = prepared.exp_dir.clone();
     let exe = std::env::current_exe()
         .context("cannot find the workbench binary")

@@ -2,13 +2,16 @@
 //! workbench scores: every variant is judged by this one implementation.
 
 use crate::data::ImageSet;
-use crate::datasets::Splits;
+use crate::datasets::{Split, Splits};
 use crate::host::{HostError, Instance};
 use crate::metrics;
+use crate::spec::RunPlan;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 mod autoencoder;
+pub mod probe;
+mod recognizer;
 use workbench_api::{Image, Kind};
 
 /// Test metrics an autoencoder run produces.
@@ -17,6 +20,15 @@ const AUTOENCODER_METRICS: &[&str] = &[
     "rmse",
     "bce",
     "psnr",
+    "noisy_psnr",
+    "psnr_gain",
+    "anomaly_precision",
+    "anomaly_recall",
+    "anomaly_accuracy",
+    "anomaly_auroc",
+    "probe_accuracy",
+    "probe_precision",
+    "probe_recall",
     "code_size",
     "train_seconds",
     "eval_seconds",
@@ -94,15 +106,22 @@ pub(crate) const BATCH: usize = 512;
 /// Scores `instance` on the test split, writing artifacts under
 /// `run_dir/artifacts`. Returns the test metrics.
 pub fn evaluate(
-    kind: Kind,
+    plan: &RunPlan,
     instance: &mut Instance,
     splits: &Splits,
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
-    match kind {
-        Kind::Autoencoder => autoencoder::evaluate(instance, &splits.test, run_dir),
-        other => Err(EvalError::Unsupported(format!(
-            "no scoring of {other} plugins on image-set datasets"
+    match (plan.kind, &splits.val, &splits.test) {
+        (Kind::Autoencoder, Split::Images(val), Split::Images(test)) => {
+            autoencoder::evaluate(plan, instance, val, test, run_dir)
+        }
+        (Kind::Recognizer, _, Split::Words(test)) => recognizer::evaluate(instance, test, run_dir),
+        (kind, _, test) => Err(EvalError::Unsupported(format!(
+            "no scoring of {kind} plugins on {} datasets",
+            match test {
+                Split::Images(_) => "image-set",
+                Split::Words(_) => "word",
+            }
         ))),
     }
 }

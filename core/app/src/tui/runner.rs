@@ -316,5 +316,5 @@ fn event_loop(
 fn load_and_prepare(path: &Path, results_root: &Path) -> Result<Prepared, String> {
     let (_spec, _discovery, exp) =
         crate::cli::load(path, &[]).map_err(|e| format!("{:#}", e.error))?;
-    prepare(&exp, results_root).map_err(|e| e.to_string())
+    prepare(&exp, results_root, false).map_err(|e| e.to_string())
 }
