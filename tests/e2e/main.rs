@@ -10,4 +10,5 @@ mod quickstart;
 mod resume;
 mod segment;
 mod specs;
+mod tui;
 mod words;

@@ -22,4 +22,5 @@ pub mod results;
 pub mod scheduler;
 pub mod spec;
 pub mod state;
+pub mod tui;
 pub mod worker;

@@ -14,7 +14,7 @@ use crate::state::{ExperimentState, RunRow, Update};
 use crate::worker::WorkerJob;
 use anyhow::Context as _;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -46,8 +46,23 @@ impl Cancel {
 pub trait Observer {
     /// Run `index` changed.
     fn update(&mut self, state: &ExperimentState, index: usize);
+    /// `update` is about to be applied to run `index` at time `at` (a view
+    /// that keeps its own copy of the state applies it there too).
+    fn applied(&mut self, _index: usize, _update: &Update, _at: Instant) {}
+    /// A run was added at the end (a re-run).
+    fn added(&mut self, _row: &RunRow) {}
     /// Called about ten times a second while runs are active.
     fn tick(&mut self, _state: &ExperimentState) {}
+}
+
+/// A request to the scheduler while it runs (from the terminal UI).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Stop run `index`: a queued run is cancelled at once, a running one is
+    /// sent `stop` and ends as its worker reports (cancelled).
+    Cancel(usize),
+    /// Run run `index`'s plan again in a fresh run directory, queued last.
+    Rerun(usize),
 }
 
 /// The resolved spec of one run, as its `spec.yaml` records it.
@@ -118,6 +133,8 @@ pub struct Prepared {
     pub parallel: usize,
     /// Views' state.
     pub state: ExperimentState,
+    /// The experiment's description (for re-runs' `spec.yaml`).
+    pub description: String,
 }
 
 fn now_rfc3339() -> String {
@@ -190,64 +207,97 @@ pub fn prepare(
         let run_id = previous
             .map(|(_, job)| job.run_id.clone())
             .unwrap_or_else(|| new_run_id(started, plan.index, &plan.name));
-        let dir = exp_dir.join(&run_id);
-        std::fs::create_dir_all(&dir).map_err(crate::results::io_err(&dir))?;
-        let resolved = ResolvedRunSpec {
-            experiment: &exp.name,
-            description: &exp.description,
-            run_id: &run_id,
-            plan,
-        };
-        let yaml = serde_yaml::to_string(&resolved).expect("resolved specs serialize");
-        crate::results::write_atomic(&dir.join("spec.yaml"), yaml.as_bytes())?;
-        let job = WorkerJob {
-            run_id: run_id.clone(),
-            experiment: exp.name.clone(),
-            plan: plan.clone(),
-        };
-        crate::results::write_atomic(
-            &dir.join("run.json"),
-            &serde_json::to_vec_pretty(&job).expect("jobs serialize"),
-        )?;
-        let summary = RunSummary {
-            run_id: run_id.clone(),
-            experiment: exp.name.clone(),
-            name: plan.name.clone(),
-            plugin: plan.plugin.clone(),
-            variant: plan.variant.clone(),
-            key_params: plan.key_params.clone(),
-            seed: plan.train.seed,
-            status: Some(RunStatus::Queued),
-            versions: Versions {
-                workbench: env!("CARGO_PKG_VERSION").to_string(),
-                abi: workbench_api::ABI_VERSION,
-                plugin: plan.plugin_version.clone(),
-            },
-            ..Default::default()
-        };
-        summary.write(&dir)?;
-        state.runs.push(RunRow::queued(
-            &run_id,
-            dir.clone(),
-            &plan.name,
-            &plan.plugin,
-            &plan.variant,
-            plan.key_params.clone(),
-        ));
-        runs.push(PreparedRun {
-            plan: plan.clone(),
-            run_id,
-            dir,
-            summary,
-            skip: false,
-        });
+        let run = prepare_run(&exp.name, &exp.description, &exp_dir, plan, run_id)?;
+        state.runs.push(run.row());
+        runs.push(run);
     }
     Ok(Prepared {
         exp_dir,
         runs,
         parallel: exp.parallel,
         state,
+        description: exp.description.clone(),
     })
+}
+
+/// A run id for a re-run: a suffix when the original started in the same second.
+fn fresh_run_id(exp_dir: &Path, plan: &RunPlan) -> String {
+    let base = new_run_id(SystemTime::now(), plan.index, &plan.name);
+    let mut run_id = base.clone();
+    let mut n = 1;
+    while exp_dir.join(&run_id).exists() {
+        n += 1;
+        run_id = format!("{base}-{n}");
+    }
+    run_id
+}
+
+/// Creates one run's directory with `spec.yaml`, `run.json` and a queued
+/// `summary.json`.
+fn prepare_run(
+    experiment: &str,
+    description: &str,
+    exp_dir: &Path,
+    plan: &RunPlan,
+    run_id: String,
+) -> Result<PreparedRun, ResultsError> {
+    let dir = exp_dir.join(&run_id);
+    std::fs::create_dir_all(&dir).map_err(crate::results::io_err(&dir))?;
+    let resolved = ResolvedRunSpec {
+        experiment,
+        description,
+        run_id: &run_id,
+        plan,
+    };
+    let yaml = serde_yaml::to_string(&resolved).expect("resolved specs serialize");
+    crate::results::write_atomic(&dir.join("spec.yaml"), yaml.as_bytes())?;
+    let job = WorkerJob {
+        run_id: run_id.clone(),
+        experiment: experiment.to_string(),
+        plan: plan.clone(),
+    };
+    crate::results::write_atomic(
+        &dir.join("run.json"),
+        &serde_json::to_vec_pretty(&job).expect("jobs serialize"),
+    )?;
+    let summary = RunSummary {
+        run_id: run_id.clone(),
+        experiment: experiment.to_string(),
+        name: plan.name.clone(),
+        plugin: plan.plugin.clone(),
+        variant: plan.variant.clone(),
+        key_params: plan.key_params.clone(),
+        seed: plan.train.seed,
+        status: Some(RunStatus::Queued),
+        versions: Versions {
+            workbench: env!("CARGO_PKG_VERSION").to_string(),
+            abi: workbench_api::ABI_VERSION,
+            plugin: plan.plugin_version.clone(),
+        },
+        ..Default::default()
+    };
+    summary.write(&dir)?;
+    Ok(PreparedRun {
+        plan: plan.clone(),
+        run_id,
+        dir,
+        summary,
+        skip: false,
+    })
+}
+
+impl PreparedRun {
+    /// The run as the views first see it (queued).
+    pub fn row(&self) -> RunRow {
+        RunRow::queued(
+            &self.run_id,
+            self.dir.clone(),
+            &self.plan.name,
+            &self.plan.plugin,
+            &self.plan.variant,
+            self.plan.key_params.clone(),
+        )
+    }
 }
 
 enum Msg {
@@ -260,6 +310,17 @@ struct Active {
     stdin: Option<ChildStdin>,
     finished: Option<Event>,
     started: Instant,
+    stop_sent: Option<Instant>,
+}
+
+impl Active {
+    /// Asks the worker to stop (once).
+    fn stop(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.write_all(b"stop\n");
+        }
+        self.stop_sent.get_or_insert_with(Instant::now);
+    }
 }
 
 /// Human words for how a process ended.
@@ -298,30 +359,87 @@ impl Prepared {
     /// `parallel` at once, until all end or `cancel` stops them. Returns the
     /// final summaries.
     pub fn execute(
-        mut self,
+        self,
         exe: &Path,
         observer: &mut dyn Observer,
         cancel: &Cancel,
     ) -> anyhow::Result<Vec<RunSummary>> {
+        self.execute_with(exe, observer, cancel, None)
+    }
+
+    /// Like [`Prepared::execute`], also taking [`Control`] requests from
+    /// `control`. With a control channel it keeps waiting for requests
+    /// after every run ended, until the sender is dropped or `cancel` is
+    /// requested.
+    pub fn execute_with(
+        mut self,
+        exe: &Path,
+        observer: &mut dyn Observer,
+        cancel: &Cancel,
+        control: Option<&mpsc::Receiver<Control>>,
+    ) -> anyhow::Result<Vec<RunSummary>> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let mut active: BTreeMap<usize, Active> = BTreeMap::new();
-        let mut next = 0usize;
+        let mut queue: VecDeque<usize> = (0..self.runs.len()).collect();
+        let mut user_cancelled: BTreeSet<usize> = BTreeSet::new();
+        let mut control_open = control.is_some();
         let mut stop_sent_at: Option<Instant> = None;
         let mut last_tick = Instant::now();
         loop {
+            // Requests from the UI.
+            while let Some(rx_control) = control.filter(|_| control_open) {
+                let request = match rx_control.try_recv() {
+                    Ok(r) => r,
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        control_open = false;
+                        break;
+                    }
+                };
+                match request {
+                    Control::Cancel(i) => {
+                        if let Some(pos) = queue.iter().position(|&q| q == i) {
+                            queue.remove(pos);
+                            self.end(
+                                i,
+                                RunStatus::Cancelled,
+                                Some("cancelled before it started".into()),
+                                observer,
+                            )?;
+                        } else if let Some(a) = active.get_mut(&i) {
+                            user_cancelled.insert(i);
+                            a.stop();
+                        }
+                    }
+                    Control::Rerun(i) if i < self.runs.len() && stop_sent_at.is_none() => {
+                        let plan = self.runs[i].plan.clone();
+                        let run = prepare_run(
+                            &self.state.name,
+                            &self.description,
+                            &self.exp_dir,
+                            &plan,
+                            fresh_run_id(&self.exp_dir, &plan),
+                        )?;
+                        let row = run.row();
+                        self.runs.push(run);
+                        observer.added(&row);
+                        self.state.runs.push(row);
+                        queue.push_back(self.runs.len() - 1);
+                        let all: Vec<RunSummary> =
+                            self.runs.iter().map(|r| r.summary.clone()).collect();
+                        write_experiment_summary(&self.exp_dir, &all)?;
+                    }
+                    Control::Rerun(_) => {}
+                }
+            }
             // Cancel: stop workers, and queue no more.
             let cancels = cancel.count();
             if cancels > 0 && stop_sent_at.is_none() {
                 stop_sent_at = Some(Instant::now());
                 for a in active.values_mut() {
-                    if let Some(mut stdin) = a.stdin.take() {
-                        let _ = stdin.write_all(b"stop\n");
-                    }
+                    a.stop();
                 }
-                let queued: Vec<usize> = (next..self.runs.len())
-                    .filter(|&i| !self.runs[i].skip)
-                    .collect();
-                for i in queued {
+                while let Some(i) = queue.pop_front() {
                     self.end(
                         i,
                         RunStatus::Cancelled,
@@ -329,19 +447,16 @@ impl Prepared {
                         observer,
                     )?;
                 }
-                next = self.runs.len();
             }
-            if let Some(at) = stop_sent_at {
-                if cancels > 1 || at.elapsed() > GRACE {
-                    for a in active.values_mut() {
-                        let _ = a.child.kill();
-                    }
+            for a in active.values_mut() {
+                let overdue = a.stop_sent.is_some_and(|at| at.elapsed() > GRACE);
+                if cancels > 1 || overdue {
+                    let _ = a.child.kill();
                 }
             }
             // Start runs while there is room.
-            while cancels == 0 && next < self.runs.len() && active.len() < self.parallel {
-                let i = next;
-                next += 1;
+            while cancels == 0 && active.len() < self.parallel {
+                let Some(i) = queue.pop_front() else { break };
                 if self.runs[i].skip {
                     observer.update(&self.state, i);
                     continue;
@@ -352,8 +467,7 @@ impl Prepared {
                         self.runs[i].summary.status = Some(RunStatus::Running);
                         self.runs[i].summary.started_at = Some(now_rfc3339());
                         self.runs[i].summary.write(&self.runs[i].dir)?;
-                        self.state.apply(i, Update::Launched, Instant::now());
-                        observer.update(&self.state, i);
+                        self.apply(i, Update::Launched, observer);
                     }
                     Err(e) => self.end(
                         i,
@@ -363,7 +477,7 @@ impl Prepared {
                     )?,
                 }
             }
-            if active.is_empty() && next >= self.runs.len() {
+            if active.is_empty() && queue.is_empty() && (!control_open || cancels > 0) {
                 break;
             }
             match rx.recv_timeout(Duration::from_millis(100)) {
@@ -380,8 +494,7 @@ impl Prepared {
                         }
                         None => Update::Output(line),
                     };
-                    self.state.apply(i, update, Instant::now());
-                    observer.update(&self.state, i);
+                    self.apply(i, update, observer);
                 }
                 Ok(Msg::Eof(i)) => {
                     if let Some(mut a) = active.remove(&i) {
@@ -389,7 +502,7 @@ impl Prepared {
                         let status = a.child.wait().context("waiting for a worker")?;
                         let (final_status, error) = match a.finished {
                             Some(Event::Finished { status, error, .. }) => (status, error),
-                            _ if stop_sent_at.is_some() => (
+                            _ if stop_sent_at.is_some() || user_cancelled.contains(&i) => (
                                 RunStatus::Cancelled,
                                 Some(format!("cancelled ({})", describe_exit(status))),
                             ),
@@ -417,6 +530,14 @@ impl Prepared {
             }
         }
         Ok(self.runs.into_iter().map(|r| r.summary).collect())
+    }
+
+    /// Applies `update` to run `i` and tells the observer.
+    fn apply(&mut self, i: usize, update: Update, observer: &mut dyn Observer) {
+        let now = Instant::now();
+        observer.applied(i, &update, now);
+        self.state.apply(i, update, now);
+        observer.update(&self.state, i);
     }
 
     /// Folds a worker event into the run's summary.
@@ -459,9 +580,7 @@ impl Prepared {
         }
         let all: Vec<RunSummary> = self.runs.iter().map(|r| r.summary.clone()).collect();
         write_experiment_summary(&self.exp_dir, &all)?;
-        self.state
-            .apply(i, Update::Ended { status, error }, Instant::now());
-        observer.update(&self.state, i);
+        self.apply(i, Update::Ended { status, error }, observer);
         Ok(())
     }
 
@@ -502,6 +621,7 @@ impl Prepared {
             stdin,
             finished: None,
             started: Instant::now(),
+            stop_sent: None,
         })
     }
 }

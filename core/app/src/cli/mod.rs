@@ -5,15 +5,16 @@ use crate::host::{discover, search_dirs, Discovery};
 use crate::spec::{resolve, Override, Spec, SpecError};
 use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 mod data;
-mod inspect;
+pub(crate) mod inspect;
 mod new;
 mod ocr;
 mod recognize;
 mod reconstruct;
-mod run;
+pub(crate) mod run;
 mod segment;
 
 /// Exit code: a spec, argument or input problem.
@@ -241,8 +242,8 @@ pub enum DataCommand {
 /// An error with the exit code it deserves.
 #[derive(Debug)]
 pub(crate) struct Exit {
-    code: i32,
-    error: anyhow::Error,
+    pub(crate) code: i32,
+    pub(crate) error: anyhow::Error,
 }
 
 pub(crate) fn usage(e: impl Into<anyhow::Error>) -> Exit {
@@ -263,6 +264,7 @@ pub(crate) fn failure(e: impl Into<anyhow::Error>) -> Exit {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
+        None if std::io::stdout().is_terminal() => cmd_browse(),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -283,11 +285,11 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
     match cmd {
         Command::Run {
             spec,
-            headless: _,
+            headless,
             set,
             resume,
             results,
-        } => run::cmd_run(&spec, &set, resume, &results.results),
+        } => run::cmd_run(&spec, &set, resume, &results.results, headless),
         Command::Ocr {
             segmenter,
             recognizer,
@@ -417,6 +419,16 @@ pub(crate) fn load(
     })?;
     crate::spec::resolve::resolve_recognizers(&spec, &mut exp, results_root).map_err(usage)?;
     Ok((spec, discovery, exp))
+}
+
+/// `workbench` alone in a terminal: the UI over `experiments/` and `results/`.
+fn cmd_browse() -> Result<i32, Exit> {
+    let exe = std::env::current_exe().map_err(failure)?;
+    let results = std::env::var_os("WORKBENCH_RESULTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("results"));
+    crate::tui::browse(&exe, &results, Path::new("experiments")).map_err(failure)?;
+    Ok(0)
 }
 
 fn cmd_validate(spec_path: &Path, set: &[String], results_root: &Path) -> Result<i32, Exit> {
