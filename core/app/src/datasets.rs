@@ -83,6 +83,19 @@ pub struct Splits {
     pub test: ImageSet,
 }
 
+impl Splits {
+    /// Removes every image of `class` from the training and validation
+    /// splits (the test split keeps them).
+    pub fn hold_out(&mut self, class: u8) {
+        for set in [&mut self.train, &mut self.val] {
+            if set.has_labels() {
+                let keep: Vec<usize> = (0..set.len()).filter(|&i| set.labels[i] != class).collect();
+                *set = set.subset(&keep);
+            }
+        }
+    }
+}
+
 /// A problem with `dataset:` in a spec, at a key path under `dataset`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetSpecError {

@@ -226,7 +226,13 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
     emitter.send(&Event::Phase {
         phase: "loading data".into(),
     });
-    let splits: Splits = plan.dataset.load().context("loading the dataset")?;
+    let mut splits: Splits = plan.dataset.load().context("loading the dataset")?;
+    if let (Some(class), workbench_api::Kind::Autoencoder) =
+        (plan.evaluation.holdout_class, plan.kind)
+    {
+        // The held-out class is what anomaly detection must find: the model never sees it.
+        splits.hold_out(class);
+    }
 
     let lib = Library::load(&plan.plugin_file)?;
     if lib.entry.name != plan.plugin {
@@ -299,7 +305,7 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
         phase: "evaluating".into(),
     });
     let t1 = Instant::now();
-    let mut metrics = evaluate(plan.kind, &mut instance, &splits, run_dir)?;
+    let mut metrics = evaluate(plan, &mut instance, &splits, run_dir)?;
     let eval_seconds = t1.elapsed().as_secs_f64();
     metrics.insert("train_seconds".into(), train_seconds);
     metrics.insert("eval_seconds".into(), eval_seconds);

@@ -1,5 +1,6 @@
 //! Datasets for the workbench: the in-memory [`ImageSet`], IDX/MNIST files, the embedded synthetic digits and the MNIST download.
 
+pub mod corrupt;
 pub mod fetch;
 pub mod idx;
 pub mod synthetic_digits;

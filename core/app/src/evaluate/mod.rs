@@ -5,10 +5,12 @@ use crate::data::ImageSet;
 use crate::datasets::Splits;
 use crate::host::{HostError, Instance};
 use crate::metrics;
+use crate::spec::RunPlan;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 mod autoencoder;
+pub mod probe;
 use workbench_api::{Image, Kind};
 
 /// Test metrics an autoencoder run produces.
@@ -17,6 +19,15 @@ const AUTOENCODER_METRICS: &[&str] = &[
     "rmse",
     "bce",
     "psnr",
+    "noisy_psnr",
+    "psnr_gain",
+    "anomaly_precision",
+    "anomaly_recall",
+    "anomaly_accuracy",
+    "anomaly_auroc",
+    "probe_accuracy",
+    "probe_precision",
+    "probe_recall",
     "code_size",
     "train_seconds",
     "eval_seconds",
@@ -94,13 +105,15 @@ pub(crate) const BATCH: usize = 512;
 /// Scores `instance` on the test split, writing artifacts under
 /// `run_dir/artifacts`. Returns the test metrics.
 pub fn evaluate(
-    kind: Kind,
+    plan: &RunPlan,
     instance: &mut Instance,
     splits: &Splits,
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
-    match kind {
-        Kind::Autoencoder => autoencoder::evaluate(instance, &splits.test, run_dir),
+    match plan.kind {
+        Kind::Autoencoder => {
+            autoencoder::evaluate(plan, instance, &splits.val, &splits.test, run_dir)
+        }
         other => Err(EvalError::Unsupported(format!(
             "no scoring of {other} plugins on image-set datasets"
         ))),
