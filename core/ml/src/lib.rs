@@ -13,7 +13,10 @@
 //!   stop checks and per-epoch checkpoint callbacks;
 //! - [`corrupt`]: deterministic input corruption (denoising autoencoders,
 //!   and the host's corrupted test sets);
-//! - [`gradcheck`]: a finite-difference gradient check for tests.
+//! - [`gradcheck`]: a finite-difference gradient check for tests;
+//! - [`ctc`]: CTC loss (host forward–backward, exact gradient, dfdx op);
+//! - [`decode`]: greedy and (lexicon-constrained) beam-search CTC decoding;
+//! - [`rnn`]: LSTM and GRU layers with a bidirectional wrapper.
 //!
 //! Everything is generic over the dfdx device `D: Device<f32>`, so the same
 //! code serves `Cpu` and (with the `cuda` feature) `Cuda`. Randomness
@@ -25,6 +28,7 @@
 
 pub mod checkpoint;
 pub mod corrupt;
+pub mod ctc;
 pub mod device;
 pub mod gradcheck;
 pub mod layers;
