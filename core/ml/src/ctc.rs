@@ -207,7 +207,11 @@ pub fn ctc_host_with(
                 if s >= 2 && ext[s] != BLANK && ext[s] != ext[s - 2] {
                     a = log_add(a, prev[s - 2]);
                 }
-                cur[s] = if a == ninf { ninf } else { a + lp(t, b, ext[s]) };
+                cur[s] = if a == ninf {
+                    ninf
+                } else {
+                    a + lp(t, b, ext[s])
+                };
             }
         }
         // β_t(s): emission at t excluded.
@@ -408,7 +412,11 @@ mod tests {
             for ti in 0..t {
                 for k in 0..c {
                     let g = r.gamma[(ti * b + bi) * c + k];
-                    let expect = if ti < lens[bi] { s.gamma[ti * c + k] } else { 0.0 };
+                    let expect = if ti < lens[bi] {
+                        s.gamma[ti * c + k]
+                    } else {
+                        0.0
+                    };
                     assert!((g - expect).abs() < 1e-6, "b{bi} t{ti} k{k}");
                 }
             }

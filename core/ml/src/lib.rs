@@ -29,6 +29,7 @@
 pub mod checkpoint;
 pub mod corrupt;
 pub mod ctc;
+pub mod decode;
 pub mod device;
 pub mod gradcheck;
 pub mod layers;
