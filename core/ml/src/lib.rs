@@ -35,6 +35,7 @@ pub mod gradcheck;
 pub mod layers;
 pub mod optim;
 pub mod params;
+pub mod rnn;
 pub mod train;
 
 pub use device::{DeviceChoice, DeviceError, ResolvedDevice};
