@@ -190,9 +190,7 @@ pub fn ctc_host_with(
         // A state can only be on a full path at time t if it is reachable
         // from the start and can still reach the end; plain ranges suffice
         // because unreachable states stay at -inf.
-        for s in 0..s_n {
-            alpha[s] = ninf;
-        }
+        alpha[..s_n].fill(ninf);
         alpha[0] = lp(0, b, ext[0]);
         if s_n > 1 {
             alpha[1] = lp(0, b, ext[1]);
@@ -216,9 +214,7 @@ pub fn ctc_host_with(
         }
         // β_t(s): emission at t excluded.
         let last = (tn - 1) * s_n;
-        for s in 0..s_n {
-            beta[last + s] = ninf;
-        }
+        beta[last..last + s_n].fill(ninf);
         beta[last + s_n - 1] = 0.0;
         if s_n > 1 {
             beta[last + s_n - 2] = 0.0;

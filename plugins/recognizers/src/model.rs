@@ -68,7 +68,7 @@ impl Arch {
             return Err("`channels` must name at least one conv block".into());
         }
         let div = 1usize << self.channels.len();
-        if self.height % div != 0 {
+        if !self.height.is_multiple_of(div) {
             return Err(format!(
                 "`height` {} must be a multiple of {div} (2^{} conv blocks)",
                 self.height,

@@ -47,10 +47,10 @@ const GW: usize = 6;
 /// Ink of glyph `ch` at (y, x): four very different strips.
 fn ink(ch: char, y: usize, x: usize) -> bool {
     match ch {
-        'a' => x < 2,                               // a bar on the left
-        'b' => (y / 3) % 2 == 0,                    // horizontal stripes
-        'c' => y >= 4 && y < 12 && x >= 1 && x < 5, // a block in the middle
-        _ => (y * GW / GH) == x,                    // a diagonal
+        'a' => x < 2,                                       // a bar on the left
+        'b' => (y / 3).is_multiple_of(2),                   // horizontal stripes
+        'c' => (4..12).contains(&y) && (1..5).contains(&x), // a block in the middle
+        _ => (y * GW / GH) == x,                            // a diagonal
     }
 }
 
