@@ -39,6 +39,8 @@ pub fn build() -> &'static Path {
                 "-p",
                 "workbench-pca",
                 "-p",
+                "workbench-autoencoders",
+                "-p",
                 "fixture-faulty",
                 "-p",
                 "fixture-wrong-abi",

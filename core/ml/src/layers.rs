@@ -206,6 +206,54 @@ pub fn im2col_indices(
     idx
 }
 
+type IndexKey = (
+    std::any::TypeId,
+    (usize, usize, usize, usize),
+    (usize, usize),
+    (usize, usize),
+    (usize, usize),
+);
+
+thread_local! {
+    /// im2col index tensors by device type and geometry: building them costs
+    /// about as much as the gather itself, and a model uses a handful.
+    static INDEX_CACHE: std::cell::RefCell<Vec<(IndexKey, Box<dyn std::any::Any>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many index tensors the cache keeps (oldest dropped first).
+const INDEX_CACHE_SIZE: usize = 16;
+
+fn cached_indices<D: Device<f32>>(
+    dev: &D,
+    shape: (usize, usize, usize, usize),
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    pad: (usize, usize),
+) -> Tensor<(usize,), usize, D> {
+    let key = (std::any::TypeId::of::<D>(), shape, kernel, stride, pad);
+    let hit = INDEX_CACHE.with(|c| {
+        c.borrow()
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, t)| t.downcast_ref::<Tensor<(usize,), usize, D>>().cloned())
+    });
+    if let Some(t) = hit {
+        return t;
+    }
+    let idx = im2col_indices(shape, kernel, stride, pad);
+    let m = idx.len();
+    let t = dev.tensor_from_vec(idx, (m,));
+    INDEX_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= INDEX_CACHE_SIZE {
+            c.remove(0);
+        }
+        c.push((key, Box::new(t.clone())));
+    });
+    t
+}
+
 impl Conv2d {
     /// Adds `name.w` (He normal) and `name.b` (zeros): a `k×k` kernel,
     /// stride 1, padding `k/2` ("same").
@@ -286,9 +334,7 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
         conv_out(wd, kernel.1, stride.1, pad.1),
     );
     let dev = x.device().clone();
-    let idx = im2col_indices((bn, c, h, wd), kernel, stride, pad);
-    let m = idx.len();
-    let idx = dev.tensor_from_vec(idx, (m,));
+    let idx = cached_indices(&dev, (bn, c, h, wd), kernel, stride, pad);
     let flat = x.reshape_like(&(bn * c * h * wd,));
     let zero: Tensor<(usize,), f32, D> = dev.zeros_like(&(1,));
     let padded = (flat, zero).concat_along(Axis::<0>);
