@@ -508,6 +508,30 @@ mod tests {
     }
 
     #[test]
+    fn tensor_op_with_an_impossible_sample_is_infinite_but_its_gradient_is_finite() {
+        // Sample 1 needs 4 steps for [2, 2, 1] but has 2: loss +inf, and
+        // the gradient is sample 0's alone (zero for sample 1's logits).
+        let (t, b, c) = (4, 2, 3);
+        let dev = Cpu::default();
+        let logits = dev.tensor_from_vec(random_log_probs(t, b, c, 8), (t, b, c));
+        let targets = vec![vec![1], vec![2, 2, 1]];
+        let loss = ctc_loss(
+            logits.leaky_trace().log_softmax::<Axis<2>>(),
+            &targets,
+            &[4, 2],
+        );
+        assert_eq!(loss.array(), f32::INFINITY);
+        let g = loss.backward().get(&logits).as_vec();
+        assert!(g.iter().all(|v| v.is_finite()));
+        for ti in 0..t {
+            let row = &g[(ti * b + 1) * c..(ti * b + 2) * c];
+            assert!(row.iter().all(|v| *v == 0.0), "t{ti}: {row:?}");
+            let row0 = &g[ti * b * c..(ti * b + 1) * c];
+            assert!(row0.iter().any(|v| *v != 0.0));
+        }
+    }
+
+    #[test]
     fn training_logits_with_ctc_drives_the_loss_down() {
         // Free logits, plain gradient descent: the loss must fall towards 0.
         use crate::optim::{Optimizer, OptimizerKind};
