@@ -86,6 +86,16 @@ fn log_add(a: f32, b: f32) -> f32 {
     hi + (lo - hi).exp().ln_1p()
 }
 
+/// `log(eᵃ + eᵇ + eᶜ)`, one logarithm for three terms.
+#[inline]
+fn log_sum3(a: f32, b: f32, c: f32) -> f32 {
+    let m = a.max(b).max(c);
+    if m == f32::NEG_INFINITY {
+        return m;
+    }
+    m + ((a - m).exp() + (b - m).exp() + (c - m).exp()).ln()
+}
+
 /// Checks sizes, labels and lengths; the message names the offending value.
 pub fn validate(
     shape: (usize, usize, usize),
@@ -121,6 +131,8 @@ pub struct CtcWorkspace {
     alpha: Vec<f32>,
     beta: Vec<f32>,
     ext: Vec<usize>,
+    skip: Vec<bool>,
+    emit: Vec<f32>,
 }
 
 /// CTC losses and occupancies for `log_probs: (T, B, C)`; see the module docs.
@@ -195,16 +207,17 @@ pub fn ctc_host_with(
         if s_n > 1 {
             alpha[1] = lp(0, b, ext[1]);
         }
+        // skip[s]: whether s−2 → s is allowed (a label differing from the
+        // label two states back).
+        let skip = &mut ws.skip;
+        skip.clear();
+        skip.extend((0..s_n).map(|s| s >= 2 && ext[s] != BLANK && ext[s] != ext[s - 2]));
         for t in 1..tn {
             let (prev, cur) = alpha[(t - 1) * s_n..(t + 1) * s_n].split_at_mut(s_n);
             for s in 0..s_n {
-                let mut a = prev[s];
-                if s >= 1 {
-                    a = log_add(a, prev[s - 1]);
-                }
-                if s >= 2 && ext[s] != BLANK && ext[s] != ext[s - 2] {
-                    a = log_add(a, prev[s - 2]);
-                }
+                let a1 = if s >= 1 { prev[s - 1] } else { ninf };
+                let a2 = if skip[s] { prev[s - 2] } else { ninf };
+                let a = log_sum3(prev[s], a1, a2);
                 cur[s] = if a == ninf {
                     ninf
                 } else {
@@ -219,18 +232,22 @@ pub fn ctc_host_with(
         if s_n > 1 {
             beta[last + s_n - 2] = 0.0;
         }
+        let emit = &mut ws.emit;
+        emit.resize(s_n, 0.0);
         for t in (0..tn - 1).rev() {
             let (cur, next) = beta[t * s_n..(t + 2) * s_n].split_at_mut(s_n);
+            // Leaving s at time t: the next state s' emits at t+1.
             for s in 0..s_n {
-                // Leaving s at time t: the next state s' emits at t+1.
-                let mut v = next[s] + lp(t + 1, b, ext[s]);
-                if s + 1 < s_n {
-                    v = log_add(v, next[s + 1] + lp(t + 1, b, ext[s + 1]));
-                }
-                if s + 2 < s_n && ext[s + 2] != BLANK && ext[s + 2] != ext[s] {
-                    v = log_add(v, next[s + 2] + lp(t + 1, b, ext[s + 2]));
-                }
-                cur[s] = v;
+                emit[s] = next[s] + lp(t + 1, b, ext[s]);
+            }
+            for s in 0..s_n {
+                let v1 = if s + 1 < s_n { emit[s + 1] } else { ninf };
+                let v2 = if s + 2 < s_n && skip[s + 2] {
+                    emit[s + 2]
+                } else {
+                    ninf
+                };
+                cur[s] = log_sum3(emit[s], v1, v2);
             }
         }
         let mut log_z = alpha[last + s_n - 1];
