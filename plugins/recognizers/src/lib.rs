@@ -11,8 +11,9 @@
 //! the training texts (sorted unique characters) or from the `charset`
 //! parameter, and is saved with the model; characters outside it can never
 //! be recognized. Decoding is greedy (`beam_width` = 1) or prefix beam
-//! search. Training reports `loss` per step, `val_loss` and `val_cer` (a
-//! monitoring CER; the host computes the official one) and `lr` per epoch,
+//! search, optionally limited to the words of a `lexicon` file (words with
+//! characters outside the charset are dropped from it). Training reports
+//! `loss` per step, `val_loss` and `val_cer` (a monitoring CER; the host computes the official one) and `lr` per epoch,
 //! logs a few decoded validation samples, checkpoints each epoch into the
 //! host's checkpoint directory and resumes from the last one when
 //! `resume: true`.
@@ -28,7 +29,7 @@ use std::path::{Path, PathBuf};
 use workbench_api::*;
 use workbench_ml::checkpoint::{self, CheckpointMeta};
 use workbench_ml::ctc::{ctc_loss, min_input_length};
-use workbench_ml::decode::{beam_search, greedy, sample};
+use workbench_ml::decode::{beam_search, greedy, sample, Lexicon};
 use workbench_ml::device::{resolve, DeviceChoice, ResolvedDevice};
 use workbench_ml::{Optimizer, OptimizerKind, ParamStore};
 
@@ -89,6 +90,7 @@ fn ml(e: impl std::fmt::Display) -> PluginError {
 struct Settings {
     max_width: usize,
     beam_width: usize,
+    lexicon: String,
     resume: bool,
     train: TrainSettings,
 }
@@ -134,15 +136,34 @@ impl<D: Device<f32>> Model<D> {
         (lp.as_vec(), shape, b.lengths)
     }
 
-    fn recognize(&mut self, items: &[Prepared], beam: usize) -> Vec<(String, f32)> {
+    /// The words of a word-list file (one per line) as a trie over this
+    /// model's labels; words with characters outside the charset are left
+    /// out (they could never be recognized).
+    fn lexicon(&self, path: &Path) -> Result<Lexicon, PluginError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PluginError::new(format!("lexicon {}: {e}", path.display())))?;
+        Ok(Lexicon::new(text.lines().filter_map(|w| {
+            let w = w.trim();
+            (!w.is_empty())
+                .then(|| data::encode(w, &self.chars).ok())
+                .flatten()
+        })))
+    }
+
+    fn recognize(
+        &mut self,
+        items: &[Prepared],
+        beam: usize,
+        lexicon: Option<&Lexicon>,
+    ) -> Vec<(String, f32)> {
         let mut out = Vec::with_capacity(items.len());
         let refs: Vec<&Prepared> = items.iter().collect();
         for chunk in refs.chunks(32) {
             let (lp, shape, lens) = self.infer(chunk);
             for (b, &len) in lens.iter().enumerate() {
                 let rows = sample(&lp, shape, b, len.min(shape.0));
-                let d = if beam > 1 {
-                    beam_search(&rows, shape.2, beam, None)
+                let d = if beam > 1 || lexicon.is_some() {
+                    beam_search(&rows, shape.2, beam.max(2), lexicon)
                 } else {
                     greedy(&rows, shape.2)
                 };
@@ -356,6 +377,12 @@ fn params() -> Vec<ParamSpec> {
             256,
             "1 = greedy decoding, more = prefix beam search",
         ),
+        ParamSpec::choice(
+            "lexicon",
+            "",
+            &[],
+            "word-list file (one word per line) constraining beam search; \"\" = none",
+        ),
         ParamSpec::bool(
             "resume",
             false,
@@ -402,6 +429,7 @@ impl Recognizers {
             settings: Settings {
                 max_width: usize_param("max_width")?,
                 beam_width: usize_param("beam_width")?,
+                lexicon: config.param_or("lexicon", String::new())?,
                 resume: config.param("resume")?,
                 train: config.train.clone(),
             },
@@ -498,10 +526,16 @@ impl Recognizer for Recognizers {
             .engine
             .as_mut()
             .ok_or_else(|| PluginError::new(format!("`{}` is not trained", self.variant)))?;
-        Ok(with_model!(engine, m => {
+        let lexicon = self.settings.lexicon.clone();
+        with_model!(engine, m => {
+            let lex = if lexicon.is_empty() {
+                None
+            } else {
+                Some(m.lexicon(Path::new(&lexicon))?)
+            };
             let items = m.prepare(images, mw);
-            m.recognize(&items, beam)
-        }))
+            Ok(m.recognize(&items, beam, lex.as_ref()))
+        })
     }
 
     fn save(&self, dir: &Path) -> Result<(), PluginError> {

@@ -251,6 +251,23 @@ fn train_and_check(variant: &str, epochs: u32) {
         loaded.recognize(&val.dataset().images).unwrap(),
         r.recognize(&val.dataset().images).unwrap()
     );
+
+    // A lexicon of the validation words: beam search returns listed words
+    // and does no worse than greedy decoding.
+    let list = out.path().join("words.txt");
+    std::fs::write(&list, format!("{}\nxyz\n", val.texts.join("\n"))).unwrap();
+    let mut c2 = c.clone();
+    c2.params
+        .insert("lexicon".into(), list.display().to_string().into());
+    c2.params.insert("beam_width".into(), 8.into());
+    let mut lex = Recognizers::load(variant, &c2, out.path()).unwrap();
+    let pred = lex.recognize(&val.dataset().images).unwrap();
+    let listed = pred.iter().filter(|(p, _)| val.texts.contains(p)).count();
+    assert!(listed * 10 >= pred.len() * 9, "{variant}: {pred:?}");
+    assert!(
+        cer(&pred, &val.texts) <= after + 1e-9,
+        "{variant}: {pred:?}"
+    );
 }
 
 #[test]
