@@ -41,6 +41,8 @@ pub fn build() -> &'static Path {
                 "-p",
                 "workbench-segmenters",
                 "-p",
+                "workbench-autoencoders",
+                "-p",
                 "fixture-faulty",
                 "-p",
                 "fixture-wrong-abi",

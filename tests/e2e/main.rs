@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod autoencoders;
 mod isolation;
 mod ocr;
 mod plugins;

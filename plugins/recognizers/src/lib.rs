@@ -1,0 +1,553 @@
+//! Word recognizers trained with CTC loss on dfdx (plugin `recognizers`).
+//!
+//! Variants (see [`model`] for the layer diagram):
+//! - `crnn`: conv blocks (conv, batch norm, ReLU, pooling that halves the
+//!   height more than the width) → a feature sequence along the width →
+//!   2-layer bidirectional LSTM → linear → log-softmax over blank + charset;
+//! - `crnn-gru`: the same with GRUs;
+//! - `conv-ctc`: no recurrence, convolutions along the width only.
+//!
+//! Images are preprocessed as [`data`] describes. The charset comes from
+//! the training texts (sorted unique characters) or from the `charset`
+//! parameter, and is saved with the model; characters outside it can never
+//! be recognized. Decoding is greedy (`beam_width` = 1) or prefix beam
+//! search, optionally limited to the words of a `lexicon` file (words with
+//! characters outside the charset are dropped from it). Training reports
+//! `loss` per step, `val_loss` and `val_cer` (a monitoring CER; the host computes the official one) and `lr` per epoch,
+//! logs a few decoded validation samples, checkpoints each epoch into the
+//! host's checkpoint directory and resumes from the last one when
+//! `resume: true`.
+
+pub mod data;
+pub mod model;
+
+use data::{batch, prepare, Prepared};
+use dfdx::prelude::*;
+use model::{Arch, Net};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use workbench_api::*;
+use workbench_ml::checkpoint::{self, CheckpointMeta};
+use workbench_ml::ctc::{ctc_loss, min_input_length};
+use workbench_ml::decode::{beam_search, greedy, sample, Lexicon};
+use workbench_ml::device::{resolve, DeviceChoice, ResolvedDevice};
+use workbench_ml::{Optimizer, OptimizerKind, ParamStore};
+
+const MODEL_FILE: &str = "recognizer.safetensors";
+
+/// Where training signals go: the host's [`Context`] in a run, a recorder in tests.
+pub trait Monitor {
+    /// A training signal at `step`/`epoch`.
+    fn report(&mut self, step: u64, epoch: u32, name: &str, value: f64);
+    /// A validation signal.
+    fn report_val(&mut self, step: u64, epoch: u32, name: &str, value: f64);
+    /// A log line.
+    fn log(&mut self, message: &str);
+    /// A run fact.
+    fn info(&mut self, key: &str, value: &str);
+    /// Progress of the whole fit.
+    fn progress(&mut self, done: u64, total: u64);
+    /// Whether to stop now.
+    fn should_stop(&mut self) -> bool;
+    /// Per-epoch checkpoint directory.
+    fn checkpoint_dir(&mut self) -> Option<PathBuf>;
+}
+
+impl Monitor for Context<'_> {
+    fn report(&mut self, step: u64, epoch: u32, name: &str, value: f64) {
+        self.set_step(step);
+        self.set_epoch(epoch);
+        Context::report(self, name, value);
+    }
+    fn report_val(&mut self, step: u64, epoch: u32, name: &str, value: f64) {
+        self.set_step(step);
+        self.set_epoch(epoch);
+        Context::report_val(self, name, value);
+    }
+    fn log(&mut self, message: &str) {
+        Context::log(self, message);
+    }
+    fn info(&mut self, key: &str, value: &str) {
+        Context::info(self, key, value);
+    }
+    fn progress(&mut self, done: u64, total: u64) {
+        Context::progress(self, done, total);
+    }
+    fn should_stop(&mut self) -> bool {
+        Context::should_stop(self)
+    }
+    fn checkpoint_dir(&mut self) -> Option<PathBuf> {
+        Context::checkpoint_dir(self)
+    }
+}
+
+fn ml(e: impl std::fmt::Display) -> PluginError {
+    PluginError::new(e.to_string())
+}
+
+/// Settings read from the config that are not part of the architecture.
+#[derive(Clone, Debug)]
+struct Settings {
+    max_width: usize,
+    beam_width: usize,
+    lexicon: String,
+    resume: bool,
+    train: TrainSettings,
+}
+
+/// A model on device `D`.
+struct Model<D: Device<f32>> {
+    arch: Arch,
+    chars: Vec<char>,
+    net: Net,
+    store: ParamStore<D>,
+}
+
+impl<D: Device<f32>> Model<D> {
+    fn new(dev: D, arch: Arch, seed: u64) -> Self {
+        let mut store = ParamStore::new(dev, seed);
+        let net = Net::new(&mut store, &arch);
+        Model {
+            chars: arch.charset.chars().collect(),
+            arch,
+            net,
+            store,
+        }
+    }
+
+    fn prepare(&self, images: &[Image], max_width: usize) -> Vec<Prepared> {
+        let f = self.arch.width_factor();
+        images
+            .iter()
+            .map(|i| prepare(i, self.arch.height, f, max_width))
+            .collect()
+    }
+
+    /// Log-probabilities `(T, B, K)` on the host and the per-sample lengths.
+    fn infer(&mut self, items: &[&Prepared]) -> (Vec<f32>, (usize, usize, usize), Vec<usize>) {
+        let (h, f) = (self.arch.height, self.arch.width_factor());
+        let b = batch(items, h, f, None);
+        let x = self
+            .store
+            .device()
+            .tensor_from_vec(b.data, (items.len(), 1, h, b.width));
+        let lp = self.net.forward(&mut self.store, x, &b.lengths, false);
+        let shape = *lp.shape();
+        (lp.as_vec(), shape, b.lengths)
+    }
+
+    /// The words of a word-list file (one per line) as a trie over this
+    /// model's labels; words with characters outside the charset are left
+    /// out (they could never be recognized).
+    fn lexicon(&self, path: &Path) -> Result<Lexicon, PluginError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PluginError::new(format!("lexicon {}: {e}", path.display())))?;
+        Ok(Lexicon::new(text.lines().filter_map(|w| {
+            let w = w.trim();
+            (!w.is_empty())
+                .then(|| data::encode(w, &self.chars).ok())
+                .flatten()
+        })))
+    }
+
+    fn recognize(
+        &mut self,
+        items: &[Prepared],
+        beam: usize,
+        lexicon: Option<&Lexicon>,
+    ) -> Vec<(String, f32)> {
+        let mut out = Vec::with_capacity(items.len());
+        let refs: Vec<&Prepared> = items.iter().collect();
+        for chunk in refs.chunks(32) {
+            let (lp, shape, lens) = self.infer(chunk);
+            for (b, &len) in lens.iter().enumerate() {
+                let rows = sample(&lp, shape, b, len.min(shape.0));
+                let d = if beam > 1 || lexicon.is_some() {
+                    beam_search(&rows, shape.2, beam.max(2), lexicon)
+                } else {
+                    greedy(&rows, shape.2)
+                };
+                out.push((data::decode(&d.labels, &self.chars), d.confidence));
+            }
+        }
+        out
+    }
+
+    /// Mean CTC loss and monitoring CER over `items`.
+    fn evaluate(
+        &mut self,
+        items: &[Prepared],
+        labels: &[Vec<usize>],
+        texts: &[&str],
+    ) -> (f64, f64, Vec<String>) {
+        let (mut loss, mut n, mut errs, mut chars) = (0.0, 0usize, 0usize, 0usize);
+        let mut preds = Vec::new();
+        let (h, f) = (self.arch.height, self.arch.width_factor());
+        for start in (0..items.len()).step_by(32) {
+            let end = (start + 32).min(items.len());
+            let refs: Vec<&Prepared> = items[start..end].iter().collect();
+            let need: Vec<usize> = labels[start..end]
+                .iter()
+                .map(|l| min_input_length(l))
+                .collect();
+            let b = batch(&refs, h, f, Some(&need));
+            let x = self
+                .store
+                .device()
+                .tensor_from_vec(b.data, (refs.len(), 1, h, b.width));
+            let lp = self.net.forward(&mut self.store, x, &b.lengths, false);
+            let shape = *lp.shape();
+            let host = lp.as_vec();
+            let l = ctc_loss(lp, &labels[start..end], &b.lengths).as_vec()[0];
+            loss += l as f64 * refs.len() as f64;
+            n += refs.len();
+            for (i, &len) in b.lengths.iter().enumerate() {
+                let d = greedy(&sample(&host, shape, i, len), shape.2);
+                let text = data::decode(&d.labels, &self.chars);
+                errs += data::levenshtein(&text, texts[start + i]);
+                chars += texts[start + i].chars().count();
+                preds.push(text);
+            }
+        }
+        (
+            loss / n.max(1) as f64,
+            errs as f64 / chars.max(1) as f64,
+            preds,
+        )
+    }
+
+    fn meta(&self, epoch: u32, step: u64) -> CheckpointMeta {
+        let mut extra = BTreeMap::new();
+        extra.insert(
+            "arch".to_string(),
+            serde_json::to_string(&self.arch).expect("arch serialises"),
+        );
+        CheckpointMeta { epoch, step, extra }
+    }
+
+    fn fit(
+        &mut self,
+        s: &Settings,
+        train: &Dataset,
+        val: &Dataset,
+        mon: &mut dyn Monitor,
+    ) -> Result<(), PluginError> {
+        let t = &s.train;
+        let kind = OptimizerKind::from_name(&t.optimizer).map_err(ml)?;
+        let mut opt = Optimizer::new(kind, t.lr as f32, t.weight_decay as f32);
+        let labels: Vec<Vec<usize>> = train
+            .texts
+            .iter()
+            .map(|x| data::encode(x, &self.chars))
+            .collect::<Result<_, _>>()?;
+        let val_labels: Vec<Vec<usize>> = val
+            .texts
+            .iter()
+            .map(|x| data::encode(x, &self.chars))
+            .collect::<Result<_, _>>()?;
+        let items = self.prepare(&train.images, s.max_width);
+        let val_items = self.prepare(&val.images, s.max_width);
+        let need: Vec<usize> = labels.iter().map(|l| min_input_length(l)).collect();
+        mon.info("parameters", &self.store.num_trainable().to_string());
+        mon.info("charset", &self.arch.charset);
+        let (mut start_epoch, mut step) = (0u32, 0u64);
+        let ckdir = mon.checkpoint_dir();
+        if s.resume {
+            if let Some(last) = ckdir.as_deref().and_then(checkpoint::latest) {
+                let meta = checkpoint::load(&last, &mut self.store, Some(&mut opt)).map_err(ml)?;
+                start_epoch = meta.epoch;
+                step = meta.step;
+                mon.log(&format!(
+                    "resumed from {} (epoch {start_epoch})",
+                    last.display()
+                ));
+            }
+        }
+        let bs = (t.batch_size as usize).max(1);
+        let total = workbench_ml::train::steps_per_epoch(items.len(), bs) * t.epochs as u64;
+        let (h, f) = (self.arch.height, self.arch.width_factor());
+        for epoch in start_epoch + 1..=t.epochs {
+            for idx in workbench_ml::train::epoch_batches(items.len(), bs, t.seed, epoch) {
+                if mon.should_stop() {
+                    return Ok(());
+                }
+                step += 1;
+                let refs: Vec<&Prepared> = idx.iter().map(|&i| &items[i]).collect();
+                let m: Vec<usize> = idx.iter().map(|&i| need[i]).collect();
+                let tg: Vec<Vec<usize>> = idx.iter().map(|&i| labels[i].clone()).collect();
+                let b = batch(&refs, h, f, Some(&m));
+                let x = self
+                    .store
+                    .device()
+                    .tensor_from_vec(b.data, (refs.len(), 1, h, b.width))
+                    .retaped::<OwnedTape<f32, D>>();
+                let lp = self.net.forward(&mut self.store, x, &b.lengths, true);
+                let loss = ctc_loss(lp, &tg, &b.lengths);
+                let value = loss.as_vec()[0] as f64;
+                let mut grads = loss.backward();
+                let g = self.store.gradients(&mut grads).map_err(ml)?;
+                drop(grads);
+                opt.step(&mut self.store, &g).map_err(ml)?;
+                mon.report(step, epoch, "loss", value);
+                mon.progress(step, total);
+                if !value.is_finite() {
+                    return Ok(());
+                }
+            }
+            mon.report(step, epoch, "lr", opt.lr as f64);
+            if !val_items.is_empty() {
+                let (vl, cer, preds) = self.evaluate(&val_items, &val_labels, &val.texts);
+                mon.report_val(step, epoch, "val_loss", vl);
+                mon.report_val(step, epoch, "val_cer", cer);
+                for (p, r) in preds.iter().zip(&val.texts).take(3) {
+                    mon.log(&format!("epoch {epoch}: {r:?} → {p:?}"));
+                }
+            }
+            if let Some(dir) = &ckdir {
+                checkpoint::save_epoch(dir, &self.store, Some(&opt), &self.meta(epoch, step))
+                    .map_err(ml)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The runtime device of a model.
+enum Engine {
+    Cpu(Model<Cpu>),
+    #[cfg(feature = "cuda")]
+    Cuda(Model<dfdx::tensor::Cuda>),
+}
+
+macro_rules! with_model {
+    ($engine:expr, $m:ident => $body:expr) => {
+        match $engine {
+            Engine::Cpu($m) => $body,
+            #[cfg(feature = "cuda")]
+            Engine::Cuda($m) => $body,
+        }
+    };
+}
+
+/// The plugin: one of the three variants.
+pub struct Recognizers {
+    variant: String,
+    settings: Settings,
+    arch: Arch,
+    device: ResolvedDevice,
+    /// Built at `fit` (the charset may come from the data) or `load`.
+    engine: Option<Engine>,
+}
+
+fn params() -> Vec<ParamSpec> {
+    vec![
+        ParamSpec::int(
+            "height",
+            32,
+            8,
+            256,
+            "image height after resizing (a multiple of 2^blocks)",
+        ),
+        ParamSpec::int_list(
+            "channels",
+            &[16, 32, 64],
+            1,
+            1024,
+            "output channels of each conv block",
+        ),
+        ParamSpec::int("hidden", 64, 4, 2048, "hidden size of the sequence layers"),
+        ParamSpec::int("layers", 2, 1, 6, "recurrent (or width-convolution) layers"),
+        ParamSpec::choice(
+            "charset",
+            "",
+            &[],
+            "characters to recognize; \"\" = from the training texts",
+        ),
+        ParamSpec::int(
+            "max_width",
+            512,
+            16,
+            8192,
+            "widest resized image (longer words are squeezed)",
+        ),
+        ParamSpec::int(
+            "beam_width",
+            1,
+            1,
+            256,
+            "1 = greedy decoding, more = prefix beam search",
+        ),
+        ParamSpec::choice(
+            "lexicon",
+            "",
+            &[],
+            "word-list file (one word per line) constraining beam search; \"\" = none",
+        ),
+        ParamSpec::bool(
+            "resume",
+            false,
+            "resume from the last checkpoint in the run's checkpoint directory",
+        ),
+    ]
+}
+
+fn new_engine(device: ResolvedDevice, arch: Arch, seed: u64) -> Result<Engine, PluginError> {
+    arch.validate().map_err(PluginError::new)?;
+    match device {
+        ResolvedDevice::Cpu => Ok(Engine::Cpu(Model::new(
+            workbench_ml::device::cpu(seed),
+            arch,
+            seed,
+        ))),
+        #[cfg(feature = "cuda")]
+        ResolvedDevice::Cuda => Ok(Engine::Cuda(Model::new(
+            workbench_ml::device::cuda(seed).map_err(ml)?,
+            arch,
+            seed,
+        ))),
+        #[cfg(not(feature = "cuda"))]
+        ResolvedDevice::Cuda => Err(PluginError::new("this build has no CUDA support")),
+    }
+}
+
+impl Recognizers {
+    fn from_config(variant: &str, config: &Config) -> Result<Self, PluginError> {
+        let usize_param = |n: &str| config.param::<i64>(n).map(|v| v.max(0) as usize);
+        let channels: Vec<i64> = config.param("channels")?;
+        let arch = Arch {
+            variant: variant.to_string(),
+            height: usize_param("height")?,
+            channels: channels.into_iter().map(|c| c.max(1) as usize).collect(),
+            hidden: usize_param("hidden")?,
+            layers: usize_param("layers")?,
+            charset: config.param("charset")?,
+        };
+        arch.validate().map_err(PluginError::new)?;
+        let choice: DeviceChoice = config.train.device.parse().map_err(ml)?;
+        Ok(Recognizers {
+            variant: variant.to_string(),
+            settings: Settings {
+                max_width: usize_param("max_width")?,
+                beam_width: usize_param("beam_width")?,
+                lexicon: config.param_or("lexicon", String::new())?,
+                resume: config.param("resume")?,
+                train: config.train.clone(),
+            },
+            arch,
+            device: resolve(choice).map_err(ml)?,
+            engine: None,
+        })
+    }
+
+    /// Trains with any [`Monitor`] (the plugin entry point passes the host's context).
+    pub fn fit_with(
+        &mut self,
+        train: &Dataset,
+        val: &Dataset,
+        mon: &mut dyn Monitor,
+    ) -> Result<(), PluginError> {
+        if train.texts.len() != train.images.len() || val.texts.len() != val.images.len() {
+            return Err(PluginError::new(
+                "recognizers need one text per image (a word dataset)",
+            ));
+        }
+        if self.engine.is_none() {
+            let mut arch = self.arch.clone();
+            if arch.charset.is_empty() {
+                arch.charset = data::charset_of(&train.texts);
+            }
+            if arch.charset.is_empty() {
+                return Err(PluginError::new("the training texts are empty: no charset"));
+            }
+            self.engine = Some(new_engine(self.device, arch, self.settings.train.seed)?);
+        }
+        mon.info("device", self.device.name());
+        let s = self.settings.clone();
+        with_model!(self.engine.as_mut().expect("built"), m => m.fit(&s, train, val, mon))
+    }
+}
+
+impl Recognizer for Recognizers {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "recognizers".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            variants: vec![
+                VariantInfo::new(
+                    "crnn",
+                    "conv blocks + 2-layer bidirectional LSTM, CTC loss",
+                    params(),
+                ),
+                VariantInfo::new(
+                    "crnn-gru",
+                    "conv blocks + 2-layer bidirectional GRU, CTC loss",
+                    params(),
+                ),
+                VariantInfo::new(
+                    "conv-ctc",
+                    "conv blocks + convolutions along the width, CTC loss",
+                    params(),
+                ),
+            ],
+        }
+    }
+
+    fn new(variant: &str, config: &Config) -> Result<Self, PluginError> {
+        Self::from_config(variant, config)
+    }
+
+    fn load(variant: &str, config: &Config, dir: &Path) -> Result<Self, PluginError> {
+        let mut r = Self::from_config(variant, config)?;
+        let path = dir.join(MODEL_FILE);
+        let meta = checkpoint::read_meta(&path).map_err(ml)?;
+        let arch: Arch =
+            serde_json::from_str(meta.extra.get("arch").ok_or_else(|| {
+                PluginError::new(format!("{}: no `arch` metadata", path.display()))
+            })?)?;
+        let mut engine = new_engine(r.device, arch.clone(), 0)?;
+        with_model!(&mut engine, m => checkpoint::load(&path, &mut m.store, None).map_err(ml))?;
+        r.arch = arch;
+        r.engine = Some(engine);
+        Ok(r)
+    }
+
+    fn fit(
+        &mut self,
+        train: &Dataset,
+        val: &Dataset,
+        ctx: &mut Context,
+    ) -> Result<(), PluginError> {
+        self.fit_with(train, val, ctx)
+    }
+
+    fn recognize(&mut self, images: &[Image]) -> Result<Vec<(String, f32)>, PluginError> {
+        let (mw, beam) = (self.settings.max_width, self.settings.beam_width);
+        let engine = self
+            .engine
+            .as_mut()
+            .ok_or_else(|| PluginError::new(format!("`{}` is not trained", self.variant)))?;
+        let lexicon = self.settings.lexicon.clone();
+        with_model!(engine, m => {
+            let lex = if lexicon.is_empty() {
+                None
+            } else {
+                Some(m.lexicon(Path::new(&lexicon))?)
+            };
+            let items = m.prepare(images, mw);
+            Ok(m.recognize(&items, beam, lex.as_ref()))
+        })
+    }
+
+    fn save(&self, dir: &Path) -> Result<(), PluginError> {
+        let engine = self
+            .engine
+            .as_ref()
+            .ok_or_else(|| PluginError::new(format!("`{}` is not trained", self.variant)))?;
+        with_model!(engine, m => checkpoint::save(&dir.join(MODEL_FILE), &m.store, None, &m.meta(0, 0)).map_err(ml))
+    }
+}
+
+export_recognizer!(Recognizers);
+
+#[cfg(test)]
+mod tests;
