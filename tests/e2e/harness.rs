@@ -43,6 +43,8 @@ pub fn build() -> &'static Path {
                 "-p",
                 "workbench-autoencoders",
                 "-p",
+                "workbench-recognizers",
+                "-p",
                 "fixture-faulty",
                 "-p",
                 "fixture-wrong-abi",

@@ -129,3 +129,44 @@ fn synthetic_words_feed_recognizers() {
     );
     assert!(s["metrics"]["words_per_sec"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn the_recognizers_plugin_trains_through_the_worker() {
+    let (dir, spec) = spec_dir(
+        "name: crnn-smoke\ndataset:\n  kind: synthetic-words\n  params: {train: 24, val: 4, test: 8}\ntrain: {epochs: 1, batch_size: 8}\nruns:\n  - {plugin: recognizers, variant: conv-ctc, params: {channels: [4, 8, 8], hidden: 8, layers: 1}}\nmetrics: [cer, parameters]\n",
+    );
+    let results = dir.path().join("results");
+    let out = run(
+        dir.path(),
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--headless",
+            "--results",
+            results.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let run_dir = run_dirs(&results, "crnn-smoke").remove(0);
+    let s = summary(&run_dir);
+    assert!(s["metrics"]["cer"].as_f64().unwrap() >= 0.0, "{s}");
+    assert!(s["metrics"]["parameters"].as_f64().unwrap() > 0.0, "{s}");
+    let metrics = std::fs::read_to_string(run_dir.join("metrics.csv")).unwrap();
+    assert!(
+        metrics.contains(",train,loss,") && metrics.contains(",val,"),
+        "{metrics}"
+    );
+    // The trained run reads images through `workbench recognize`.
+    let img = dir.path().join("w.png");
+    write_word(&img, 60);
+    let out = run(
+        dir.path(),
+        &[
+            "recognize",
+            "--run",
+            run_dir.to_str().unwrap(),
+            img.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}

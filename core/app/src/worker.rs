@@ -368,6 +368,14 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
     if train_seconds > 0.0 {
         metrics.insert("samples_per_sec".into(), seen / train_seconds);
     }
+    // The model's size, as the plugin counted it, belongs in tables.
+    if let Some(n) = ctx
+        .info
+        .get("parameters")
+        .and_then(|v| v.parse::<f64>().ok())
+    {
+        metrics.insert("parameters".into(), n);
+    }
     for (k, v) in &ctx.last {
         metrics.entry(k.clone()).or_insert(*v);
     }

@@ -8,7 +8,7 @@
 //! - `conv-ctc`: no recurrence, convolutions along the width only.
 //!
 //! Images are preprocessed as [`data`] describes. The charset comes from
-//! the training texts (sorted unique characters) or from the `charset`
+//! the training and validation texts (sorted unique characters) or from the `charset`
 //! parameter, and is saved with the model; characters outside it can never
 //! be recognized. Decoding is greedy (`beam_width` = 1) or prefix beam
 //! search, optionally limited to the words of a `lexicon` file (words with
@@ -454,7 +454,10 @@ impl Recognizers {
         if self.engine.is_none() {
             let mut arch = self.arch.clone();
             if arch.charset.is_empty() {
-                arch.charset = data::charset_of(&train.texts);
+                // Validation words are scored with the same labels, so their
+                // characters belong in the charset too.
+                let all: Vec<&str> = train.texts.iter().chain(&val.texts).copied().collect();
+                arch.charset = data::charset_of(&all);
             }
             if arch.charset.is_empty() {
                 return Err(PluginError::new("the training texts are empty: no charset"));

@@ -177,8 +177,10 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
     if let Some(kind) = dataset_kind {
         let known = evaluate::known_metrics(kind);
         for (i, m) in raw.metrics.iter().enumerate() {
-            let ok =
-                known.contains(&m.as_str()) || m.starts_with("train_") || m.starts_with("val_");
+            let ok = known.contains(&m.as_str())
+                || m == "parameters"
+                || m.starts_with("train_")
+                || m.starts_with("val_");
             if !ok {
                 diags.push(spec.diag(
                     &[key("metrics"), Seg::Index(i)],
