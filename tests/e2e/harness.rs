@@ -46,6 +46,8 @@ pub fn build() -> &'static Path {
                 "fixture-wrong-abi",
                 "-p",
                 "fixture-not-a-plugin",
+                "-p",
+                "fixture-majority",
             ])
             .status()
             .expect("cargo runs");

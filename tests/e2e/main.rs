@@ -6,5 +6,7 @@ mod harness;
 mod isolation;
 mod plugins;
 mod quickstart;
+mod resume;
 mod segment;
 mod specs;
+mod words;

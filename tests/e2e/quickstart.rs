@@ -40,13 +40,48 @@ fn quickstart_runs_three_pca_runs_and_writes_results_as_designed() {
             assert!(dir.join(file).is_file(), "{} lacks {file}", dir.display());
         }
         assert!(dir.join("artifacts/reconstructions.png").is_file());
-        assert!(dir.join("artifacts/model/pca.safetensors").is_file());
+        for artifact in [
+            "model/pca.safetensors",
+            "codes_2d.png",
+            "loss_curve.csv",
+            "loss_curve.png",
+            "probe_confusion.csv",
+        ] {
+            assert!(
+                dir.join("artifacts").join(artifact).is_file(),
+                "{} lacks {artifact}",
+                dir.display()
+            );
+        }
         let s = summary(dir);
         assert_eq!(s["status"], "done", "{s}");
         let mse = s["metrics"]["mse"].as_f64().unwrap();
         let psnr = s["metrics"]["psnr"].as_f64().unwrap();
         assert!(mse > 0.0 && mse < 0.2, "{s}");
         assert!(psnr > 5.0, "{s}");
+        // Accuracy, precision and recall two ways: anomaly detection on the
+        // held-out digit 0, and a linear probe on the codes.
+        for m in [
+            "anomaly_precision",
+            "anomaly_recall",
+            "anomaly_accuracy",
+            "anomaly_auroc",
+            "probe_accuracy",
+            "probe_precision",
+            "probe_recall",
+        ] {
+            let v = s["metrics"][m]
+                .as_f64()
+                .unwrap_or_else(|| panic!("no {m}: {s}"));
+            assert!((0.0..=1.0).contains(&v), "{m}={v}");
+        }
+        // Ten balanced classes: a probe on 16+ components beats chance by far.
+        if s["key_params"]["components"] != "2" {
+            assert!(
+                s["metrics"]["probe_accuracy"].as_f64().unwrap() > 0.5,
+                "{s}"
+            );
+        }
         let k: u32 = s["key_params"]["components"]
             .as_str()
             .unwrap()

@@ -134,3 +134,8 @@ macro_rules! export_recognizer {
         $crate::__export_plugin!($crate::export::AsRecognizer<$ty>);
     };
 }
+
+/// The README's plugin example, compiled and run as a doctest so it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -97,3 +97,174 @@ mod tests {
         assert_eq!(g.get_pixel(4, 4).0, [255]);
     }
 }
+
+/// Ten colours that stay apart on white (the "tab10" palette).
+pub const PALETTE: [[u8; 3]; 10] = [
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+    [188, 189, 34],
+    [23, 190, 207],
+];
+
+/// Maps data coordinates into a plot area with a margin.
+struct Frame {
+    x: (f64, f64),
+    y: (f64, f64),
+    w: u32,
+    h: u32,
+    margin: u32,
+}
+
+impl Frame {
+    fn new(points: impl Iterator<Item = (f64, f64)>, w: u32, h: u32, margin: u32) -> Frame {
+        let (mut x0, mut x1, mut y0, mut y1) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
+        for (x, y) in points.filter(|(x, y)| x.is_finite() && y.is_finite()) {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+        if !x0.is_finite() {
+            (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
+        }
+        if x1 - x0 < 1e-12 {
+            x1 = x0 + 1.0;
+        }
+        if y1 - y0 < 1e-12 {
+            y1 = y0 + 1.0;
+        }
+        Frame {
+            x: (x0, x1),
+            y: (y0, y1),
+            w,
+            h,
+            margin,
+        }
+    }
+
+    fn to_px(&self, x: f64, y: f64) -> (i64, i64) {
+        let m = self.margin as f64;
+        let px = m + (x - self.x.0) / (self.x.1 - self.x.0) * (self.w as f64 - 2.0 * m);
+        let py =
+            self.h as f64 - m - (y - self.y.0) / (self.y.1 - self.y.0) * (self.h as f64 - 2.0 * m);
+        (px.round() as i64, py.round() as i64)
+    }
+
+    fn axes(&self, img: &mut RgbImage) {
+        let (m, w, h) = (self.margin, self.w, self.h);
+        let grey = Rgb([160, 160, 160]);
+        for x in m..w - m {
+            img.put_pixel(x, h - m, grey);
+            img.put_pixel(x, m, grey);
+        }
+        for y in m..=h - m {
+            img.put_pixel(m, y, grey);
+            img.put_pixel(w - m, y, grey);
+        }
+    }
+}
+
+fn plot(img: &mut RgbImage, x: i64, y: i64, color: Rgb<u8>) {
+    if x >= 0 && y >= 0 && (x as u32) < img.width() && (y as u32) < img.height() {
+        img.put_pixel(x as u32, y as u32, color);
+    }
+}
+
+fn line(img: &mut RgbImage, (x0, y0): (i64, i64), (x1, y1): (i64, i64), color: Rgb<u8>) {
+    // Bresenham.
+    let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
+    let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
+    let (mut x, mut y, mut err) = (x0, y0, dx + dy);
+    loop {
+        plot(img, x, y, color);
+        if x == x1 && y == y1 {
+            break;
+        }
+        let e2 = 2 * err;
+        if e2 >= dy {
+            err += dy;
+            x += sx;
+        }
+        if e2 <= dx {
+            err += dx;
+            y += sy;
+        }
+    }
+}
+
+/// A scatter plot of 2-D points coloured by class (white background, 3×3 dots).
+pub fn scatter(points: &[(f64, f64)], classes: &[u8]) -> RgbImage {
+    let (w, h) = (480, 480);
+    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
+    let frame = Frame::new(points.iter().copied(), w, h, 12);
+    frame.axes(&mut img);
+    for (&(x, y), &c) in points.iter().zip(classes) {
+        let (px, py) = frame.to_px(x, y);
+        let color = Rgb(PALETTE[c as usize % PALETTE.len()]);
+        for dy in -1..=1 {
+            for dx in -1..=1 {
+                plot(&mut img, px + dx, py + dy, color);
+            }
+        }
+    }
+    img
+}
+
+/// One line of a chart: its (x, y) points and its colour.
+pub type Series<'a> = (&'a [(f64, f64)], [u8; 3]);
+
+/// A line chart of several series of (x, y) points, each in its colour.
+pub fn line_chart(series: &[Series<'_>]) -> RgbImage {
+    let (w, h) = (640, 360);
+    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
+    let frame = Frame::new(series.iter().flat_map(|(s, _)| s.iter().copied()), w, h, 16);
+    frame.axes(&mut img);
+    for (points, color) in series {
+        let finite: Vec<(i64, i64)> = points
+            .iter()
+            .filter(|(x, y)| x.is_finite() && y.is_finite())
+            .map(|&(x, y)| frame.to_px(x, y))
+            .collect();
+        for pair in finite.windows(2) {
+            line(&mut img, pair[0], pair[1], Rgb(*color));
+        }
+        if finite.len() == 1 {
+            plot(&mut img, finite[0].0, finite[0].1, Rgb(*color));
+        }
+    }
+    img
+}
+
+#[cfg(test)]
+mod chart_tests {
+    use super::*;
+
+    #[test]
+    fn scatter_draws_each_class_in_its_colour() {
+        let img = scatter(&[(0.0, 0.0), (1.0, 1.0)], &[0, 3]);
+        let has = |c: [u8; 3]| img.pixels().any(|p| p.0 == c);
+        assert!(has(PALETTE[0]) && has(PALETTE[3]) && !has(PALETTE[1]));
+        // Lowest point at bottom-left, highest at top-right.
+        assert_eq!(img.get_pixel(12, 480 - 12).0, PALETTE[0]);
+        assert_eq!(img.get_pixel(480 - 12, 12).0, PALETTE[3]);
+    }
+
+    #[test]
+    fn line_chart_connects_points() {
+        let pts = [(0.0, 0.0), (10.0, 10.0)];
+        let img = line_chart(&[(&pts, [255, 0, 0])]);
+        let red = img.pixels().filter(|p| p.0 == [255, 0, 0]).count();
+        assert!(red > 300, "{red}");
+    }
+}

@@ -3,7 +3,8 @@
 //! read data files themselves.
 
 use crate::data::pages::{self, Page};
-use crate::data::{idx, synthetic_digits, synthetic_pages, DataError, ImageSet};
+use crate::data::words::{read_words_dir, WordSet};
+use crate::data::{idx, synthetic_digits, synthetic_pages, synthetic_words, DataError, ImageSet};
 use serde::{Deserialize, Serialize};
 use serde_yaml::Mapping;
 use std::path::{Path, PathBuf};
@@ -17,10 +18,126 @@ pub enum DatasetSpec {
     SyntheticDigits(SyntheticDigitsParams),
     /// The four MNIST IDX files in a directory (gzipped or not).
     Mnist(MnistParams),
+    /// Word images named by a `labels.csv` (`filename,text`).
+    Words(WordsParams),
+    /// Word images rendered from embedded fonts and an embedded word list.
+    SyntheticWords(SyntheticWordsParams),
     /// Page images with ground-truth JSON in a directory (DESIGN.md format).
     Pages(PagesParams),
     /// Pages with exact ground truth generated from embedded fonts and words.
     SyntheticPages(SyntheticPagesParams),
+}
+
+fn default_height() -> usize {
+    32
+}
+fn default_val_fraction() -> f64 {
+    0.1
+}
+fn default_test_fraction() -> f64 {
+    0.2
+}
+fn default_word_noise() -> f32 {
+    0.03
+}
+
+/// Parameters of `words`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordsParams {
+    /// Directory with `labels.csv` and the images (relative to the spec file).
+    pub dir: PathBuf,
+    /// A separate directory for the test split; without it the last `test`
+    /// fraction of `dir` is the test split.
+    #[serde(default)]
+    pub test_dir: Option<PathBuf>,
+    /// Fraction of the training words held out for validation.
+    #[serde(default = "default_val_fraction")]
+    pub val: f64,
+    /// Fraction of `dir` used as the test split when there is no `test_dir`.
+    #[serde(default = "default_test_fraction")]
+    pub test: f64,
+    /// Images are scaled to this height, keeping their aspect ratio.
+    #[serde(default = "default_height")]
+    pub height: usize,
+}
+
+/// Parameters of `synthetic-words`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticWordsParams {
+    /// Training words.
+    #[serde(default = "default_train")]
+    pub train: usize,
+    /// Validation words.
+    #[serde(default = "default_val")]
+    pub val: usize,
+    /// Test words.
+    #[serde(default = "default_test")]
+    pub test: usize,
+    /// Generator seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// Image height.
+    #[serde(default = "default_height")]
+    pub height: usize,
+    /// Standard deviation of the added pixel noise.
+    #[serde(default = "default_word_noise")]
+    pub noise: f32,
+}
+
+fn default_train() -> usize {
+    2000
+}
+fn default_val() -> usize {
+    200
+}
+fn default_test() -> usize {
+    500
+}
+fn default_noise() -> f32 {
+    0.05
+}
+fn default_mnist_val() -> usize {
+    500
+}
+
+/// Parameters of `synthetic-digits`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticDigitsParams {
+    /// Training images.
+    #[serde(default = "default_train")]
+    pub train: usize,
+    /// Validation images.
+    #[serde(default = "default_val")]
+    pub val: usize,
+    /// Test images.
+    #[serde(default = "default_test")]
+    pub test: usize,
+    /// Generator seed (the data stay the same whatever the run's seed).
+    #[serde(default)]
+    pub seed: u64,
+    /// Standard deviation of the added pixel noise.
+    #[serde(default = "default_noise")]
+    pub noise: f32,
+}
+
+/// Parameters of `mnist`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MnistParams {
+    /// Directory with the four IDX files (relative to the spec file).
+    pub dir: PathBuf,
+    /// Use at most this many training images (all when absent).
+    #[serde(default)]
+    pub train: Option<usize>,
+    /// Validation images carved from the end of the training files.
+    #[serde(default = "default_mnist_val")]
+    pub val: usize,
+    /// Use at most this many test images (all when absent).
+    #[serde(default)]
+    pub test: Option<usize>,
 }
 
 /// Parameters of `pages`.
@@ -112,15 +229,14 @@ impl SyntheticPagesParams {
     }
 }
 
-/// One split of a dataset, as the worker hands it to plugins and scoring.
-/// Image sets hold equal-size images; page splits hold pages of any size
-/// with ground-truth regions. (Word-image splits, variable-size images with
-/// texts, fit as another variant.)
+/// One split of a dataset, in the form its kind has.
 #[derive(Clone, Debug)]
 pub enum Split {
-    /// Equal-size images with labels.
+    /// Equally sized, labelled images (digits).
     Images(ImageSet),
-    /// Pages with ground truth.
+    /// Word images of varying width, with their texts.
+    Words(WordSet),
+    /// Pages of any size with ground-truth regions.
     Pages(Vec<Page>),
 }
 
@@ -129,6 +245,7 @@ impl Split {
     pub fn len(&self) -> usize {
         match self {
             Split::Images(s) => s.len(),
+            Split::Words(w) => w.len(),
             Split::Pages(p) => p.len(),
         }
     }
@@ -138,72 +255,22 @@ impl Split {
         self.len() == 0
     }
 
-    /// Borrowed images, as plugins receive them.
+    /// The images, borrowed, as plugins receive them.
     pub fn images(&self) -> Vec<Image<'_>> {
         match self {
-            Split::Images(set) => crate::evaluate::images(set),
+            Split::Images(s) => crate::evaluate::images(s),
+            Split::Words(w) => w.images.iter().map(|i| i.as_image()).collect(),
             Split::Pages(p) => p.iter().map(|p| p.image()).collect(),
         }
     }
 
-    /// One text per image, for datasets of words; empty otherwise.
+    /// One text per image for word splits; empty otherwise.
     pub fn texts(&self) -> Vec<&str> {
-        Vec::new()
+        match self {
+            Split::Images(_) | Split::Pages(_) => Vec::new(),
+            Split::Words(w) => w.texts.iter().map(String::as_str).collect(),
+        }
     }
-}
-
-fn default_train() -> usize {
-    2000
-}
-fn default_val() -> usize {
-    200
-}
-fn default_test() -> usize {
-    500
-}
-fn default_noise() -> f32 {
-    0.05
-}
-fn default_mnist_val() -> usize {
-    500
-}
-
-/// Parameters of `synthetic-digits`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SyntheticDigitsParams {
-    /// Training images.
-    #[serde(default = "default_train")]
-    pub train: usize,
-    /// Validation images.
-    #[serde(default = "default_val")]
-    pub val: usize,
-    /// Test images.
-    #[serde(default = "default_test")]
-    pub test: usize,
-    /// Generator seed (the data stay the same whatever the run's seed).
-    #[serde(default)]
-    pub seed: u64,
-    /// Standard deviation of the added pixel noise.
-    #[serde(default = "default_noise")]
-    pub noise: f32,
-}
-
-/// Parameters of `mnist`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MnistParams {
-    /// Directory with the four IDX files (relative to the spec file).
-    pub dir: PathBuf,
-    /// Use at most this many training images (all when absent).
-    #[serde(default)]
-    pub train: Option<usize>,
-    /// Validation images carved from the end of the training files.
-    #[serde(default = "default_mnist_val")]
-    pub val: usize,
-    /// Use at most this many test images (all when absent).
-    #[serde(default)]
-    pub test: Option<usize>,
 }
 
 /// The three splits of a loaded dataset.
@@ -217,12 +284,58 @@ pub struct Splits {
     pub test: Split,
 }
 
+fn fraction(name: &str, v: f64) -> Result<(), DatasetSpecError> {
+    if (0.0..1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(DatasetSpecError {
+            path: vec!["params".into(), name.into()],
+            message: format!("must be a fraction in [0, 1), not {v}"),
+            hint: None,
+        })
+    }
+}
+
+fn height_ok(h: usize) -> Result<(), DatasetSpecError> {
+    if (8..=256).contains(&h) {
+        Ok(())
+    } else {
+        Err(DatasetSpecError {
+            path: vec!["params".into(), "height".into()],
+            message: format!("must be between 8 and 256 pixels, not {h}"),
+            hint: None,
+        })
+    }
+}
+
 impl Splits {
-    fn images(train: ImageSet, val: ImageSet, test: ImageSet) -> Splits {
+    /// Image-set splits.
+    pub fn images(train: ImageSet, val: ImageSet, test: ImageSet) -> Splits {
         Splits {
             train: Split::Images(train),
             val: Split::Images(val),
             test: Split::Images(test),
+        }
+    }
+
+    /// Word splits.
+    pub fn words(train: WordSet, val: WordSet, test: WordSet) -> Splits {
+        Splits {
+            train: Split::Words(train),
+            val: Split::Words(val),
+            test: Split::Words(test),
+        }
+    }
+
+    /// Removes every image of `class` from the training and validation
+    /// splits (the test split keeps them).
+    pub fn hold_out(&mut self, class: u8) {
+        for split in [&mut self.train, &mut self.val] {
+            let Split::Images(set) = split else { continue };
+            if set.has_labels() {
+                let keep: Vec<usize> = (0..set.len()).filter(|&i| set.labels[i] != class).collect();
+                *set = set.subset(&keep);
+            }
         }
     }
 }
@@ -239,7 +352,14 @@ pub struct DatasetSpecError {
 }
 
 /// The dataset kinds a spec may name.
-pub const KINDS: &[&str] = &["synthetic-digits", "mnist", "pages", "synthetic-pages"];
+pub const KINDS: &[&str] = &[
+    "synthetic-digits",
+    "mnist",
+    "words",
+    "synthetic-words",
+    "pages",
+    "synthetic-pages",
+];
 
 impl DatasetSpec {
     /// Builds a dataset spec from `kind` and `params`, resolving relative
@@ -302,6 +422,38 @@ impl DatasetSpec {
                     });
                 }
                 Ok(DatasetSpec::SyntheticDigits(p))
+            }
+            "words" => {
+                let mut p: WordsParams = serde_yaml::from_value(value).map_err(typed)?;
+                fraction("val", p.val)?;
+                fraction("test", p.test)?;
+                height_ok(p.height)?;
+                p.dir = base_dir.join(&p.dir);
+                p.test_dir = p.test_dir.map(|d| base_dir.join(d));
+                for (key, dir) in [("dir", Some(&p.dir)), ("test_dir", p.test_dir.as_ref())] {
+                    if let Some(dir) = dir {
+                        if !dir.join("labels.csv").is_file() {
+                            return Err(DatasetSpecError {
+                                path: vec!["params".into(), key.into()],
+                                message: format!("{} has no labels.csv", dir.display()),
+                                hint: Some("a word directory holds labels.csv (`filename,text`) and the images it names".into()),
+                            });
+                        }
+                    }
+                }
+                Ok(DatasetSpec::Words(p))
+            }
+            "synthetic-words" => {
+                let p: SyntheticWordsParams = serde_yaml::from_value(value).map_err(typed)?;
+                height_ok(p.height)?;
+                if p.train == 0 || p.test == 0 {
+                    return Err(DatasetSpecError {
+                        path: vec!["params".into()],
+                        message: "train and test must each be at least 1".into(),
+                        hint: None,
+                    });
+                }
+                Ok(DatasetSpec::SyntheticWords(p))
             }
             "mnist" => {
                 let mut p: MnistParams = serde_yaml::from_value(value).map_err(typed)?;
@@ -383,7 +535,28 @@ impl DatasetSpec {
     pub fn serves(&self) -> Kind {
         match self {
             DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Kind::Autoencoder,
+            DatasetSpec::Words(_) | DatasetSpec::SyntheticWords(_) => Kind::Recognizer,
             DatasetSpec::Pages(_) | DatasetSpec::SyntheticPages(_) => Kind::Segmenter,
+        }
+    }
+
+    /// The (height, width, channels) every image of this dataset has, when fixed.
+    pub fn image_shape(&self) -> Option<(usize, usize, usize)> {
+        match self {
+            DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Some((28, 28, 1)),
+            DatasetSpec::Words(_)
+            | DatasetSpec::SyntheticWords(_)
+            | DatasetSpec::Pages(_)
+            | DatasetSpec::SyntheticPages(_) => None,
+        }
+    }
+
+    /// The height word images are scaled to, for word datasets.
+    pub fn word_height(&self) -> Option<usize> {
+        match self {
+            DatasetSpec::Words(p) => Some(p.height),
+            DatasetSpec::SyntheticWords(p) => Some(p.height),
+            _ => None,
         }
     }
 
@@ -400,26 +573,38 @@ impl DatasetSpec {
                 let val = train.split_off_tail(p.val);
                 Ok(Splits::images(train, val, test))
             }
-            DatasetSpec::Mnist(p) => {
-                let (mut train, mut test) = idx::load_mnist_dir(&p.dir)?;
-                if p.val >= train.len() {
+            DatasetSpec::SyntheticWords(p) => {
+                let cfg = synthetic_words::WordsConfig {
+                    height: p.height,
+                    noise: p.noise,
+                    ..Default::default()
+                };
+                let mut train = synthetic_words::generate(&cfg, p.train + p.val, p.seed);
+                let test = synthetic_words::generate(&cfg, p.test, p.seed ^ 0x5eed_7e57);
+                let val = train.split_off_tail(p.val);
+                Ok(Splits::words(train, val, test))
+            }
+            DatasetSpec::Words(p) => {
+                let mut train = read_words_dir(&p.dir, p.height)?;
+                let test = match &p.test_dir {
+                    Some(dir) => read_words_dir(dir, p.height)?,
+                    None => {
+                        let n = ((train.len() as f64) * p.test).round() as usize;
+                        train.split_off_tail(n)
+                    }
+                };
+                let n_val = ((train.len() as f64) * p.val).round() as usize;
+                let val = train.split_off_tail(n_val);
+                if train.is_empty() || test.is_empty() {
                     return Err(DataError::InvalidParam {
-                        name: "val".into(),
+                        name: "test".into(),
                         reason: format!(
-                            "{} validation images leave none of the {} for training",
-                            p.val,
-                            train.len()
+                            "{} words leave an empty training or test split",
+                            train.len() + val.len() + test.len()
                         ),
                     });
                 }
-                let val = train.split_off_tail(p.val);
-                if let Some(n) = p.train {
-                    train = train.subset(&(0..n.min(train.len())).collect::<Vec<_>>());
-                }
-                if let Some(n) = p.test {
-                    test = test.subset(&(0..n.min(test.len())).collect::<Vec<_>>());
-                }
-                Ok(Splits::images(train, val, test))
+                Ok(Splits::words(train, val, test))
             }
             DatasetSpec::Pages(p) => {
                 let mut test = pages::load_dir(&p.dir)?;
@@ -452,6 +637,27 @@ impl DatasetSpec {
                     val: Split::Pages(gen(p.val, 2_000_003)),
                     test: Split::Pages(gen(p.test, 0)),
                 })
+            }
+            DatasetSpec::Mnist(p) => {
+                let (mut train, mut test) = idx::load_mnist_dir(&p.dir)?;
+                if p.val >= train.len() {
+                    return Err(DataError::InvalidParam {
+                        name: "val".into(),
+                        reason: format!(
+                            "{} validation images leave none of the {} for training",
+                            p.val,
+                            train.len()
+                        ),
+                    });
+                }
+                let val = train.split_off_tail(p.val);
+                if let Some(n) = p.train {
+                    train = train.subset(&(0..n.min(train.len())).collect::<Vec<_>>());
+                }
+                if let Some(n) = p.test {
+                    test = test.subset(&(0..n.min(test.len())).collect::<Vec<_>>());
+                }
+                Ok(Splits::images(train, val, test))
             }
         }
     }

@@ -16,6 +16,7 @@ pub mod events;
 pub mod headless;
 pub mod host;
 pub mod metrics;
+pub mod pipeline;
 pub mod report;
 pub mod results;
 pub mod scheduler;

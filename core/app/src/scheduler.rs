@@ -70,6 +70,42 @@ pub struct PreparedRun {
     pub dir: PathBuf,
     /// Its summary as the parent keeps it.
     pub summary: RunSummary,
+    /// Already done in an earlier invocation (`--resume`): not run again.
+    pub skip: bool,
+}
+
+/// Earlier runs of an experiment with a readable job, oldest first.
+fn earlier_runs(exp_dir: &Path) -> Vec<(PathBuf, WorkerJob)> {
+    let mut out: Vec<(PathBuf, WorkerJob)> = std::fs::read_dir(exp_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let dir = e.path();
+            let job: WorkerJob =
+                serde_json::from_slice(&std::fs::read(dir.join("run.json")).ok()?).ok()?;
+            Some((dir, job))
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.run_id.cmp(&b.1.run_id));
+    out
+}
+
+/// Whether two plans describe the same run (ignoring where the plugin file
+/// is and the `resume` switch).
+fn same_run(a: &RunPlan, b: &RunPlan) -> bool {
+    let params = |p: &RunPlan| {
+        let mut m = p.params.clone();
+        m.remove("resume");
+        m
+    };
+    a.name == b.name
+        && a.plugin == b.plugin
+        && a.variant == b.variant
+        && params(a) == params(b)
+        && a.train == b.train
+        && a.dataset == b.dataset
+        && a.evaluation == b.evaluation
 }
 
 /// An experiment whose run directories exist.
@@ -90,8 +126,23 @@ fn now_rfc3339() -> String {
 
 /// Creates `results/<experiment>/<run-id>/` for every run with its resolved
 /// `spec.yaml`, `run.json` (the worker's job) and a queued `summary.json`.
-pub fn prepare(exp: &Experiment, results_root: &Path) -> Result<Prepared, ResultsError> {
+///
+/// With `resume`, a run whose plan matches an earlier run of the experiment
+/// reuses that run's directory: a finished (`done`) run is kept as it is and
+/// not run again; any other is run again in place, appending to its
+/// `metrics.csv`, and a variant that declares a `resume` parameter gets it set
+/// so it continues from its last per-epoch checkpoint.
+pub fn prepare(
+    exp: &Experiment,
+    results_root: &Path,
+    resume: bool,
+) -> Result<Prepared, ResultsError> {
     let exp_dir = experiment_dir(results_root, &exp.name);
+    let earlier = if resume {
+        earlier_runs(&exp_dir)
+    } else {
+        Vec::new()
+    };
     let started = SystemTime::now();
     let mut runs = Vec::new();
     let mut state = ExperimentState {
@@ -100,7 +151,45 @@ pub fn prepare(exp: &Experiment, results_root: &Path) -> Result<Prepared, Result
         runs: Vec::new(),
     };
     for plan in &exp.runs {
-        let run_id = new_run_id(started, plan.index, &plan.name);
+        let previous = earlier
+            .iter()
+            .rev()
+            .find(|(_, job)| same_run(&job.plan, plan));
+        if let Some((dir, job)) = previous {
+            if let Ok(summary) = crate::results::read_summary(dir) {
+                if summary.status == Some(RunStatus::Done) {
+                    let mut row = RunRow::queued(
+                        &job.run_id,
+                        dir.clone(),
+                        &plan.name,
+                        &plan.plugin,
+                        &plan.variant,
+                        plan.key_params.clone(),
+                    );
+                    row.status = RunStatus::Done;
+                    row.latest = summary.metrics.clone();
+                    state.runs.push(row);
+                    runs.push(PreparedRun {
+                        plan: plan.clone(),
+                        run_id: job.run_id.clone(),
+                        dir: dir.clone(),
+                        summary,
+                        skip: true,
+                    });
+                    continue;
+                }
+            }
+        }
+        let mut plan = plan.clone();
+        let resuming = previous.is_some() && plan.params.contains_key("resume");
+        if resuming {
+            plan.params
+                .insert("resume".into(), serde_json::Value::Bool(true));
+        }
+        let plan = &plan;
+        let run_id = previous
+            .map(|(_, job)| job.run_id.clone())
+            .unwrap_or_else(|| new_run_id(started, plan.index, &plan.name));
         let dir = exp_dir.join(&run_id);
         std::fs::create_dir_all(&dir).map_err(crate::results::io_err(&dir))?;
         let resolved = ResolvedRunSpec {
@@ -150,6 +239,7 @@ pub fn prepare(exp: &Experiment, results_root: &Path) -> Result<Prepared, Result
             run_id,
             dir,
             summary,
+            skip: false,
         });
     }
     Ok(Prepared {
@@ -228,7 +318,10 @@ impl Prepared {
                         let _ = stdin.write_all(b"stop\n");
                     }
                 }
-                for i in next..self.runs.len() {
+                let queued: Vec<usize> = (next..self.runs.len())
+                    .filter(|&i| !self.runs[i].skip)
+                    .collect();
+                for i in queued {
                     self.end(
                         i,
                         RunStatus::Cancelled,
@@ -249,6 +342,10 @@ impl Prepared {
             while cancels == 0 && next < self.runs.len() && active.len() < self.parallel {
                 let i = next;
                 next += 1;
+                if self.runs[i].skip {
+                    observer.update(&self.state, i);
+                    continue;
+                }
                 match self.launch(i, exe, tx.clone()) {
                     Ok(a) => {
                         active.insert(i, a);

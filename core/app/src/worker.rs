@@ -226,7 +226,13 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
     emitter.send(&Event::Phase {
         phase: "loading data".into(),
     });
-    let splits: Splits = plan.dataset.load().context("loading the dataset")?;
+    let mut splits: Splits = plan.dataset.load().context("loading the dataset")?;
+    if let (Some(class), workbench_api::Kind::Autoencoder) =
+        (plan.evaluation.holdout_class, plan.kind)
+    {
+        // The held-out class is what anomaly detection must find: the model never sees it.
+        splits.hold_out(class);
+    }
 
     let lib = Library::load(&plan.plugin_file)?;
     if lib.entry.name != plan.plugin {
@@ -264,13 +270,13 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
     emitter.send(&Event::Phase {
         phase: "training".into(),
     });
-    let train_images = splits.train.images();
-    let val_images = splits.val.images();
+    let (train_images, train_texts) = (splits.train.images(), splits.train.texts());
+    let (val_images, val_texts) = (splits.val.images(), splits.val.texts());
     let t0 = Instant::now();
     let fit = instance.fit(
         &mut ctx,
-        (&train_images, &splits.train.texts()),
-        (&val_images, &splits.val.texts()),
+        (&train_images, &train_texts),
+        (&val_images, &val_texts),
         Some(&checkpoints),
     );
     let train_seconds = t0.elapsed().as_secs_f64();
@@ -299,7 +305,7 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
         phase: "evaluating".into(),
     });
     let t1 = Instant::now();
-    let mut metrics = evaluate(plan.kind, &mut instance, &splits, run_dir)?;
+    let mut metrics = evaluate(plan, &mut instance, &splits, run_dir)?;
     let eval_seconds = t1.elapsed().as_secs_f64();
     metrics.insert("train_seconds".into(), train_seconds);
     metrics.insert("eval_seconds".into(), eval_seconds);

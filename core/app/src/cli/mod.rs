@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 mod data;
 mod inspect;
 mod new;
+mod ocr;
+mod recognize;
+mod reconstruct;
 mod run;
 mod segment;
 
@@ -55,8 +58,55 @@ pub enum Command {
         /// Override a spec value: key.path=value (repeatable), e.g. train.epochs=3.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Keep runs already done, run the others again in their directories
+        /// (continuing from their last checkpoint where the plugin can).
+        #[arg(long)]
+        resume: bool,
         #[command(flatten)]
         results: ResultsArg,
+    },
+    /// Reconstruct images with a trained autoencoder run.
+    Reconstruct {
+        /// The run directory (results/<experiment>/<run-id>).
+        #[arg(long = "run", value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Images (PNG or JPEG); converted to gray and resized to the run's input size.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// Where to write the reconstructions (default: RUN_DIR/reconstructions).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Read word images with a trained recognizer run.
+    Recognize {
+        /// The run directory (results/<experiment>/<run-id>).
+        #[arg(long = "run", value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Word images (PNG or JPEG).
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// Write the CSV (`filename,text,confidence`) here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The page pipeline: segment pages, read every word with a trained
+    /// recognizer, write the words with positions, the text and hOCR.
+    Ocr {
+        /// Segmenter variant (`VARIANT` or `PLUGIN/VARIANT`), e.g. `cca`.
+        #[arg(long)]
+        segmenter: String,
+        /// A trained recognizer run (results/<experiment>/<run-id>).
+        #[arg(long, value_name = "RUN_DIR")]
+        recognizer: PathBuf,
+        /// Page images (PNG or JPEG).
+        #[arg(required = true)]
+        pages: Vec<PathBuf>,
+        /// Output directory: NAME.json, NAME.txt, NAME.hocr per page.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Only these formats (repeatable; default all three).
+        #[arg(long = "format", value_enum)]
+        formats: Vec<ocr::OcrFormat>,
     },
     /// Check a spec and print the runs it plans, without running anything.
     Validate {
@@ -233,8 +283,26 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             spec,
             headless: _,
             set,
+            resume,
             results,
-        } => run::cmd_run(&spec, &set, &results.results),
+        } => run::cmd_run(&spec, &set, resume, &results.results),
+        Command::Ocr {
+            segmenter,
+            recognizer,
+            pages,
+            out,
+            formats,
+        } => ocr::cmd_ocr(&segmenter, &recognizer, &pages, &out, &formats),
+        Command::Recognize {
+            run_dir,
+            images,
+            out,
+        } => recognize::cmd_recognize(&run_dir, &images, out.as_deref()),
+        Command::Reconstruct {
+            run_dir,
+            images,
+            out,
+        } => reconstruct::cmd_reconstruct(&run_dir, &images, out.as_deref()),
         Command::Validate { spec, set } => cmd_validate(&spec, &set),
         Command::Plugins { dirs } => inspect::cmd_plugins(&dirs),
         Command::Runs {

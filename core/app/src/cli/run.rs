@@ -8,9 +8,14 @@ use crate::scheduler::{prepare, Cancel};
 use anyhow::Context as _;
 use std::path::Path;
 
-pub(crate) fn cmd_run(spec_path: &Path, set: &[String], results_root: &Path) -> Result<i32, Exit> {
+pub(crate) fn cmd_run(
+    spec_path: &Path,
+    set: &[String],
+    resume: bool,
+    results_root: &Path,
+) -> Result<i32, Exit> {
     let (_spec, _discovery, exp) = load(spec_path, set)?;
-    let prepared = prepare(&exp, results_root).map_err(failure)?;
+    let prepared = prepare(&exp, results_root, resume).map_err(failure)?;
     let exp_dir = prepared.exp_dir.clone();
     let cancel = Cancel::default();
     {

@@ -1,10 +1,13 @@
 //! Datasets for the workbench: the in-memory [`ImageSet`], IDX/MNIST files, the embedded synthetic digits and the MNIST download.
 
+pub mod corrupt;
 pub mod fetch;
 pub mod idx;
 pub mod pages;
 pub mod synthetic_digits;
 pub mod synthetic_pages;
+pub mod synthetic_words;
+pub mod words;
 
 use std::path::PathBuf;
 

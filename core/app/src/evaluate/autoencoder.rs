@@ -1,50 +1,272 @@
-//! Scoring autoencoders: reconstruction error on the test split, and the
-//! grid of originals over reconstructions.
+//! Scoring autoencoders on the test split: reconstruction error (against
+//! clean targets, from corrupted inputs for denoising runs), anomaly
+//! detection on the held-out class, a linear probe on the codes, and the
+//! artifacts: reconstruction grid, code scatter, loss curve.
 
-use super::{images, EvalError, BATCH};
+use super::{images, probe, EvalError, BATCH};
 use crate::artifacts;
+use crate::data::corrupt::Noise;
 use crate::data::ImageSet;
 use crate::host::Instance;
 use crate::metrics;
+use crate::results::{write_atomic, MetricsLog};
+use crate::spec::RunPlan;
 use std::collections::BTreeMap;
 use std::path::Path;
-use workbench_api::Image;
+use workbench_api::{Image, OwnedImage};
+
+/// The corruption a run's parameters ask for (`noise` and `noise_level`),
+/// if any: such runs are scored on corrupted inputs against clean targets.
+pub fn noise_of(plan: &RunPlan) -> Option<Noise> {
+    let kind = plan.params.get("noise")?.as_str()?;
+    let level = plan.params.get("noise_level")?.as_f64()? as f32;
+    Noise::new(kind, level).ok()
+}
+
+fn reconstruct_all(
+    instance: &mut Instance,
+    inputs: &[Image<'_>],
+) -> Result<Vec<OwnedImage>, EvalError> {
+    let mut out = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(BATCH) {
+        out.extend(instance.reconstruct(chunk)?);
+    }
+    Ok(out)
+}
+
+fn encode_all(instance: &mut Instance, inputs: &[Image<'_>]) -> Result<Vec<Vec<f32>>, EvalError> {
+    let mut out = Vec::with_capacity(inputs.len());
+    for chunk in inputs.chunks(BATCH) {
+        out.extend(instance.encode(chunk)?);
+    }
+    Ok(out)
+}
+
+fn flatten(images: &[OwnedImage]) -> Vec<f32> {
+    images.iter().flat_map(|i| i.data.iter().copied()).collect()
+}
 
 pub(super) fn evaluate(
+    plan: &RunPlan,
     instance: &mut Instance,
+    val: &ImageSet,
     test: &ImageSet,
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
-    let test_images = images(test);
-    let mut recon_pixels: Vec<f32> = Vec::with_capacity(test.pixels.len());
-    let mut recon_all = Vec::with_capacity(test.len());
-    for chunk in test_images.chunks(BATCH) {
-        let recon = instance.reconstruct(chunk)?;
-        for r in &recon {
-            recon_pixels.extend_from_slice(&r.data);
-        }
-        recon_all.extend(recon);
-    }
-    let rec = metrics::reconstruction(&test.pixels, &recon_pixels, test.image_len())?;
-    let code = instance.encode(&test_images[..test_images.len().min(BATCH)])?;
+    let artifacts_dir = run_dir.join("artifacts");
     let mut out = BTreeMap::new();
+    let clean = images(test);
+
+    // Inputs: corrupted for denoising runs, the same noise every time for a seed.
+    let noise = noise_of(plan);
+    let mut noisy_set = test.clone();
+    if let Some(noise) = noise {
+        noise.apply(&mut noisy_set.pixels, plan.train.seed ^ 0x7e57);
+    }
+    let inputs = if noise.is_some() {
+        images(&noisy_set)
+    } else {
+        clean.clone()
+    };
+    let recon = reconstruct_all(instance, &inputs)?;
+    let recon_pixels = flatten(&recon);
+    let rec = metrics::reconstruction(&test.pixels, &recon_pixels, test.image_len())?;
     out.insert("mse".to_string(), rec.mse);
     out.insert("rmse".to_string(), rec.rmse);
     out.insert("bce".to_string(), rec.bce);
     out.insert("psnr".to_string(), rec.psnr);
+    if noise.is_some() {
+        let before = metrics::reconstruction(&test.pixels, &noisy_set.pixels, test.image_len())?;
+        out.insert("noisy_psnr".to_string(), before.psnr);
+        out.insert("psnr_gain".to_string(), rec.psnr - before.psnr);
+    }
+
+    let codes = encode_all(instance, &clean)?;
     out.insert(
         "code_size".to_string(),
-        code.first().map(|c| c.len()).unwrap_or(0) as f64,
+        codes.first().map(|c| c.len()).unwrap_or(0) as f64,
     );
 
-    // Originals over reconstructions, 16 columns.
+    // Anomaly detection: the held-out class is the anomaly; the threshold is
+    // a percentile of the validation (normal) errors.
+    if let (Some(class), true) = (plan.evaluation.holdout_class, test.has_labels()) {
+        let is_anomaly: Vec<bool> = test.labels.iter().map(|l| *l == class).collect();
+        if is_anomaly.iter().any(|a| *a) && !val.is_empty() {
+            let test_scores =
+                metrics::per_image_mse(&test.pixels, &recon_pixels, test.image_len())?;
+            let val_recon = flatten(&reconstruct_all(instance, &images(val))?);
+            let val_scores = metrics::per_image_mse(&val.pixels, &val_recon, val.image_len())?;
+            let a = metrics::anomaly_detection(
+                &val_scores,
+                &test_scores,
+                &is_anomaly,
+                plan.evaluation.anomaly_percentile,
+            )?;
+            out.insert("anomaly_precision".to_string(), a.precision);
+            out.insert("anomaly_recall".to_string(), a.recall);
+            out.insert("anomaly_accuracy".to_string(), a.accuracy);
+            if let Some(auroc) = a.auroc {
+                out.insert("anomaly_auroc".to_string(), auroc);
+            }
+        }
+    }
+
+    // Linear probe on the codes.
+    if plan.evaluation.probe && test.has_labels() && test.len() >= 4 {
+        let c = probe::probe(&codes, &test.labels)?;
+        out.insert("probe_accuracy".to_string(), c.accuracy);
+        out.insert("probe_precision".to_string(), c.macro_precision);
+        out.insert("probe_recall".to_string(), c.macro_recall);
+        write_atomic(
+            &artifacts_dir.join("probe_confusion.csv"),
+            c.confusion_csv().as_bytes(),
+        )?;
+    }
+
+    // Originals over reconstructions (noisy / denoised / clean for denoising).
     let n = test.len().min(16);
-    let originals: Vec<Image> = test_images[..n].to_vec();
-    let recons: Vec<Image> = recon_all[..n].iter().map(|r| r.as_image()).collect();
-    let picture = artifacts::grid(&[originals, recons]);
+    let recon_row: Vec<Image> = recon[..n].iter().map(|r| r.as_image()).collect();
+    let rows = if noise.is_some() {
+        vec![inputs[..n].to_vec(), recon_row, clean[..n].to_vec()]
+    } else {
+        vec![clean[..n].to_vec(), recon_row]
+    };
     artifacts::save_png(
-        &run_dir.join("artifacts").join("reconstructions.png"),
-        &picture,
+        &artifacts_dir.join("reconstructions.png"),
+        &artifacts::grid(&rows),
     )?;
+
+    if test.has_labels() && !codes.is_empty() {
+        let points = project_2d(&codes);
+        let picture = artifacts::scatter(&points, &test.labels);
+        artifacts::save_png(
+            &artifacts_dir.join("codes_2d.png"),
+            &image::DynamicImage::ImageRgb8(picture),
+        )?;
+    }
+    loss_curve(run_dir)?;
     Ok(out)
+}
+
+/// Codes projected on their first two principal directions (power
+/// iteration with deflation on the code covariance).
+pub fn project_2d(codes: &[Vec<f32>]) -> Vec<(f64, f64)> {
+    let d = codes.first().map(|c| c.len()).unwrap_or(0);
+    let n = codes.len().max(1) as f64;
+    if d == 0 {
+        return vec![(0.0, 0.0); codes.len()];
+    }
+    let mut mean = vec![0.0f64; d];
+    for c in codes {
+        for (m, v) in mean.iter_mut().zip(c) {
+            *m += *v as f64 / n;
+        }
+    }
+    let centred: Vec<Vec<f64>> = codes
+        .iter()
+        .map(|c| c.iter().zip(&mean).map(|(v, m)| *v as f64 - m).collect())
+        .collect();
+    let cov_times = |v: &[f64]| -> Vec<f64> {
+        let mut out = vec![0.0; d];
+        for x in &centred {
+            let dot: f64 = x.iter().zip(v).map(|(a, b)| a * b).sum();
+            for (o, xi) in out.iter_mut().zip(x) {
+                *o += dot * xi;
+            }
+        }
+        out
+    };
+    let mut axes: Vec<Vec<f64>> = Vec::new();
+    for k in 0..d.min(2) {
+        let mut v: Vec<f64> = (0..d)
+            .map(|i| 1.0 + ((i + 7 * k) as f64 * 0.618).fract())
+            .collect();
+        for _ in 0..100 {
+            let mut w = cov_times(&v);
+            for a in &axes {
+                let dot: f64 = w.iter().zip(a).map(|(x, y)| x * y).sum();
+                w.iter_mut().zip(a).for_each(|(x, y)| *x -= dot * y);
+            }
+            let norm = w.iter().map(|x| x * x).sum::<f64>().sqrt();
+            if norm < 1e-12 {
+                break;
+            }
+            v = w.into_iter().map(|x| x / norm).collect();
+        }
+        axes.push(v);
+    }
+    centred
+        .iter()
+        .map(|x| {
+            let p = |k: usize| {
+                axes.get(k)
+                    .map(|a| x.iter().zip(a).map(|(u, v)| u * v).sum())
+                    .unwrap_or(0.0)
+            };
+            (p(0), p(1))
+        })
+        .collect()
+}
+
+/// `artifacts/loss_curve.csv` and `.png` from the run's `metrics.csv`:
+/// training loss per step (blue) and validation loss (orange).
+fn loss_curve(run_dir: &Path) -> Result<(), EvalError> {
+    let path = run_dir.join("metrics.csv");
+    let rows = match MetricsLog::read(&path) {
+        Ok(rows) => rows,
+        Err(_) => return Ok(()),
+    };
+    let losses: Vec<_> = rows
+        .iter()
+        .filter(|r| r.name == "loss" && r.split != "test")
+        .collect();
+    if losses.is_empty() {
+        return Ok(());
+    }
+    let mut csv = String::from("step,epoch,split,value\n");
+    for r in &losses {
+        csv.push_str(&format!("{},{},{},{}\n", r.step, r.epoch, r.split, r.value));
+    }
+    let dir = run_dir.join("artifacts");
+    write_atomic(&dir.join("loss_curve.csv"), csv.as_bytes())?;
+    let series = |split: &str| -> Vec<(f64, f64)> {
+        losses
+            .iter()
+            .filter(|r| r.split == split)
+            .map(|r| (r.step as f64, r.value))
+            .collect()
+    };
+    let (train, val) = (series("train"), series("val"));
+    let chart = artifacts::line_chart(&[
+        (&train, artifacts::PALETTE[0]),
+        (&val, artifacts::PALETTE[1]),
+    ]);
+    artifacts::save_png(
+        &dir.join("loss_curve.png"),
+        &image::DynamicImage::ImageRgb8(chart),
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projection_keeps_the_main_spread_on_the_first_axis() {
+        // Points along (1, 1, 0) with a little spread along (0, 0, 1).
+        let codes: Vec<Vec<f32>> = (0..50)
+            .map(|i| {
+                let t = i as f32 - 25.0;
+                vec![t, t, (i % 3) as f32 * 0.1]
+            })
+            .collect();
+        let p = project_2d(&codes);
+        let var = |k: usize| {
+            p.iter()
+                .map(|q| if k == 0 { q.0 * q.0 } else { q.1 * q.1 })
+                .sum::<f64>()
+        };
+        assert!(var(0) > 100.0 * var(1), "{} {}", var(0), var(1));
+    }
 }

@@ -5,10 +5,13 @@ use crate::data::ImageSet;
 use crate::datasets::{Split, Splits};
 use crate::host::{HostError, Instance};
 use crate::metrics;
+use crate::spec::RunPlan;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 mod autoencoder;
+pub mod probe;
+mod recognizer;
 pub mod segmenter;
 use workbench_api::{Image, Kind};
 
@@ -18,6 +21,15 @@ const AUTOENCODER_METRICS: &[&str] = &[
     "rmse",
     "bce",
     "psnr",
+    "noisy_psnr",
+    "psnr_gain",
+    "anomaly_precision",
+    "anomaly_recall",
+    "anomaly_accuracy",
+    "anomaly_auroc",
+    "probe_accuracy",
+    "probe_precision",
+    "probe_recall",
     "code_size",
     "train_seconds",
     "eval_seconds",
@@ -104,19 +116,24 @@ pub(crate) const BATCH: usize = 512;
 /// Scores `instance` on the test split, writing artifacts under
 /// `run_dir/artifacts`. Returns the test metrics.
 pub fn evaluate(
-    kind: Kind,
+    plan: &RunPlan,
     instance: &mut Instance,
     splits: &Splits,
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
-    match (kind, &splits.test) {
-        (Kind::Autoencoder, Split::Images(test)) => autoencoder::evaluate(instance, test, run_dir),
-        (Kind::Segmenter, Split::Pages(test)) => segmenter::evaluate(instance, test, run_dir),
-        (other, Split::Images(_)) => Err(EvalError::Unsupported(format!(
-            "no scoring of {other} plugins on image-set datasets"
-        ))),
-        (other, Split::Pages(_)) => Err(EvalError::Unsupported(format!(
-            "no scoring of {other} plugins on page datasets"
+    match (plan.kind, &splits.val, &splits.test) {
+        (Kind::Autoencoder, Split::Images(val), Split::Images(test)) => {
+            autoencoder::evaluate(plan, instance, val, test, run_dir)
+        }
+        (Kind::Recognizer, _, Split::Words(test)) => recognizer::evaluate(instance, test, run_dir),
+        (Kind::Segmenter, _, Split::Pages(test)) => segmenter::evaluate(instance, test, run_dir),
+        (kind, _, test) => Err(EvalError::Unsupported(format!(
+            "no scoring of {kind} plugins on {} datasets",
+            match test {
+                Split::Images(_) => "image-set",
+                Split::Words(_) => "word",
+                Split::Pages(_) => "page",
+            }
         ))),
     }
 }

@@ -15,7 +15,7 @@ pub mod resolve;
 pub use diagnostics::{nearest_hint, Diagnostic, SpecError};
 pub use locate::{path_to_string, Locator, Seg, YamlPath};
 pub use overrides::Override;
-pub use resolve::{resolve, RunPlan};
+pub use resolve::{resolve, Experiment, RunPlan};
 
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
@@ -53,6 +53,45 @@ pub struct RawSpec {
     /// How many runs train at once.
     #[serde(default)]
     pub parallel: Option<usize>,
+    /// How runs are scored beyond the plain test metrics.
+    #[serde(default)]
+    pub evaluation: EvaluationSettings,
+}
+
+fn default_holdout() -> Option<u8> {
+    Some(0)
+}
+fn default_percentile() -> f64 {
+    95.0
+}
+fn default_true() -> bool {
+    true
+}
+
+/// `evaluation:`: the scoring protocol for autoencoders on labelled digits.
+#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationSettings {
+    /// Class left out of the training and validation splits, so the test
+    /// split's images of it are anomalies (`null`: none held out).
+    #[serde(default = "default_holdout")]
+    pub holdout_class: Option<u8>,
+    /// Anomaly threshold: this percentile of the validation reconstruction errors.
+    #[serde(default = "default_percentile")]
+    pub anomaly_percentile: f64,
+    /// Fit a linear probe (softmax regression) on the codes.
+    #[serde(default = "default_true")]
+    pub probe: bool,
+}
+
+impl Default for EvaluationSettings {
+    fn default() -> Self {
+        EvaluationSettings {
+            holdout_class: default_holdout(),
+            anomaly_percentile: default_percentile(),
+            probe: true,
+        }
+    }
 }
 
 /// `dataset:`: a kind and its parameters.

@@ -41,6 +41,9 @@ pub struct RunPlan {
     pub dataset: DatasetSpec,
     /// The metrics the experiment reports.
     pub metrics: Vec<String>,
+    /// The scoring protocol.
+    #[serde(default)]
+    pub evaluation: super::EvaluationSettings,
 }
 
 /// A checked, expanded experiment.
@@ -106,6 +109,23 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
                 &[key("seeds")],
                 "is empty",
                 Some("remove it to use train.seed, or list seeds".into()),
+            ));
+        }
+    }
+    let eval = &raw.evaluation;
+    if !(eval.anomaly_percentile > 0.0 && eval.anomaly_percentile <= 100.0) {
+        diags.push(spec.diag(
+            &[key("evaluation"), key("anomaly_percentile")],
+            format!("must be in (0, 100], not {}", eval.anomaly_percentile),
+            None,
+        ));
+    }
+    if let Some(class) = eval.holdout_class {
+        if class > 9 {
+            diags.push(spec.diag(
+                &[key("evaluation"), key("holdout_class")],
+                format!("there is no class {class} (digits are 0-9)"),
+                Some("use `holdout_class: null` to hold out nothing".into()),
             ));
         }
     }
@@ -296,6 +316,7 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
                         .clone()
                         .expect("no runs are planned without a dataset"),
                     metrics: metrics.clone(),
+                    evaluation: raw.evaluation.clone(),
                 });
             }
         }
