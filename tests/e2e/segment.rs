@@ -178,3 +178,80 @@ fn experiment_on_synthetic_pages_scores_every_variant() {
     let cca = summary_named(results.path(), "seg", "cca");
     assert!(cca["metrics"]["word_f1"].as_f64().unwrap() > 0.8, "{cca}");
 }
+
+/// `workbench new segmenter` makes a crate that builds on its own and whose
+/// library the workbench loads and runs.
+#[test]
+fn scaffolded_segmenter_builds_and_segments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let crate_dir = tmp.path().join("my-seg");
+    let o = run(
+        tmp.path(),
+        &[
+            "new",
+            "segmenter",
+            "my-seg",
+            "--dir",
+            crate_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    for f in ["Cargo.toml", "src/lib.rs", "tests/segment.rs", "README.md"] {
+        assert!(crate_dir.join(f).is_file(), "no {f}");
+    }
+    // Refuses to overwrite.
+    let again = run(
+        tmp.path(),
+        &[
+            "new",
+            "segmenter",
+            "my-seg",
+            "--dir",
+            crate_dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again));
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = tmp.path().join("target");
+    let status = std::process::Command::new(&cargo)
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["test", "-q"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the scaffold's own test fails");
+    let status = std::process::Command::new(&cargo)
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .args(["build", "-q"])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the scaffold does not build");
+
+    let pages = tempfile::tempdir().unwrap();
+    write_page(pages.path(), "p");
+    let out = tmp.path().join("out");
+    let o = run(
+        tmp.path(),
+        &[
+            "segment",
+            "--plugins",
+            target.join("debug").to_str().unwrap(),
+            "--plugin",
+            "my-seg",
+            "--variant",
+            "basic",
+            "--set",
+            "gap=10",
+            pages.path().join("p.png").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("p.json")).unwrap()).unwrap();
+    // Four lines of four words, and the block as one more band.
+    assert_eq!(json["words"].as_array().unwrap().len(), 17, "{json}");
+}

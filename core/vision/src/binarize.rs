@@ -73,9 +73,9 @@ pub fn otsu_from_histogram(hist: &[u64; 256]) -> u8 {
         .sum();
     let (mut w0, mut sum0) = (0u64, 0f64);
     let (mut best, mut best_t) = (-1f64, 127u8);
-    for t in 0..256 {
-        w0 += hist[t];
-        sum0 += t as f64 * hist[t] as f64;
+    for (t, &count) in hist.iter().enumerate() {
+        w0 += count;
+        sum0 += t as f64 * count as f64;
         let w1 = total - w0;
         if w0 == 0 || w1 == 0 {
             continue;

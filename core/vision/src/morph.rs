@@ -30,11 +30,11 @@ fn pass_rows(img: &Binary, r: usize, any: bool) -> Binary {
             prefix[x + 1] = prefix[x] + u32::from(row[x] != 0);
         }
         let o = &mut out.data[y * w..(y + 1) * w];
-        for x in 0..w {
+        for (x, ov) in o.iter_mut().enumerate() {
             let a = x.saturating_sub(r);
             let b = (x + r + 1).min(w);
             let c = prefix[b] - prefix[a];
-            o[x] = u8::from(if any { c > 0 } else { c as usize == b - a });
+            *ov = u8::from(if any { c > 0 } else { c as usize == b - a });
         }
     }
     out
@@ -51,8 +51,8 @@ fn pass_cols(img: &Binary, r: usize, any: bool) -> Binary {
     // Running counts per column over the rows of the window.
     let mut count = vec![0u32; w];
     for y in 0..r.min(h) {
-        for x in 0..w {
-            count[x] += u32::from(img.data[y * w + x] != 0);
+        for (c, &v) in count.iter_mut().zip(&img.data[y * w..(y + 1) * w]) {
+            *c += u32::from(v != 0);
         }
     }
     for y in 0..h {

@@ -241,8 +241,7 @@ pub fn segment_components(
     for i in 0..n {
         let a = text_boxes[i].0;
         let ha = (a.y1 - a.y0) as f64;
-        for j in i + 1..n {
-            let b = text_boxes[j].0;
+        for (j, &(b, _)) in text_boxes.iter().enumerate().skip(i + 1) {
             if b.x0 > a.x1 + reach {
                 break;
             }
@@ -264,9 +263,8 @@ pub fn segment_components(
         }
     }
     let mut words: Vec<Option<B>> = vec![None; n];
-    for i in 0..n {
+    for (i, &(b, _)) in text_boxes.iter().enumerate() {
         let r = sets.find(i);
-        let b = text_boxes[i].0;
         words[r] = Some(words[r].map_or(b, |w| w.join(b)));
     }
 

@@ -78,7 +78,11 @@ fn cca_separates_words_and_joins_dots() {
         channels: 1,
         data: &data,
     };
-    let mut s = Segmenters::new("cca", &config(&[("binarize", "otsu".into())])).unwrap();
+    let mut s = Segmenters::new(
+        "cca",
+        &config(&[("binarize", "otsu".into()), ("image_height", 3.0.into())]),
+    )
+    .unwrap();
     let mut r = s.segment(&img).unwrap();
     r.sort_by(|a, b| a.x.total_cmp(&b.x));
     let boxes: Vec<_> = r.iter().map(|r| (r.kind, r.x, r.y, r.w, r.h)).collect();

@@ -420,7 +420,10 @@ fn draw_image(c: &mut Canvas, r: Rect, kind: u32, id: u32, rng: &mut ChaCha8Rng)
                 let y = t + r.h * i as f32 / 10.0;
                 stroke(c, (l, y), (l + r.w * 0.04, y), line, id);
             }
-            let (f, ph) = (rng.gen_range(1.0..4.0f32), rng.gen_range(0.0..6.28f32));
+            let (f, ph) = (
+                rng.gen_range(1.0..4.0f32),
+                rng.gen_range(0.0..std::f32::consts::TAU),
+            );
             let mut prev = None;
             for i in 0..=60 {
                 let u = i as f32 / 60.0;
@@ -618,7 +621,7 @@ fn render_page(cfg: &PagesConfig, rng: &mut ChaCha8Rng) -> Page {
 
     // Text, column by column, line by line, skipping the image bands.
     let mut word_id = 0u32;
-    for col in 0..columns {
+    for (col, bands) in blocked.iter().enumerate() {
         let x_start = margin + col as f32 * (col_w + gutter);
         let mut y = margin;
         let mut para_left = 0usize;
@@ -642,7 +645,7 @@ fn render_page(cfg: &PagesConfig, rng: &mut ChaCha8Rng) -> Page {
             if y + line_h > h as f32 - margin {
                 break;
             }
-            if let Some(&(_, b)) = blocked[col].iter().find(|&&(a, b)| y < b && y + line_h > a) {
+            if let Some(&(_, b)) = bands.iter().find(|&&(a, b)| y < b && y + line_h > a) {
                 y = b;
                 continue;
             }
