@@ -134,3 +134,41 @@ pub fn summary_named(results: &Path, experiment: &str, name: &str) -> serde_json
 /// A small synthetic-digits dataset block for specs.
 pub const SMALL_DIGITS: &str =
     "dataset:\n  kind: synthetic-digits\n  params: {train: 200, val: 20, test: 50}\n";
+
+/// Starts `workbench run SPEC --headless --results RESULTS` in the background.
+pub fn spawn_headless(cwd: &Path, spec: &Path, results: &Path) -> std::process::Child {
+    Command::new(workbench())
+        .current_dir(cwd)
+        .args([
+            "run",
+            spec.to_str().unwrap(),
+            "--headless",
+            "--results",
+            results.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (up to a minute) for the first run directory of an experiment.
+pub fn wait_for_run_dir(results: &Path, experiment: &str) -> PathBuf {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Some(entry) = results
+            .join(experiment)
+            .read_dir()
+            .ok()
+            .and_then(|mut r| r.next())
+            .and_then(|e| e.ok())
+        {
+            return entry.path();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no run directory for {experiment}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

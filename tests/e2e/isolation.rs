@@ -2,7 +2,7 @@
 //! only; a killed run keeps its metrics; Ctrl-C cancels cleanly.
 
 use crate::harness::*;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 #[test]
@@ -135,33 +135,8 @@ fn metrics_rows(path: &std::path::Path) -> Vec<(u64, String, f64)> {
 fn a_killed_run_keeps_its_metrics_up_to_the_kill() {
     let (dir, spec) = slow_spec("killed");
     let results = dir.path().join("results");
-    let mut parent = Command::new(workbench())
-        .current_dir(dir.path())
-        .args([
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let run_dir = loop {
-        if let Some(d) = results
-            .join("killed")
-            .read_dir()
-            .ok()
-            .and_then(|mut r| r.next())
-            .and_then(|e| e.ok())
-        {
-            break d.path();
-        }
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut parent = spawn_headless(dir.path(), &spec, &results);
+    let run_dir = wait_for_run_dir(&results, "killed");
     wait_for_lines(&run_dir.join("metrics.csv"), 20);
     let pid = summary(&run_dir)["info"]["worker_pid"]
         .as_str()
@@ -192,33 +167,8 @@ fn a_killed_run_keeps_its_metrics_up_to_the_kill() {
 fn ctrl_c_cancels_runs_cleanly() {
     let (dir, spec) = slow_spec("cancelled");
     let results = dir.path().join("results");
-    let mut parent = Command::new(workbench())
-        .current_dir(dir.path())
-        .args([
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let run_dir = loop {
-        if let Some(d) = results
-            .join("cancelled")
-            .read_dir()
-            .ok()
-            .and_then(|mut r| r.next())
-            .and_then(|e| e.ok())
-        {
-            break d.path();
-        }
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut parent = spawn_headless(dir.path(), &spec, &results);
+    let run_dir = wait_for_run_dir(&results, "cancelled");
     wait_for_lines(&run_dir.join("metrics.csv"), 10);
     let sent = Command::new("kill")
         .args(["-INT", &parent.id().to_string()])
