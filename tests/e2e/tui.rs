@@ -154,7 +154,7 @@ fn tui_runs_the_quickstart_shows_a_run_exports_and_quits() {
     pane.keys(&["Tab", "Tab"]);
     pane.wait_for("spec.yaml", 20);
     pane.keys(&["Escape"]);
-    pane.wait_for("plugin/variant", 20);
+    pane.wait_for("train_seconds", 20);
     // Export the compare table.
     pane.keys(&["e"]);
     pane.wait_for("exported report.csv", 20);
