@@ -194,7 +194,7 @@ fn tui_cancels_a_running_run_and_keeps_its_metrics() {
     while std::fs::read_to_string(&metrics)
         .map(|t| t.lines().count())
         .unwrap_or(0)
-        < 20
+        < 21
     {
         assert!(Instant::now() < deadline, "no metrics written");
         std::thread::sleep(Duration::from_millis(50));
