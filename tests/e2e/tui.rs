@@ -154,7 +154,7 @@ fn tui_runs_the_quickstart_shows_a_run_exports_and_quits() {
     pane.keys(&["Tab", "Tab"]);
     pane.wait_for("spec.yaml", 20);
     pane.keys(&["Escape"]);
-    pane.wait_for("plugin/variant", 20);
+    pane.wait_for("train_seconds", 20);
     // Export the compare table.
     pane.keys(&["e"]);
     pane.wait_for("exported report.csv", 20);
@@ -194,7 +194,7 @@ fn tui_cancels_a_running_run_and_keeps_its_metrics() {
     while std::fs::read_to_string(&metrics)
         .map(|t| t.lines().count())
         .unwrap_or(0)
-        < 20
+        < 21
     {
         assert!(Instant::now() < deadline, "no metrics written");
         std::thread::sleep(Duration::from_millis(50));

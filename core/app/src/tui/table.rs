@@ -80,7 +80,7 @@ pub fn columns(state: &ExperimentState) -> Vec<Column> {
         .map(|r| r.plugin.chars().count() + r.variant.chars().count() + 1)
         .max()
         .unwrap_or(5)
-        .clamp(5, 24) as u16;
+        .clamp(14, 24) as u16;
     let params_w = state
         .runs
         .iter()

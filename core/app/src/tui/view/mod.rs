@@ -100,10 +100,12 @@ fn footer(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
         Line::from(Span::raw(m.clone()))
     } else {
         let hints = match ui.view {
-            View::Detail => "Tab next tab · +/- zoom · m metric · c cancel · r re-run · Esc back · ? help",
+            View::Detail => {
+                "Tab next tab · +/- zoom · m metric · c cancel · r re-run · Esc back · ? help"
+            }
             View::Experiments => "Enter run · Tab views · ? help · q quit",
             View::Compare => "e export csv/md/tex · Tab views · ? help · q quit",
-            _ => "Enter detail · s sort · / filter · c cancel · r re-run · e export · ? help · q quit",
+            _ => "Enter open · s sort · / filter · c cancel · r rerun · e export · ? help · q quit",
         };
         let mut spans = vec![Span::styled(hints, theme.dim())];
         if !ui.filter.is_empty() {
