@@ -118,7 +118,7 @@ fn impulse_share(g: &Gray) -> f64 {
 }
 
 /// Whether the paper's brightness varies across the page: the bright level
-/// (90th percentile) of 8×8 tiles spans more than 50 gray levels.
+/// (99th percentile) of 8×8 tiles spans more than 30 gray levels.
 fn uneven_light(g: &Gray) -> bool {
     let (w, h) = (g.width, g.height);
     let tiles = 8;
@@ -136,7 +136,7 @@ fn uneven_light(g: &Gray) -> bool {
                     n += 1;
                 }
             }
-            let (mut acc, target) = (0u32, n * 9 / 10);
+            let (mut acc, target) = (0u32, n * 99 / 100);
             for (v, &c) in hist.iter().enumerate() {
                 acc += c;
                 if acc >= target {
@@ -150,7 +150,7 @@ fn uneven_light(g: &Gray) -> bool {
         levels.iter().min().copied().unwrap_or(0),
         levels.iter().max().copied().unwrap_or(0),
     );
-    hi - lo > 50
+    hi - lo > 30
 }
 
 /// A region from pixel bounds `[x0, x1) × [y0, y1)`.
