@@ -41,11 +41,15 @@ pub fn build() -> &'static Path {
                 "-p",
                 "workbench-autoencoders",
                 "-p",
+                "workbench-segmenters",
+                "-p",
                 "fixture-faulty",
                 "-p",
                 "fixture-wrong-abi",
                 "-p",
                 "fixture-not-a-plugin",
+                "-p",
+                "fixture-majority",
             ])
             .status()
             .expect("cargo runs");

@@ -5,6 +5,11 @@ mod harness;
 
 mod autoencoders;
 mod isolation;
+mod ocr;
 mod plugins;
 mod quickstart;
+mod resume;
+mod segment;
 mod specs;
+mod tui;
+mod words;

@@ -2,11 +2,13 @@
 //! train / validation / test splits. Shared by every plugin: plugins never
 //! read data files themselves.
 
-use crate::data::{idx, synthetic_digits, DataError, ImageSet};
+use crate::data::pages::{self, Page};
+use crate::data::words::{read_words_dir, WordSet};
+use crate::data::{idx, synthetic_digits, synthetic_pages, synthetic_words, DataError, ImageSet};
 use serde::{Deserialize, Serialize};
 use serde_yaml::Mapping;
 use std::path::{Path, PathBuf};
-use workbench_api::Kind;
+use workbench_api::{Image, Kind};
 
 /// A dataset, as a resolved spec records it (paths absolute).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,6 +18,72 @@ pub enum DatasetSpec {
     SyntheticDigits(SyntheticDigitsParams),
     /// The four MNIST IDX files in a directory (gzipped or not).
     Mnist(MnistParams),
+    /// Word images named by a `labels.csv` (`filename,text`).
+    Words(WordsParams),
+    /// Word images rendered from embedded fonts and an embedded word list.
+    SyntheticWords(SyntheticWordsParams),
+    /// Page images with ground-truth JSON in a directory (DESIGN.md format).
+    Pages(PagesParams),
+    /// Pages with exact ground truth generated from embedded fonts and words.
+    SyntheticPages(SyntheticPagesParams),
+}
+
+fn default_height() -> usize {
+    32
+}
+fn default_val_fraction() -> f64 {
+    0.1
+}
+fn default_test_fraction() -> f64 {
+    0.2
+}
+fn default_word_noise() -> f32 {
+    0.03
+}
+
+/// Parameters of `words`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordsParams {
+    /// Directory with `labels.csv` and the images (relative to the spec file).
+    pub dir: PathBuf,
+    /// A separate directory for the test split; without it the last `test`
+    /// fraction of `dir` is the test split.
+    #[serde(default)]
+    pub test_dir: Option<PathBuf>,
+    /// Fraction of the training words held out for validation.
+    #[serde(default = "default_val_fraction")]
+    pub val: f64,
+    /// Fraction of `dir` used as the test split when there is no `test_dir`.
+    #[serde(default = "default_test_fraction")]
+    pub test: f64,
+    /// Images are scaled to this height, keeping their aspect ratio.
+    #[serde(default = "default_height")]
+    pub height: usize,
+}
+
+/// Parameters of `synthetic-words`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticWordsParams {
+    /// Training words.
+    #[serde(default = "default_train")]
+    pub train: usize,
+    /// Validation words.
+    #[serde(default = "default_val")]
+    pub val: usize,
+    /// Test words.
+    #[serde(default = "default_test")]
+    pub test: usize,
+    /// Generator seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// Image height.
+    #[serde(default = "default_height")]
+    pub height: usize,
+    /// Standard deviation of the added pixel noise.
+    #[serde(default = "default_word_noise")]
+    pub noise: f32,
 }
 
 fn default_train() -> usize {
@@ -72,22 +140,198 @@ pub struct MnistParams {
     pub test: Option<usize>,
 }
 
+/// Parameters of `pages`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesParams {
+    /// Directory of `NAME.png` + `NAME.json` (relative to the spec file).
+    pub dir: PathBuf,
+    /// Pages (from the start, by name) given to `fit`; the rest are the test split.
+    #[serde(default)]
+    pub train: usize,
+}
+
+fn default_pages_test() -> usize {
+    6
+}
+fn default_dpi() -> f32 {
+    100.0
+}
+fn default_columns() -> usize {
+    2
+}
+fn default_images() -> usize {
+    2
+}
+fn default_one() -> f32 {
+    1.0
+}
+
+/// Parameters of `synthetic-pages` (see `data::synthetic_pages`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyntheticPagesParams {
+    /// Pages given to `fit` (segmenters mostly ignore them).
+    #[serde(default)]
+    pub train: usize,
+    /// Validation pages.
+    #[serde(default)]
+    pub val: usize,
+    /// Test pages, the ones scored.
+    #[serde(default = "default_pages_test")]
+    pub test: usize,
+    /// Generator seed.
+    #[serde(default)]
+    pub seed: u64,
+    /// Resolution (A4 is 8.27 × 11.69 inches).
+    #[serde(default = "default_dpi")]
+    pub dpi: f32,
+    /// Most text columns per page.
+    #[serde(default = "default_columns")]
+    pub columns: usize,
+    /// Most image regions per page.
+    #[serde(default = "default_images")]
+    pub images: usize,
+    /// Standard deviation of Gaussian noise.
+    #[serde(default)]
+    pub noise: f32,
+    /// Share of salt-and-pepper pixels.
+    #[serde(default)]
+    pub salt_pepper: f32,
+    /// Gaussian blur sigma in pixels.
+    #[serde(default)]
+    pub blur: f32,
+    /// Ink-to-paper contrast (1 = black on white).
+    #[serde(default = "default_one")]
+    pub contrast: f32,
+    /// Uneven light: how much the dim side darkens (0 = even).
+    #[serde(default)]
+    pub illumination: f32,
+    /// Largest skew in degrees.
+    #[serde(default)]
+    pub skew: f32,
+}
+
+impl SyntheticPagesParams {
+    /// The generator configuration.
+    pub fn config(&self) -> synthetic_pages::PagesConfig {
+        synthetic_pages::PagesConfig {
+            dpi: self.dpi,
+            columns: self.columns,
+            images: self.images,
+            noise: self.noise,
+            salt_pepper: self.salt_pepper,
+            blur: self.blur,
+            contrast: self.contrast,
+            illumination: self.illumination,
+            skew: self.skew,
+        }
+    }
+}
+
+/// One split of a dataset, in the form its kind has.
+#[derive(Clone, Debug)]
+pub enum Split {
+    /// Equally sized, labelled images (digits).
+    Images(ImageSet),
+    /// Word images of varying width, with their texts.
+    Words(WordSet),
+    /// Pages of any size with ground-truth regions.
+    Pages(Vec<Page>),
+}
+
+impl Split {
+    /// Number of samples.
+    pub fn len(&self) -> usize {
+        match self {
+            Split::Images(s) => s.len(),
+            Split::Words(w) => w.len(),
+            Split::Pages(p) => p.len(),
+        }
+    }
+
+    /// Whether the split is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The images, borrowed, as plugins receive them.
+    pub fn images(&self) -> Vec<Image<'_>> {
+        match self {
+            Split::Images(s) => crate::evaluate::images(s),
+            Split::Words(w) => w.images.iter().map(|i| i.as_image()).collect(),
+            Split::Pages(p) => p.iter().map(|p| p.image()).collect(),
+        }
+    }
+
+    /// One text per image for word splits; empty otherwise.
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            Split::Images(_) | Split::Pages(_) => Vec::new(),
+            Split::Words(w) => w.texts.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
 /// The three splits of a loaded dataset.
 #[derive(Clone, Debug)]
 pub struct Splits {
-    /// Training images.
-    pub train: ImageSet,
-    /// Validation images.
-    pub val: ImageSet,
-    /// Test images.
-    pub test: ImageSet,
+    /// Training samples.
+    pub train: Split,
+    /// Validation samples.
+    pub val: Split,
+    /// Test samples.
+    pub test: Split,
+}
+
+fn fraction(name: &str, v: f64) -> Result<(), DatasetSpecError> {
+    if (0.0..1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err(DatasetSpecError {
+            path: vec!["params".into(), name.into()],
+            message: format!("must be a fraction in [0, 1), not {v}"),
+            hint: None,
+        })
+    }
+}
+
+fn height_ok(h: usize) -> Result<(), DatasetSpecError> {
+    if (8..=256).contains(&h) {
+        Ok(())
+    } else {
+        Err(DatasetSpecError {
+            path: vec!["params".into(), "height".into()],
+            message: format!("must be between 8 and 256 pixels, not {h}"),
+            hint: None,
+        })
+    }
 }
 
 impl Splits {
+    /// Image-set splits.
+    pub fn images(train: ImageSet, val: ImageSet, test: ImageSet) -> Splits {
+        Splits {
+            train: Split::Images(train),
+            val: Split::Images(val),
+            test: Split::Images(test),
+        }
+    }
+
+    /// Word splits.
+    pub fn words(train: WordSet, val: WordSet, test: WordSet) -> Splits {
+        Splits {
+            train: Split::Words(train),
+            val: Split::Words(val),
+            test: Split::Words(test),
+        }
+    }
+
     /// Removes every image of `class` from the training and validation
     /// splits (the test split keeps them).
     pub fn hold_out(&mut self, class: u8) {
-        for set in [&mut self.train, &mut self.val] {
+        for split in [&mut self.train, &mut self.val] {
+            let Split::Images(set) = split else { continue };
             if set.has_labels() {
                 let keep: Vec<usize> = (0..set.len()).filter(|&i| set.labels[i] != class).collect();
                 *set = set.subset(&keep);
@@ -108,7 +352,14 @@ pub struct DatasetSpecError {
 }
 
 /// The dataset kinds a spec may name.
-pub const KINDS: &[&str] = &["synthetic-digits", "mnist"];
+pub const KINDS: &[&str] = &[
+    "synthetic-digits",
+    "mnist",
+    "words",
+    "synthetic-words",
+    "pages",
+    "synthetic-pages",
+];
 
 impl DatasetSpec {
     /// Builds a dataset spec from `kind` and `params`, resolving relative
@@ -172,6 +423,38 @@ impl DatasetSpec {
                 }
                 Ok(DatasetSpec::SyntheticDigits(p))
             }
+            "words" => {
+                let mut p: WordsParams = serde_yaml::from_value(value).map_err(typed)?;
+                fraction("val", p.val)?;
+                fraction("test", p.test)?;
+                height_ok(p.height)?;
+                p.dir = base_dir.join(&p.dir);
+                p.test_dir = p.test_dir.map(|d| base_dir.join(d));
+                for (key, dir) in [("dir", Some(&p.dir)), ("test_dir", p.test_dir.as_ref())] {
+                    if let Some(dir) = dir {
+                        if !dir.join("labels.csv").is_file() {
+                            return Err(DatasetSpecError {
+                                path: vec!["params".into(), key.into()],
+                                message: format!("{} has no labels.csv", dir.display()),
+                                hint: Some("a word directory holds labels.csv (`filename,text`) and the images it names".into()),
+                            });
+                        }
+                    }
+                }
+                Ok(DatasetSpec::Words(p))
+            }
+            "synthetic-words" => {
+                let p: SyntheticWordsParams = serde_yaml::from_value(value).map_err(typed)?;
+                height_ok(p.height)?;
+                if p.train == 0 || p.test == 0 {
+                    return Err(DatasetSpecError {
+                        path: vec!["params".into()],
+                        message: "train and test must each be at least 1".into(),
+                        hint: None,
+                    });
+                }
+                Ok(DatasetSpec::SyntheticWords(p))
+            }
             "mnist" => {
                 let mut p: MnistParams = serde_yaml::from_value(value).map_err(typed)?;
                 p.dir = base_dir.join(&p.dir);
@@ -185,6 +468,57 @@ impl DatasetSpec {
                     });
                 }
                 Ok(DatasetSpec::Mnist(p))
+            }
+            "pages" => {
+                let mut p: PagesParams = serde_yaml::from_value(value).map_err(typed)?;
+                p.dir = base_dir.join(&p.dir);
+                if !p.dir.is_dir() {
+                    return Err(DatasetSpecError {
+                        path: vec!["params".into(), "dir".into()],
+                        message: format!("{} is not a directory", p.dir.display()),
+                        hint: Some("a pages directory holds NAME.png with NAME.json".into()),
+                    });
+                }
+                Ok(DatasetSpec::Pages(p))
+            }
+            "synthetic-pages" => {
+                let p: SyntheticPagesParams = serde_yaml::from_value(value).map_err(typed)?;
+                let bad = |key: &str, message: String| DatasetSpecError {
+                    path: vec!["params".into(), key.into()],
+                    message,
+                    hint: None,
+                };
+                if p.test == 0 {
+                    return Err(bad("test", "must be at least 1".into()));
+                }
+                if !(20.0..=600.0).contains(&p.dpi) {
+                    return Err(bad("dpi", format!("must be in [20, 600], not {}", p.dpi)));
+                }
+                for (key, v) in [
+                    ("noise", p.noise),
+                    ("salt_pepper", p.salt_pepper),
+                    ("illumination", p.illumination),
+                ] {
+                    if !(0.0..=1.0).contains(&v) {
+                        return Err(bad(key, format!("must be in [0, 1], not {v}")));
+                    }
+                }
+                if !(0.05..=1.0).contains(&p.contrast) {
+                    return Err(bad(
+                        "contrast",
+                        format!("must be in [0.05, 1], not {}", p.contrast),
+                    ));
+                }
+                if !(0.0..=10.0).contains(&p.blur) || !(0.0..=15.0).contains(&p.skew) {
+                    return Err(bad(
+                        "blur",
+                        "blur must be in [0, 10] and skew in [0, 15]".into(),
+                    ));
+                }
+                if p.columns == 0 {
+                    return Err(bad("columns", "must be at least 1".into()));
+                }
+                Ok(DatasetSpec::SyntheticPages(p))
             }
             other => Err(DatasetSpecError {
                 path: vec!["kind".into()],
@@ -201,6 +535,28 @@ impl DatasetSpec {
     pub fn serves(&self) -> Kind {
         match self {
             DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Kind::Autoencoder,
+            DatasetSpec::Words(_) | DatasetSpec::SyntheticWords(_) => Kind::Recognizer,
+            DatasetSpec::Pages(_) | DatasetSpec::SyntheticPages(_) => Kind::Segmenter,
+        }
+    }
+
+    /// The (height, width, channels) every image of this dataset has, when fixed.
+    pub fn image_shape(&self) -> Option<(usize, usize, usize)> {
+        match self {
+            DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Some((28, 28, 1)),
+            DatasetSpec::Words(_)
+            | DatasetSpec::SyntheticWords(_)
+            | DatasetSpec::Pages(_)
+            | DatasetSpec::SyntheticPages(_) => None,
+        }
+    }
+
+    /// The height word images are scaled to, for word datasets.
+    pub fn word_height(&self) -> Option<usize> {
+        match self {
+            DatasetSpec::Words(p) => Some(p.height),
+            DatasetSpec::SyntheticWords(p) => Some(p.height),
+            _ => None,
         }
     }
 
@@ -215,7 +571,72 @@ impl DatasetSpec {
                 let (mut train, test) =
                     synthetic_digits::generate_splits(&cfg, p.train + p.val, p.test, p.seed);
                 let val = train.split_off_tail(p.val);
-                Ok(Splits { train, val, test })
+                Ok(Splits::images(train, val, test))
+            }
+            DatasetSpec::SyntheticWords(p) => {
+                let cfg = synthetic_words::WordsConfig {
+                    height: p.height,
+                    noise: p.noise,
+                    ..Default::default()
+                };
+                let mut train = synthetic_words::generate(&cfg, p.train + p.val, p.seed);
+                let test = synthetic_words::generate(&cfg, p.test, p.seed ^ 0x5eed_7e57);
+                let val = train.split_off_tail(p.val);
+                Ok(Splits::words(train, val, test))
+            }
+            DatasetSpec::Words(p) => {
+                let mut train = read_words_dir(&p.dir, p.height)?;
+                let test = match &p.test_dir {
+                    Some(dir) => read_words_dir(dir, p.height)?,
+                    None => {
+                        let n = ((train.len() as f64) * p.test).round() as usize;
+                        train.split_off_tail(n)
+                    }
+                };
+                let n_val = ((train.len() as f64) * p.val).round() as usize;
+                let val = train.split_off_tail(n_val);
+                if train.is_empty() || test.is_empty() {
+                    return Err(DataError::InvalidParam {
+                        name: "test".into(),
+                        reason: format!(
+                            "{} words leave an empty training or test split",
+                            train.len() + val.len() + test.len()
+                        ),
+                    });
+                }
+                Ok(Splits::words(train, val, test))
+            }
+            DatasetSpec::Pages(p) => {
+                let mut test = pages::load_dir(&p.dir)?;
+                if p.train >= test.len() && p.train > 0 {
+                    return Err(DataError::InvalidParam {
+                        name: "train".into(),
+                        reason: format!(
+                            "{} training pages leave none of the {} for testing",
+                            p.train,
+                            test.len()
+                        ),
+                    });
+                }
+                let train: Vec<Page> = test.drain(..p.train).collect();
+                Ok(Splits {
+                    train: Split::Pages(train),
+                    val: Split::Pages(Vec::new()),
+                    test: Split::Pages(test),
+                })
+            }
+            DatasetSpec::SyntheticPages(p) => {
+                let cfg = p.config();
+                // Splits use disjoint seeds, so adding training pages never
+                // changes the test pages.
+                let gen = |n: usize, salt: u64| {
+                    synthetic_pages::generate(&cfg, n, p.seed.wrapping_mul(3).wrapping_add(salt))
+                };
+                Ok(Splits {
+                    train: Split::Pages(gen(p.train, 1_000_003)),
+                    val: Split::Pages(gen(p.val, 2_000_003)),
+                    test: Split::Pages(gen(p.test, 0)),
+                })
             }
             DatasetSpec::Mnist(p) => {
                 let (mut train, mut test) = idx::load_mnist_dir(&p.dir)?;
@@ -236,7 +657,7 @@ impl DatasetSpec {
                 if let Some(n) = p.test {
                     test = test.subset(&(0..n.min(test.len())).collect::<Vec<_>>());
                 }
-                Ok(Splits { train, val, test })
+                Ok(Splits::images(train, val, test))
             }
         }
     }

@@ -14,7 +14,7 @@ use crate::state::{ExperimentState, RunRow, Update};
 use crate::worker::WorkerJob;
 use anyhow::Context as _;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -46,8 +46,23 @@ impl Cancel {
 pub trait Observer {
     /// Run `index` changed.
     fn update(&mut self, state: &ExperimentState, index: usize);
+    /// `update` is about to be applied to run `index` at time `at` (a view
+    /// that keeps its own copy of the state applies it there too).
+    fn applied(&mut self, _index: usize, _update: &Update, _at: Instant) {}
+    /// A run was added at the end (a re-run).
+    fn added(&mut self, _row: &RunRow) {}
     /// Called about ten times a second while runs are active.
     fn tick(&mut self, _state: &ExperimentState) {}
+}
+
+/// A request to the scheduler while it runs (from the terminal UI).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Control {
+    /// Stop run `index`: a queued run is cancelled at once, a running one is
+    /// sent `stop` and ends as its worker reports (cancelled).
+    Cancel(usize),
+    /// Run run `index`'s plan again in a fresh run directory, queued last.
+    Rerun(usize),
 }
 
 /// The resolved spec of one run, as its `spec.yaml` records it.
@@ -70,6 +85,42 @@ pub struct PreparedRun {
     pub dir: PathBuf,
     /// Its summary as the parent keeps it.
     pub summary: RunSummary,
+    /// Already done in an earlier invocation (`--resume`): not run again.
+    pub skip: bool,
+}
+
+/// Earlier runs of an experiment with a readable job, oldest first.
+fn earlier_runs(exp_dir: &Path) -> Vec<(PathBuf, WorkerJob)> {
+    let mut out: Vec<(PathBuf, WorkerJob)> = std::fs::read_dir(exp_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let dir = e.path();
+            let job: WorkerJob =
+                serde_json::from_slice(&std::fs::read(dir.join("run.json")).ok()?).ok()?;
+            Some((dir, job))
+        })
+        .collect();
+    out.sort_by(|a, b| a.1.run_id.cmp(&b.1.run_id));
+    out
+}
+
+/// Whether two plans describe the same run (ignoring where the plugin file
+/// is and the `resume` switch).
+fn same_run(a: &RunPlan, b: &RunPlan) -> bool {
+    let params = |p: &RunPlan| {
+        let mut m = p.params.clone();
+        m.remove("resume");
+        m
+    };
+    a.name == b.name
+        && a.plugin == b.plugin
+        && a.variant == b.variant
+        && params(a) == params(b)
+        && a.train == b.train
+        && a.dataset == b.dataset
+        && a.evaluation == b.evaluation
 }
 
 /// An experiment whose run directories exist.
@@ -82,6 +133,8 @@ pub struct Prepared {
     pub parallel: usize,
     /// Views' state.
     pub state: ExperimentState,
+    /// The experiment's description (for re-runs' `spec.yaml`).
+    pub description: String,
 }
 
 fn now_rfc3339() -> String {
@@ -90,8 +143,23 @@ fn now_rfc3339() -> String {
 
 /// Creates `results/<experiment>/<run-id>/` for every run with its resolved
 /// `spec.yaml`, `run.json` (the worker's job) and a queued `summary.json`.
-pub fn prepare(exp: &Experiment, results_root: &Path) -> Result<Prepared, ResultsError> {
+///
+/// With `resume`, a run whose plan matches an earlier run of the experiment
+/// reuses that run's directory: a finished (`done`) run is kept as it is and
+/// not run again; any other is run again in place, appending to its
+/// `metrics.csv`, and a variant that declares a `resume` parameter gets it set
+/// so it continues from its last per-epoch checkpoint.
+pub fn prepare(
+    exp: &Experiment,
+    results_root: &Path,
+    resume: bool,
+) -> Result<Prepared, ResultsError> {
     let exp_dir = experiment_dir(results_root, &exp.name);
+    let earlier = if resume {
+        earlier_runs(&exp_dir)
+    } else {
+        Vec::new()
+    };
     let started = SystemTime::now();
     let mut runs = Vec::new();
     let mut state = ExperimentState {
@@ -100,64 +168,136 @@ pub fn prepare(exp: &Experiment, results_root: &Path) -> Result<Prepared, Result
         runs: Vec::new(),
     };
     for plan in &exp.runs {
-        let run_id = new_run_id(started, plan.index, &plan.name);
-        let dir = exp_dir.join(&run_id);
-        std::fs::create_dir_all(&dir).map_err(crate::results::io_err(&dir))?;
-        let resolved = ResolvedRunSpec {
-            experiment: &exp.name,
-            description: &exp.description,
-            run_id: &run_id,
-            plan,
-        };
-        let yaml = serde_yaml::to_string(&resolved).expect("resolved specs serialize");
-        crate::results::write_atomic(&dir.join("spec.yaml"), yaml.as_bytes())?;
-        let job = WorkerJob {
-            run_id: run_id.clone(),
-            experiment: exp.name.clone(),
-            plan: plan.clone(),
-        };
-        crate::results::write_atomic(
-            &dir.join("run.json"),
-            &serde_json::to_vec_pretty(&job).expect("jobs serialize"),
-        )?;
-        let summary = RunSummary {
-            run_id: run_id.clone(),
-            experiment: exp.name.clone(),
-            name: plan.name.clone(),
-            plugin: plan.plugin.clone(),
-            variant: plan.variant.clone(),
-            key_params: plan.key_params.clone(),
-            seed: plan.train.seed,
-            status: Some(RunStatus::Queued),
-            versions: Versions {
-                workbench: env!("CARGO_PKG_VERSION").to_string(),
-                abi: workbench_api::ABI_VERSION,
-                plugin: plan.plugin_version.clone(),
-            },
-            ..Default::default()
-        };
-        summary.write(&dir)?;
-        state.runs.push(RunRow::queued(
-            &run_id,
-            dir.clone(),
-            &plan.name,
-            &plan.plugin,
-            &plan.variant,
-            plan.key_params.clone(),
-        ));
-        runs.push(PreparedRun {
-            plan: plan.clone(),
-            run_id,
-            dir,
-            summary,
-        });
+        let previous = earlier
+            .iter()
+            .rev()
+            .find(|(_, job)| same_run(&job.plan, plan));
+        if let Some((dir, job)) = previous {
+            if let Ok(summary) = crate::results::read_summary(dir) {
+                if summary.status == Some(RunStatus::Done) {
+                    let mut row = RunRow::queued(
+                        &job.run_id,
+                        dir.clone(),
+                        &plan.name,
+                        &plan.plugin,
+                        &plan.variant,
+                        plan.key_params.clone(),
+                    );
+                    row.status = RunStatus::Done;
+                    row.latest = summary.metrics.clone();
+                    state.runs.push(row);
+                    runs.push(PreparedRun {
+                        plan: plan.clone(),
+                        run_id: job.run_id.clone(),
+                        dir: dir.clone(),
+                        summary,
+                        skip: true,
+                    });
+                    continue;
+                }
+            }
+        }
+        let mut plan = plan.clone();
+        let resuming = previous.is_some() && plan.params.contains_key("resume");
+        if resuming {
+            plan.params
+                .insert("resume".into(), serde_json::Value::Bool(true));
+        }
+        let plan = &plan;
+        let run_id = previous
+            .map(|(_, job)| job.run_id.clone())
+            .unwrap_or_else(|| new_run_id(started, plan.index, &plan.name));
+        let run = prepare_run(&exp.name, &exp.description, &exp_dir, plan, run_id)?;
+        state.runs.push(run.row());
+        runs.push(run);
     }
     Ok(Prepared {
         exp_dir,
         runs,
         parallel: exp.parallel,
         state,
+        description: exp.description.clone(),
     })
+}
+
+/// A run id for a re-run: a suffix when the original started in the same second.
+fn fresh_run_id(exp_dir: &Path, plan: &RunPlan) -> String {
+    let base = new_run_id(SystemTime::now(), plan.index, &plan.name);
+    let mut run_id = base.clone();
+    let mut n = 1;
+    while exp_dir.join(&run_id).exists() {
+        n += 1;
+        run_id = format!("{base}-{n}");
+    }
+    run_id
+}
+
+/// Creates one run's directory with `spec.yaml`, `run.json` and a queued
+/// `summary.json`.
+fn prepare_run(
+    experiment: &str,
+    description: &str,
+    exp_dir: &Path,
+    plan: &RunPlan,
+    run_id: String,
+) -> Result<PreparedRun, ResultsError> {
+    let dir = exp_dir.join(&run_id);
+    std::fs::create_dir_all(&dir).map_err(crate::results::io_err(&dir))?;
+    let resolved = ResolvedRunSpec {
+        experiment,
+        description,
+        run_id: &run_id,
+        plan,
+    };
+    let yaml = serde_yaml::to_string(&resolved).expect("resolved specs serialize");
+    crate::results::write_atomic(&dir.join("spec.yaml"), yaml.as_bytes())?;
+    let job = WorkerJob {
+        run_id: run_id.clone(),
+        experiment: experiment.to_string(),
+        plan: plan.clone(),
+    };
+    crate::results::write_atomic(
+        &dir.join("run.json"),
+        &serde_json::to_vec_pretty(&job).expect("jobs serialize"),
+    )?;
+    let summary = RunSummary {
+        run_id: run_id.clone(),
+        experiment: experiment.to_string(),
+        name: plan.name.clone(),
+        plugin: plan.plugin.clone(),
+        variant: plan.variant.clone(),
+        key_params: plan.key_params.clone(),
+        seed: plan.train.seed,
+        status: Some(RunStatus::Queued),
+        versions: Versions {
+            workbench: env!("CARGO_PKG_VERSION").to_string(),
+            abi: workbench_api::ABI_VERSION,
+            plugin: plan.plugin_version.clone(),
+        },
+        ..Default::default()
+    };
+    summary.write(&dir)?;
+    Ok(PreparedRun {
+        plan: plan.clone(),
+        run_id,
+        dir,
+        summary,
+        skip: false,
+    })
+}
+
+impl PreparedRun {
+    /// The run as the views first see it (queued).
+    pub fn row(&self) -> RunRow {
+        RunRow::queued(
+            &self.run_id,
+            self.dir.clone(),
+            &self.plan.name,
+            &self.plan.plugin,
+            &self.plan.variant,
+            self.plan.key_params.clone(),
+        )
+    }
 }
 
 enum Msg {
@@ -170,6 +310,17 @@ struct Active {
     stdin: Option<ChildStdin>,
     finished: Option<Event>,
     started: Instant,
+    stop_sent: Option<Instant>,
+}
+
+impl Active {
+    /// Asks the worker to stop (once).
+    fn stop(&mut self) {
+        if let Some(mut stdin) = self.stdin.take() {
+            let _ = stdin.write_all(b"stop\n");
+        }
+        self.stop_sent.get_or_insert_with(Instant::now);
+    }
 }
 
 /// Human words for how a process ended.
@@ -208,27 +359,87 @@ impl Prepared {
     /// `parallel` at once, until all end or `cancel` stops them. Returns the
     /// final summaries.
     pub fn execute(
-        mut self,
+        self,
         exe: &Path,
         observer: &mut dyn Observer,
         cancel: &Cancel,
     ) -> anyhow::Result<Vec<RunSummary>> {
+        self.execute_with(exe, observer, cancel, None)
+    }
+
+    /// Like [`Prepared::execute`], also taking [`Control`] requests from
+    /// `control`. With a control channel it keeps waiting for requests
+    /// after every run ended, until the sender is dropped or `cancel` is
+    /// requested.
+    pub fn execute_with(
+        mut self,
+        exe: &Path,
+        observer: &mut dyn Observer,
+        cancel: &Cancel,
+        control: Option<&mpsc::Receiver<Control>>,
+    ) -> anyhow::Result<Vec<RunSummary>> {
         let (tx, rx) = mpsc::channel::<Msg>();
         let mut active: BTreeMap<usize, Active> = BTreeMap::new();
-        let mut next = 0usize;
+        let mut queue: VecDeque<usize> = (0..self.runs.len()).collect();
+        let mut user_cancelled: BTreeSet<usize> = BTreeSet::new();
+        let mut control_open = control.is_some();
         let mut stop_sent_at: Option<Instant> = None;
         let mut last_tick = Instant::now();
         loop {
+            // Requests from the UI.
+            while let Some(rx_control) = control.filter(|_| control_open) {
+                let request = match rx_control.try_recv() {
+                    Ok(r) => r,
+                    Err(mpsc::TryRecvError::Empty) => break,
+                    Err(mpsc::TryRecvError::Disconnected) => {
+                        control_open = false;
+                        break;
+                    }
+                };
+                match request {
+                    Control::Cancel(i) => {
+                        if let Some(pos) = queue.iter().position(|&q| q == i) {
+                            queue.remove(pos);
+                            self.end(
+                                i,
+                                RunStatus::Cancelled,
+                                Some("cancelled before it started".into()),
+                                observer,
+                            )?;
+                        } else if let Some(a) = active.get_mut(&i) {
+                            user_cancelled.insert(i);
+                            a.stop();
+                        }
+                    }
+                    Control::Rerun(i) if i < self.runs.len() && stop_sent_at.is_none() => {
+                        let plan = self.runs[i].plan.clone();
+                        let run = prepare_run(
+                            &self.state.name,
+                            &self.description,
+                            &self.exp_dir,
+                            &plan,
+                            fresh_run_id(&self.exp_dir, &plan),
+                        )?;
+                        let row = run.row();
+                        self.runs.push(run);
+                        observer.added(&row);
+                        self.state.runs.push(row);
+                        queue.push_back(self.runs.len() - 1);
+                        let all: Vec<RunSummary> =
+                            self.runs.iter().map(|r| r.summary.clone()).collect();
+                        write_experiment_summary(&self.exp_dir, &all)?;
+                    }
+                    Control::Rerun(_) => {}
+                }
+            }
             // Cancel: stop workers, and queue no more.
             let cancels = cancel.count();
             if cancels > 0 && stop_sent_at.is_none() {
                 stop_sent_at = Some(Instant::now());
                 for a in active.values_mut() {
-                    if let Some(mut stdin) = a.stdin.take() {
-                        let _ = stdin.write_all(b"stop\n");
-                    }
+                    a.stop();
                 }
-                for i in next..self.runs.len() {
+                while let Some(i) = queue.pop_front() {
                     self.end(
                         i,
                         RunStatus::Cancelled,
@@ -236,27 +447,27 @@ impl Prepared {
                         observer,
                     )?;
                 }
-                next = self.runs.len();
             }
-            if let Some(at) = stop_sent_at {
-                if cancels > 1 || at.elapsed() > GRACE {
-                    for a in active.values_mut() {
-                        let _ = a.child.kill();
-                    }
+            for a in active.values_mut() {
+                let overdue = a.stop_sent.is_some_and(|at| at.elapsed() > GRACE);
+                if cancels > 1 || overdue {
+                    let _ = a.child.kill();
                 }
             }
             // Start runs while there is room.
-            while cancels == 0 && next < self.runs.len() && active.len() < self.parallel {
-                let i = next;
-                next += 1;
+            while cancels == 0 && active.len() < self.parallel {
+                let Some(i) = queue.pop_front() else { break };
+                if self.runs[i].skip {
+                    observer.update(&self.state, i);
+                    continue;
+                }
                 match self.launch(i, exe, tx.clone()) {
                     Ok(a) => {
                         active.insert(i, a);
                         self.runs[i].summary.status = Some(RunStatus::Running);
                         self.runs[i].summary.started_at = Some(now_rfc3339());
                         self.runs[i].summary.write(&self.runs[i].dir)?;
-                        self.state.apply(i, Update::Launched, Instant::now());
-                        observer.update(&self.state, i);
+                        self.apply(i, Update::Launched, observer);
                     }
                     Err(e) => self.end(
                         i,
@@ -266,7 +477,7 @@ impl Prepared {
                     )?,
                 }
             }
-            if active.is_empty() && next >= self.runs.len() {
+            if active.is_empty() && queue.is_empty() && (!control_open || cancels > 0) {
                 break;
             }
             match rx.recv_timeout(Duration::from_millis(100)) {
@@ -283,8 +494,7 @@ impl Prepared {
                         }
                         None => Update::Output(line),
                     };
-                    self.state.apply(i, update, Instant::now());
-                    observer.update(&self.state, i);
+                    self.apply(i, update, observer);
                 }
                 Ok(Msg::Eof(i)) => {
                     if let Some(mut a) = active.remove(&i) {
@@ -292,7 +502,7 @@ impl Prepared {
                         let status = a.child.wait().context("waiting for a worker")?;
                         let (final_status, error) = match a.finished {
                             Some(Event::Finished { status, error, .. }) => (status, error),
-                            _ if stop_sent_at.is_some() => (
+                            _ if stop_sent_at.is_some() || user_cancelled.contains(&i) => (
                                 RunStatus::Cancelled,
                                 Some(format!("cancelled ({})", describe_exit(status))),
                             ),
@@ -320,6 +530,14 @@ impl Prepared {
             }
         }
         Ok(self.runs.into_iter().map(|r| r.summary).collect())
+    }
+
+    /// Applies `update` to run `i` and tells the observer.
+    fn apply(&mut self, i: usize, update: Update, observer: &mut dyn Observer) {
+        let now = Instant::now();
+        observer.applied(i, &update, now);
+        self.state.apply(i, update, now);
+        observer.update(&self.state, i);
     }
 
     /// Folds a worker event into the run's summary.
@@ -362,9 +580,7 @@ impl Prepared {
         }
         let all: Vec<RunSummary> = self.runs.iter().map(|r| r.summary.clone()).collect();
         write_experiment_summary(&self.exp_dir, &all)?;
-        self.state
-            .apply(i, Update::Ended { status, error }, Instant::now());
-        observer.update(&self.state, i);
+        self.apply(i, Update::Ended { status, error }, observer);
         Ok(())
     }
 
@@ -405,6 +621,7 @@ impl Prepared {
             stdin,
             finished: None,
             started: Instant::now(),
+            stop_sent: None,
         })
     }
 }

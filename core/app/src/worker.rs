@@ -8,7 +8,7 @@
 
 use crate::artifacts;
 use crate::datasets::Splits;
-use crate::evaluate::{self, evaluate};
+use crate::evaluate::evaluate;
 use crate::events::Event;
 use crate::host::{HostContext, Instance, Library};
 use crate::results::{slug, MetricRow, MetricsLog, RunStatus};
@@ -34,6 +34,46 @@ pub struct WorkerJob {
     pub experiment: String,
     /// The resolved run.
     pub plan: RunPlan,
+}
+
+/// Opens a finished run of `kind` with its saved model (`artifacts/model`):
+/// its job and a live plugin instance.
+pub fn open_trained(
+    run_dir: &Path,
+    kind: workbench_api::Kind,
+) -> anyhow::Result<(WorkerJob, Instance)> {
+    let job_path = run_dir.join("run.json");
+    let bytes = std::fs::read(&job_path).with_context(|| {
+        format!(
+            "{} is not a run directory (cannot read {})",
+            run_dir.display(),
+            job_path.display()
+        )
+    })?;
+    let job: WorkerJob = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not a valid job", job_path.display()))?;
+    if job.plan.kind != kind {
+        bail!(
+            "run {} is a {} run, not a {kind} run",
+            job.run_id,
+            job.plan.kind
+        );
+    }
+    let model_dir = run_dir.join("artifacts").join("model");
+    if !model_dir.is_dir() {
+        bail!(
+            "run {} has no saved model ({} is missing; did the run finish?)",
+            job.run_id,
+            model_dir.display()
+        );
+    }
+    let lib = Library::load(&job.plan.plugin_file)?;
+    let config = Config {
+        params: job.plan.params.clone(),
+        train: job.plan.train.clone(),
+    };
+    let instance = Instance::create(&lib, &job.plan.variant, &config, Some(&model_dir))?;
+    Ok((job, instance))
 }
 
 /// The event channel to the parent.
@@ -270,13 +310,13 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
     emitter.send(&Event::Phase {
         phase: "training".into(),
     });
-    let train_images = evaluate::images(&splits.train);
-    let val_images = evaluate::images(&splits.val);
+    let (train_images, train_texts) = (splits.train.images(), splits.train.texts());
+    let (val_images, val_texts) = (splits.val.images(), splits.val.texts());
     let t0 = Instant::now();
     let fit = instance.fit(
         &mut ctx,
-        (&train_images, &[]),
-        (&val_images, &[]),
+        (&train_images, &train_texts),
+        (&val_images, &val_texts),
         Some(&checkpoints),
     );
     let train_seconds = t0.elapsed().as_secs_f64();
@@ -306,6 +346,21 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
     });
     let t1 = Instant::now();
     let mut metrics = evaluate(plan, &mut instance, &splits, run_dir)?;
+    if let (Some(rec_dir), crate::datasets::Split::Pages(pages)) = (&plan.recognizer, &splits.test)
+    {
+        emitter.send(&Event::Phase {
+            phase: "reading pages".into(),
+        });
+        let (job, mut recognizer) = open_trained(rec_dir, workbench_api::Kind::Recognizer)
+            .with_context(|| format!("opening the recognizer run {}", rec_dir.display()))?;
+        let height = job.plan.dataset.word_height().unwrap_or(32);
+        metrics.extend(crate::evaluate::pipeline::evaluate(
+            &mut instance,
+            &mut recognizer,
+            height,
+            pages,
+        )?);
+    }
     let eval_seconds = t1.elapsed().as_secs_f64();
     metrics.insert("train_seconds".into(), train_seconds);
     metrics.insert("eval_seconds".into(), eval_seconds);

@@ -31,3 +31,34 @@ pub(crate) fn cmd_fetch(name: &str, dir: &Path) -> Result<i32, Exit> {
     );
     Ok(0)
 }
+
+pub(crate) fn cmd_pages(
+    out: &Path,
+    count: usize,
+    seed: u64,
+    dpi: f32,
+    noisy: bool,
+) -> Result<i32, Exit> {
+    use crate::data::synthetic_pages::{generate, PagesConfig};
+    if !(20.0..=600.0).contains(&dpi) {
+        return Err(usage(anyhow!("--dpi must be in [20, 600], not {dpi}")));
+    }
+    let mut cfg = PagesConfig {
+        dpi,
+        ..Default::default()
+    };
+    if noisy {
+        // As experiments/segmenters-noisy.yaml (blur scales with resolution).
+        cfg.noise = 0.08;
+        cfg.salt_pepper = 0.01;
+        cfg.blur = 0.7 * dpi / 150.0;
+        cfg.contrast = 0.7;
+        cfg.illumination = 0.35;
+        cfg.skew = 1.0;
+    }
+    for page in generate(&cfg, count, seed) {
+        crate::data::pages::save_page(out, &page).map_err(failure)?;
+        println!("{}", out.join(format!("{}.png", page.name)).display());
+    }
+    Ok(0)
+}

@@ -5,11 +5,17 @@ use crate::host::{discover, search_dirs, Discovery};
 use crate::spec::{resolve, Override, Spec, SpecError};
 use anyhow::anyhow;
 use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 mod data;
-mod inspect;
-mod run;
+pub(crate) mod inspect;
+mod new;
+mod ocr;
+mod recognize;
+mod reconstruct;
+pub(crate) mod run;
+mod segment;
 
 /// Exit code: a spec, argument or input problem.
 pub const EXIT_USAGE: i32 = 2;
@@ -53,8 +59,55 @@ pub enum Command {
         /// Override a spec value: key.path=value (repeatable), e.g. train.epochs=3.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Keep runs already done, run the others again in their directories
+        /// (continuing from their last checkpoint where the plugin can).
+        #[arg(long)]
+        resume: bool,
         #[command(flatten)]
         results: ResultsArg,
+    },
+    /// Reconstruct images with a trained autoencoder run.
+    Reconstruct {
+        /// The run directory (results/<experiment>/<run-id>).
+        #[arg(long = "run", value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Images (PNG or JPEG); converted to gray and resized to the run's input size.
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// Where to write the reconstructions (default: RUN_DIR/reconstructions).
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Read word images with a trained recognizer run.
+    Recognize {
+        /// The run directory (results/<experiment>/<run-id>).
+        #[arg(long = "run", value_name = "RUN_DIR")]
+        run_dir: PathBuf,
+        /// Word images (PNG or JPEG).
+        #[arg(required = true)]
+        images: Vec<PathBuf>,
+        /// Write the CSV (`filename,text,confidence`) here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// The page pipeline: segment pages, read every word with a trained
+    /// recognizer, write the words with positions, the text and hOCR.
+    Ocr {
+        /// Segmenter variant (`VARIANT` or `PLUGIN/VARIANT`), e.g. `cca`.
+        #[arg(long)]
+        segmenter: String,
+        /// A trained recognizer run (results/<experiment>/<run-id>).
+        #[arg(long, value_name = "RUN_DIR")]
+        recognizer: PathBuf,
+        /// Page images (PNG or JPEG).
+        #[arg(required = true)]
+        pages: Vec<PathBuf>,
+        /// Output directory: NAME.json, NAME.txt, NAME.hocr per page.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Only these formats (repeatable; default all three).
+        #[arg(long = "format", value_enum)]
+        formats: Vec<ocr::OcrFormat>,
     },
     /// Check a spec and print the runs it plans, without running anything.
     Validate {
@@ -63,6 +116,8 @@ pub enum Command {
         /// Override a spec value: key.path=value (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        #[command(flatten)]
+        results: ResultsArg,
     },
     /// List the plugins found, and the files refused with why.
     Plugins {
@@ -93,6 +148,36 @@ pub enum Command {
         #[command(flatten)]
         results: ResultsArg,
     },
+    /// Segment page images with a segmenter plugin: one JSON per page.
+    Segment {
+        /// Segmenter plugin name.
+        #[arg(long)]
+        plugin: String,
+        /// Variant of the plugin.
+        #[arg(long)]
+        variant: String,
+        /// A variant parameter: name=value (repeatable), checked against the variant.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Page images (PNG/JPEG) or directories of them.
+        #[arg(required = true, value_name = "PAGE")]
+        pages: Vec<PathBuf>,
+        /// Where the JSON files (and overlays) go.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Also write NAME.overlay.png with word boxes (blue) and image boxes (orange).
+        #[arg(long)]
+        overlay: bool,
+        /// Also search this directory for plugins (repeatable).
+        #[arg(long = "plugins", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
+    },
+    /// Scaffold a new plugin crate.
+    New {
+        /// What to create.
+        #[command(subcommand)]
+        what: NewCommand,
+    },
     /// Datasets: download the real ones.
     Data {
         /// What to do.
@@ -107,6 +192,22 @@ pub enum Command {
     },
 }
 
+/// `workbench new ...`
+#[derive(Subcommand, Debug)]
+pub enum NewCommand {
+    /// A segmenter plugin crate (outside the workspace) with a working example and a test.
+    Segmenter {
+        /// Plugin and crate name (lower-case letters, digits, dashes).
+        name: String,
+        /// Directory to create (default: ./NAME).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+        /// Path to workbench-api's crate (default: the source tree this binary was built from).
+        #[arg(long, value_name = "PATH")]
+        api: Option<PathBuf>,
+    },
+}
+
 /// `workbench data ...`
 #[derive(Subcommand, Debug)]
 pub enum DataCommand {
@@ -118,13 +219,31 @@ pub enum DataCommand {
         #[arg(long, default_value = "data/mnist")]
         dir: PathBuf,
     },
+    /// Write synthetic pages with ground truth (the pages format) to a directory.
+    Pages {
+        /// Where to write NAME.png + NAME.json.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// How many pages.
+        #[arg(long, default_value_t = 4)]
+        count: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Resolution (300 gives 2480 × 3508 A4 pages).
+        #[arg(long, default_value_t = 100.0)]
+        dpi: f32,
+        /// Degrade the pages as experiments/segmenters-noisy.yaml does.
+        #[arg(long)]
+        noisy: bool,
+    },
 }
 
 /// An error with the exit code it deserves.
 #[derive(Debug)]
 pub(crate) struct Exit {
-    code: i32,
-    error: anyhow::Error,
+    pub(crate) code: i32,
+    pub(crate) error: anyhow::Error,
 }
 
 pub(crate) fn usage(e: impl Into<anyhow::Error>) -> Exit {
@@ -145,6 +264,7 @@ pub(crate) fn failure(e: impl Into<anyhow::Error>) -> Exit {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
+        None if std::io::stdout().is_terminal() => cmd_browse(),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -165,11 +285,29 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
     match cmd {
         Command::Run {
             spec,
-            headless: _,
+            headless,
             set,
+            resume,
             results,
-        } => run::cmd_run(&spec, &set, &results.results),
-        Command::Validate { spec, set } => cmd_validate(&spec, &set),
+        } => run::cmd_run(&spec, &set, resume, &results.results, headless),
+        Command::Ocr {
+            segmenter,
+            recognizer,
+            pages,
+            out,
+            formats,
+        } => ocr::cmd_ocr(&segmenter, &recognizer, &pages, &out, &formats),
+        Command::Recognize {
+            run_dir,
+            images,
+            out,
+        } => recognize::cmd_recognize(&run_dir, &images, out.as_deref()),
+        Command::Reconstruct {
+            run_dir,
+            images,
+            out,
+        } => reconstruct::cmd_reconstruct(&run_dir, &images, out.as_deref()),
+        Command::Validate { spec, set, results } => cmd_validate(&spec, &set, &results.results),
         Command::Plugins { dirs } => inspect::cmd_plugins(&dirs),
         Command::Runs {
             experiment,
@@ -191,6 +329,36 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
         Command::Data {
             action: DataCommand::Fetch { name, dir },
         } => data::cmd_fetch(&name, &dir),
+        Command::Data {
+            action:
+                DataCommand::Pages {
+                    out,
+                    count,
+                    seed,
+                    dpi,
+                    noisy,
+                },
+        } => data::cmd_pages(&out, count, seed, dpi, noisy),
+        Command::Segment {
+            plugin,
+            variant,
+            set,
+            pages,
+            out,
+            overlay,
+            plugin_dirs,
+        } => segment::cmd_segment(segment::SegmentArgs {
+            plugin: &plugin,
+            variant: &variant,
+            set: &set,
+            pages: &pages,
+            out: &out,
+            overlay,
+            plugin_dirs: &plugin_dirs,
+        }),
+        Command::New {
+            what: NewCommand::Segmenter { name, dir, api },
+        } => new::cmd_new_segmenter(&name, dir.as_deref(), api.as_deref()),
         Command::Worker { run_dir } => crate::worker::run(&run_dir).map(|_| 0).map_err(failure),
     }
 }
@@ -199,6 +367,7 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
 pub(crate) fn load(
     spec_path: &Path,
     set: &[String],
+    results_root: &Path,
 ) -> Result<(Spec, Discovery, crate::spec::resolve::Experiment), Exit> {
     let overrides = set
         .iter()
@@ -238,7 +407,7 @@ pub(crate) fn load(
         Err(e) => return Err(failure(e)),
     };
     let entries: Vec<_> = discovery.plugins.iter().map(|p| p.entry.clone()).collect();
-    let exp = resolve(&spec, &entries).map_err(|e| {
+    let mut exp = resolve(&spec, &entries).map_err(|e| {
         let mut msg = e.to_string();
         if entries.is_empty() || msg.contains("no plugin named") {
             msg.push_str(&format!(
@@ -248,11 +417,22 @@ pub(crate) fn load(
         }
         usage(anyhow!(msg))
     })?;
+    crate::spec::resolve::resolve_recognizers(&spec, &mut exp, results_root).map_err(usage)?;
     Ok((spec, discovery, exp))
 }
 
-fn cmd_validate(spec_path: &Path, set: &[String]) -> Result<i32, Exit> {
-    let (_spec, _discovery, exp) = load(spec_path, set)?;
+/// `workbench` alone in a terminal: the UI over `experiments/` and `results/`.
+fn cmd_browse() -> Result<i32, Exit> {
+    let exe = std::env::current_exe().map_err(failure)?;
+    let results = std::env::var_os("WORKBENCH_RESULTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("results"));
+    crate::tui::browse(&exe, &results, Path::new("experiments")).map_err(failure)?;
+    Ok(0)
+}
+
+fn cmd_validate(spec_path: &Path, set: &[String], results_root: &Path) -> Result<i32, Exit> {
+    let (_spec, _discovery, exp) = load(spec_path, set, results_root)?;
     println!(
         "experiment `{}`: {} run(s), {} at a time",
         exp.name,

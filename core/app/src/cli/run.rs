@@ -6,26 +6,49 @@ use crate::report::{build_table, render, Format, RunRecord};
 use crate::results::RunStatus;
 use crate::scheduler::{prepare, Cancel};
 use anyhow::Context as _;
+use std::io::IsTerminal;
 use std::path::Path;
 
-pub(crate) fn cmd_run(spec_path: &Path, set: &[String], results_root: &Path) -> Result<i32, Exit> {
-    let (_spec, _discovery, exp) = load(spec_path, set)?;
-    let prepared = prepare(&exp, results_root).map_err(failure)?;
+pub(crate) fn cmd_run(
+    spec_path: &Path,
+    set: &[String],
+    resume: bool,
+    results_root: &Path,
+    headless: bool,
+) -> Result<i32, Exit> {
+    let (_spec, _discovery, exp) = load(spec_path, set, results_root)?;
+    let prepared = prepare(&exp, results_root, resume).map_err(failure)?;
     let exp_dir = prepared.exp_dir.clone();
+    let exe = std::env::current_exe()
+        .context("cannot find the workbench binary")
+        .map_err(failure)?;
+    if !headless && std::io::stdout().is_terminal() {
+        let outcome =
+            crate::tui::run_experiment(&exp, prepared, &exe, results_root).map_err(failure)?;
+        let Some(summaries) = outcome.summaries else {
+            return Ok(EXIT_FAILURE);
+        };
+        return Ok(finish(&exp, &exp_dir, &summaries, outcome.cancelled));
+    }
     let cancel = Cancel::default();
     {
         let cancel = cancel.clone();
         ctrlc::set_handler(move || cancel.request()).map_err(failure)?;
     }
-    // The terminal UI arrives with its own issue; until then every run is headless.
     let mut view = Headless::new(exp.runs.len());
-    let exe = std::env::current_exe()
-        .context("cannot find the workbench binary")
-        .map_err(failure)?;
     let summaries = prepared
         .execute(&exe, &mut view, &cancel)
         .map_err(failure)?;
+    Ok(finish(&exp, &exp_dir, &summaries, cancel.count() > 0))
+}
 
+/// Prints the experiment's table and counts; returns the exit code.
+fn finish(
+    exp: &crate::spec::resolve::Experiment,
+    exp_dir: &Path,
+    summaries: &[crate::results::RunSummary],
+    cancelled_by_user: bool,
+) -> i32 {
     let records: Vec<RunRecord> = summaries
         .iter()
         .map(|s| record(s, &exp_dir.join(&s.run_id)))
@@ -41,13 +64,13 @@ pub(crate) fn cmd_run(spec_path: &Path, set: &[String], results_root: &Path) -> 
         count(RunStatus::Failed),
         count(RunStatus::Diverged)
     );
-    Ok(if cancel.count() > 0 {
+    if cancelled_by_user {
         EXIT_CANCELLED
     } else if done == summaries.len() {
         0
     } else {
         EXIT_FAILURE
-    })
+    }
 }
 
 /// A results-store summary as a report row.

@@ -3,7 +3,11 @@
 pub mod corrupt;
 pub mod fetch;
 pub mod idx;
+pub mod pages;
 pub mod synthetic_digits;
+pub mod synthetic_pages;
+pub mod synthetic_words;
+pub mod words;
 
 use std::path::PathBuf;
 
@@ -164,6 +168,9 @@ pub enum DataError {
     /// A download failed (offline, server error, or a bad file came back).
     #[error("cannot download {url}: {reason}")]
     Download { url: String, reason: String },
+    /// A page image or its JSON is unreadable or incomplete.
+    #[error("{}: {reason}", path.display())]
+    BadPage { path: PathBuf, reason: String },
     /// A parameter is out of its valid range.
     #[error("invalid {name}: {reason}")]
     InvalidParam { name: String, reason: String },

@@ -2,7 +2,7 @@
 //! workbench scores: every variant is judged by this one implementation.
 
 use crate::data::ImageSet;
-use crate::datasets::Splits;
+use crate::datasets::{Split, Splits};
 use crate::host::{HostError, Instance};
 use crate::metrics;
 use crate::spec::RunPlan;
@@ -10,7 +10,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 mod autoencoder;
+pub mod pipeline;
 pub mod probe;
+mod recognizer;
+pub mod segmenter;
 use workbench_api::{Image, Kind};
 
 /// Test metrics an autoencoder run produces.
@@ -48,7 +51,20 @@ const SEGMENTER_METRICS: &[&str] = &[
     "image_precision",
     "image_recall",
     "image_f1",
+    "pixel_accuracy",
+    "pixel_text_precision",
+    "pixel_text_recall",
+    "pixel_image_precision",
+    "pixel_image_recall",
     "pages_per_sec",
+    "seconds_per_page",
+    "ocr_cer",
+    "ocr_word_precision",
+    "ocr_word_recall",
+    "ocr_word_f1",
+    "train_seconds",
+    "eval_seconds",
+    "samples_per_sec",
 ];
 
 /// Metric names a spec may ask for, per plugin kind (besides `train_*` and
@@ -110,12 +126,19 @@ pub fn evaluate(
     splits: &Splits,
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
-    match plan.kind {
-        Kind::Autoencoder => {
-            autoencoder::evaluate(plan, instance, &splits.val, &splits.test, run_dir)
+    match (plan.kind, &splits.val, &splits.test) {
+        (Kind::Autoencoder, Split::Images(val), Split::Images(test)) => {
+            autoencoder::evaluate(plan, instance, val, test, run_dir)
         }
-        other => Err(EvalError::Unsupported(format!(
-            "no scoring of {other} plugins on image-set datasets"
+        (Kind::Recognizer, _, Split::Words(test)) => recognizer::evaluate(instance, test, run_dir),
+        (Kind::Segmenter, _, Split::Pages(test)) => segmenter::evaluate(instance, test, run_dir),
+        (kind, _, test) => Err(EvalError::Unsupported(format!(
+            "no scoring of {kind} plugins on {} datasets",
+            match test {
+                Split::Images(_) => "image-set",
+                Split::Words(_) => "word",
+                Split::Pages(_) => "page",
+            }
         ))),
     }
 }

@@ -141,6 +141,12 @@ pub struct RawRun {
     /// Training settings for this run only.
     #[serde(default)]
     pub train: RawTrain,
+    /// Segmenter runs on pages with texts: a trained recognizer run that
+    /// reads the segmented words, to score the whole page pipeline. A run
+    /// directory (relative to this file), or `EXPERIMENT/NAME` for the newest
+    /// finished run of that name under the results directory.
+    #[serde(default)]
+    pub recognizer: Option<String>,
 }
 
 /// A spec file, loaded and typed, with what is needed to locate errors.

@@ -44,6 +44,13 @@ pub struct RunPlan {
     /// The scoring protocol.
     #[serde(default)]
     pub evaluation: super::EvaluationSettings,
+    /// Index of the spec's `runs:` entry this run comes from.
+    #[serde(default)]
+    pub source: usize,
+    /// A trained recognizer run reading this segmenter's words (resolved
+    /// by [`resolve_recognizers`]).
+    #[serde(default)]
+    pub recognizer: Option<PathBuf>,
 }
 
 /// A checked, expanded experiment.
@@ -317,6 +324,8 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
                         .expect("no runs are planned without a dataset"),
                     metrics: metrics.clone(),
                     evaluation: raw.evaluation.clone(),
+                    source: i,
+                    recognizer: None,
                 });
             }
         }
@@ -343,6 +352,66 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
         parallel: parallel.max(1),
         metrics,
     })
+}
+
+/// Resolves each run's `recognizer:` reference to a finished recognizer run
+/// directory: a path (relative to the spec file) holding `run.json`, or
+/// `EXPERIMENT/NAME`, the newest `done` run of that name under
+/// `results_root`. Only segmenter runs may name one.
+pub fn resolve_recognizers(
+    spec: &Spec,
+    exp: &mut Experiment,
+    results_root: &std::path::Path,
+) -> Result<(), SpecError> {
+    let mut diags = Vec::new();
+    for plan in &mut exp.runs {
+        let Some(reference) = spec
+            .raw
+            .runs
+            .get(plan.source)
+            .and_then(|r| r.recognizer.clone())
+        else {
+            continue;
+        };
+        let at = [key("runs"), Seg::Index(plan.source), key("recognizer")];
+        if plan.kind != Kind::Segmenter {
+            diags.push(spec.diag(&at, "only segmenter runs can name a recognizer", None));
+            continue;
+        }
+        let as_path = spec.base_dir.join(&reference);
+        let found = if as_path.join("run.json").is_file() {
+            Some(as_path)
+        } else if let Some((experiment, name)) = reference.rsplit_once('/') {
+            crate::results::list_runs(results_root, Some(experiment))
+                .ok()
+                .and_then(|runs| {
+                    runs.into_iter()
+                        .rev()
+                        .find(|(_, s)| {
+                            s.name == name && s.status == Some(crate::results::RunStatus::Done)
+                        })
+                        .map(|(dir, _)| dir)
+                })
+        } else {
+            None
+        };
+        match found {
+            Some(dir) => plan.recognizer = Some(dir),
+            None => diags.push(spec.diag(
+                &at,
+                format!("no finished recognizer run `{reference}`"),
+                Some(format!(
+                    "name a run directory, or EXPERIMENT/NAME of a done run under {} (run the recognizer experiment first)",
+                    results_root.display()
+                )),
+            )),
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(SpecError::Invalid(diags))
+    }
 }
 
 type YamlKey = Vec<Seg>;

@@ -1,0 +1,144 @@
+//! `workbench ocr`: the page pipeline. Segment a page with a segmenter
+//! plugin, read every word region with a trained recognizer run, and write
+//! the words with positions (JSON), the text in reading order, and hOCR.
+
+use super::reconstruct::open_run;
+use super::{failure, usage, Exit};
+use crate::host::{discover, search_dirs, Instance};
+use crate::pipeline::ocr_page;
+use anyhow::anyhow;
+use std::path::{Path, PathBuf};
+use workbench_api::{Config, Image, Kind};
+
+/// Output formats of `workbench ocr`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OcrFormat {
+    /// Words with boxes, text and confidence (the DESIGN.md page JSON).
+    Json,
+    /// Plain text in reading order.
+    Txt,
+    /// hOCR (XHTML) for viewers and other OCR tools.
+    Hocr,
+}
+
+/// Finds the segmenter plugin offering `spec` (`VARIANT` or `PLUGIN/VARIANT`).
+fn segmenter(spec: &str) -> Result<(crate::host::Library, String), Exit> {
+    let discovery = discover(&search_dirs(&[])).map_err(usage)?;
+    let (plugin, variant) = match spec.split_once('/') {
+        Some((p, v)) => (Some(p), v),
+        None => (None, spec),
+    };
+    let found = discovery.plugins.iter().find(|lib| {
+        lib.entry.kind == Kind::Segmenter
+            && plugin.is_none_or(|p| lib.entry.name == p)
+            && lib.entry.variants.iter().any(|v| v.name == variant)
+    });
+    match found {
+        Some(lib) => Ok((lib.clone(), variant.to_string())),
+        None => {
+            let offered: Vec<String> = discovery
+                .plugins
+                .iter()
+                .filter(|l| l.entry.kind == Kind::Segmenter)
+                .flat_map(|l| {
+                    l.entry
+                        .variants
+                        .iter()
+                        .map(move |v| format!("{}/{}", l.entry.name, v.name))
+                })
+                .collect();
+            Err(usage(anyhow!(
+                "no segmenter offers `{spec}` (available: {}; searched {})",
+                if offered.is_empty() {
+                    "none".to_string()
+                } else {
+                    offered.join(", ")
+                },
+                discovery.searched_list()
+            )))
+        }
+    }
+}
+
+/// Reads a page as gray values in [0, 1].
+fn read_page(path: &Path) -> anyhow::Result<(u32, u32, Vec<f32>)> {
+    let img = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?
+        .decode()
+        .map_err(|e| anyhow!("{} is not a readable image: {e}", path.display()))?
+        .to_luma8();
+    let (w, h) = img.dimensions();
+    Ok((w, h, img.pixels().map(|p| p.0[0] as f32 / 255.0).collect()))
+}
+
+pub(crate) fn cmd_ocr(
+    segmenter_spec: &str,
+    run_dir: &Path,
+    pages: &[PathBuf],
+    out: &Path,
+    formats: &[OcrFormat],
+) -> Result<i32, Exit> {
+    let (lib, variant) = segmenter(segmenter_spec)?;
+    let defaults = crate::spec::resolve::check_params(
+        &Default::default(),
+        &lib.entry
+            .variants
+            .iter()
+            .find(|v| v.name == variant)
+            .expect("found above")
+            .params,
+    )
+    .map_err(|p| failure(anyhow!("segmenter defaults rejected: {:?}", p)))?;
+    let mut seg = Instance::create(
+        &lib,
+        &variant,
+        &Config {
+            params: defaults,
+            train: Default::default(),
+        },
+        None,
+    )
+    .map_err(failure)?;
+    let (job, mut recognizer) = open_run(run_dir, Kind::Recognizer)?;
+    let height = job.plan.dataset.word_height().unwrap_or(32);
+    let formats = if formats.is_empty() {
+        vec![OcrFormat::Json, OcrFormat::Txt, OcrFormat::Hocr]
+    } else {
+        formats.to_vec()
+    };
+    std::fs::create_dir_all(out)
+        .map_err(|e| failure(anyhow!("cannot create {}: {e}", out.display())))?;
+    for path in pages {
+        let (w, h, gray) = read_page(path).map_err(usage)?;
+        let image = Image {
+            height: h as usize,
+            width: w as usize,
+            channels: 1,
+            data: &gray,
+        };
+        let page = ocr_page(&mut seg, &mut recognizer, &image, height).map_err(failure)?;
+        let stem = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "page".into());
+        let name = path
+            .file_name()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        for f in &formats {
+            let (ext, body) = match f {
+                OcrFormat::Json => (
+                    "json",
+                    serde_json::to_string_pretty(&page.json()).expect("json") + "\n",
+                ),
+                OcrFormat::Txt => ("txt", page.text() + "\n"),
+                OcrFormat::Hocr => ("hocr", page.hocr(&name)),
+            };
+            let target = out.join(format!("{stem}.{ext}"));
+            crate::results::write_atomic(&target, body.as_bytes()).map_err(failure)?;
+            println!("{}", target.display());
+        }
+    }
+    Ok(0)
+}

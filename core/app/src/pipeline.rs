@@ -1,0 +1,456 @@
+//! The page pipeline's layout half: word boxes into blocks, lines and
+//! reading order, and the three outputs (JSON as DESIGN.md fixes it, plain
+//! text, hOCR). Segmenting and recognizing are plugin calls; this module
+//! decides only where words go.
+//!
+//! Reading order comes from a recursive XY-cut over the word boxes: a band
+//! of the page is cut across at the widest empty horizontal gap of at least
+//! one word height (paragraphs, headings), or else down at the widest empty
+//! vertical gap of at least two word heights (columns); the leaves are
+//! blocks, read top to bottom across horizontal cuts and left to right
+//! across vertical ones. Inside a block, words sharing at least half of the
+//! smaller height vertically form a line, read left to right.
+
+use crate::data::words::normalize;
+use crate::host::{HostError, Instance};
+use crate::metrics::BBox;
+use serde::{Deserialize, Serialize};
+use workbench_api::{Image, RegionKind};
+
+/// A recognized word on a page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OcrWord {
+    /// The text read.
+    pub text: String,
+    /// The recognizer's confidence in [0, 1].
+    pub confidence: f32,
+    /// Where it is, in pixels.
+    pub bbox: BBox,
+}
+
+/// A page after the pipeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OcrPage {
+    /// Page width.
+    pub width: u32,
+    /// Page height.
+    pub height: u32,
+    /// The words.
+    pub words: Vec<OcrWord>,
+    /// Image regions.
+    pub images: Vec<BBox>,
+    /// Blocks in reading order, each a list of lines, each a list of word
+    /// indices in reading order.
+    pub blocks: Vec<Vec<Vec<usize>>>,
+}
+
+fn median_height(boxes: &[BBox], idx: &[usize]) -> f64 {
+    let mut h: Vec<f64> = idx.iter().map(|&i| boxes[i].h).collect();
+    h.sort_by(f64::total_cmp);
+    h.get(h.len() / 2).copied().unwrap_or(1.0).max(1.0)
+}
+
+/// The widest gap along one axis between the intervals, as (gap, cut position).
+fn widest_gap(intervals: &mut [(f64, f64)]) -> Option<(f64, f64)> {
+    intervals.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut best: Option<(f64, f64)> = None;
+    let mut reach = intervals.first()?.1;
+    for &(start, end) in intervals.iter().skip(1) {
+        if start > reach {
+            let gap = start - reach;
+            if best.is_none_or(|(g, _)| gap > g) {
+                best = Some((gap, (start + reach) / 2.0));
+            }
+        }
+        reach = reach.max(end);
+    }
+    best
+}
+
+fn xy_cut(boxes: &[BBox], idx: Vec<usize>, unit: f64, out: &mut Vec<Vec<usize>>) {
+    if idx.len() <= 1 {
+        if !idx.is_empty() {
+            out.push(idx);
+        }
+        return;
+    }
+    let mut rows: Vec<(f64, f64)> = idx
+        .iter()
+        .map(|&i| (boxes[i].y, boxes[i].y + boxes[i].h))
+        .collect();
+    if let Some((gap, at)) = widest_gap(&mut rows) {
+        if gap >= unit {
+            let (top, bottom): (Vec<usize>, Vec<usize>) = idx
+                .iter()
+                .partition(|&&i| boxes[i].y + boxes[i].h / 2.0 < at);
+            xy_cut(boxes, top, unit, out);
+            xy_cut(boxes, bottom, unit, out);
+            return;
+        }
+    }
+    let mut cols: Vec<(f64, f64)> = idx
+        .iter()
+        .map(|&i| (boxes[i].x, boxes[i].x + boxes[i].w))
+        .collect();
+    if let Some((gap, at)) = widest_gap(&mut cols) {
+        if gap >= 2.0 * unit {
+            let (left, right): (Vec<usize>, Vec<usize>) = idx
+                .iter()
+                .partition(|&&i| boxes[i].x + boxes[i].w / 2.0 < at);
+            xy_cut(boxes, left, unit, out);
+            xy_cut(boxes, right, unit, out);
+            return;
+        }
+    }
+    out.push(idx);
+}
+
+/// Lines of one block, top to bottom, each left to right.
+fn lines_of(boxes: &[BBox], mut block: Vec<usize>) -> Vec<Vec<usize>> {
+    block.sort_by(|&a, &b| {
+        (boxes[a].y + boxes[a].h / 2.0).total_cmp(&(boxes[b].y + boxes[b].h / 2.0))
+    });
+    let mut lines: Vec<(f64, f64, Vec<usize>)> = Vec::new();
+    for i in block {
+        let b = boxes[i];
+        let joined = lines.iter_mut().rev().take(3).find(|(top, bottom, _)| {
+            let overlap = (bottom.min(b.y + b.h) - top.max(b.y)).max(0.0);
+            overlap >= 0.5 * (bottom - top).min(b.h)
+        });
+        match joined {
+            Some((top, bottom, words)) => {
+                *top = top.min(b.y);
+                *bottom = bottom.max(b.y + b.h);
+                words.push(i);
+            }
+            None => lines.push((b.y, b.y + b.h, vec![i])),
+        }
+    }
+    lines
+        .into_iter()
+        .map(|(_, _, mut words)| {
+            words.sort_by(|&a, &b| boxes[a].x.total_cmp(&boxes[b].x));
+            words
+        })
+        .collect()
+}
+
+/// Blocks, lines and words of a page in reading order (indices into `boxes`).
+pub fn reading_order(boxes: &[BBox]) -> Vec<Vec<Vec<usize>>> {
+    let all: Vec<usize> = (0..boxes.len()).collect();
+    let unit = median_height(boxes, &all);
+    let mut blocks = Vec::new();
+    xy_cut(boxes, all, unit, &mut blocks);
+    blocks.into_iter().map(|b| lines_of(boxes, b)).collect()
+}
+
+impl OcrPage {
+    /// A page from recognized words and image regions, ordered for reading.
+    pub fn new(width: u32, height: u32, words: Vec<OcrWord>, images: Vec<BBox>) -> OcrPage {
+        let boxes: Vec<BBox> = words.iter().map(|w| w.bbox).collect();
+        let blocks = reading_order(&boxes);
+        OcrPage {
+            width,
+            height,
+            words,
+            images,
+            blocks,
+        }
+    }
+
+    /// The text in reading order: words joined by spaces, lines by newlines,
+    /// blocks by blank lines.
+    pub fn text(&self) -> String {
+        self.blocks
+            .iter()
+            .map(|block| {
+                block
+                    .iter()
+                    .map(|line| {
+                        line.iter()
+                            .map(|&i| self.words[i].text.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    }
+
+    /// The DESIGN.md page JSON, words in reading order with their text and
+    /// confidence as `score`.
+    pub fn json(&self) -> serde_json::Value {
+        let order = self.blocks.iter().flatten().flatten();
+        let words: Vec<serde_json::Value> = order
+            .map(|&i| {
+                let w = &self.words[i];
+                serde_json::json!({
+                    "text": w.text,
+                    "x": w.bbox.x.round(), "y": w.bbox.y.round(), "w": w.bbox.w.round(), "h": w.bbox.h.round(),
+                    "score": w.confidence,
+                })
+            })
+            .collect();
+        let images: Vec<serde_json::Value> = self
+            .images
+            .iter()
+            .map(|b| serde_json::json!({"x": b.x.round(), "y": b.y.round(), "w": b.w.round(), "h": b.h.round()}))
+            .collect();
+        serde_json::json!({"width": self.width, "height": self.height, "words": words, "images": images})
+    }
+
+    /// hOCR 1.2 (XHTML): one `ocr_carea` per block, `ocr_line`, `ocrx_word`
+    /// with `bbox` and `x_wconf`; image regions as `ocr_photo`.
+    pub fn hocr(&self, image_name: &str) -> String {
+        let bbox = |b: &BBox| {
+            format!(
+                "bbox {} {} {} {}",
+                b.x.round() as i64,
+                b.y.round() as i64,
+                (b.x + b.w).round() as i64,
+                (b.y + b.h).round() as i64
+            )
+        };
+        let union = |ids: &mut dyn Iterator<Item = &usize>| {
+            let mut u: Option<BBox> = None;
+            for &i in ids {
+                let b = self.words[i].bbox;
+                u = Some(match u {
+                    None => b,
+                    Some(a) => {
+                        let (x0, y0) = (a.x.min(b.x), a.y.min(b.y));
+                        let (x1, y1) = ((a.x + a.w).max(b.x + b.w), (a.y + a.h).max(b.y + b.h));
+                        BBox {
+                            x: x0,
+                            y: y0,
+                            w: x1 - x0,
+                            h: y1 - y0,
+                        }
+                    }
+                });
+            }
+            u.unwrap_or(BBox {
+                x: 0.0,
+                y: 0.0,
+                w: 0.0,
+                h: 0.0,
+            })
+        };
+        let mut out = String::new();
+        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        out.push_str("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\n");
+        out.push_str("<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\" lang=\"en\">\n<head>\n<title></title>\n");
+        out.push_str("<meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n");
+        out.push_str(&format!(
+            "<meta name=\"ocr-system\" content=\"workbench {}\"/>\n",
+            env!("CARGO_PKG_VERSION")
+        ));
+        out.push_str("<meta name=\"ocr-capabilities\" content=\"ocr_page ocr_carea ocr_line ocrx_word ocr_photo\"/>\n</head>\n<body>\n");
+        let page = BBox {
+            x: 0.0,
+            y: 0.0,
+            w: self.width as f64,
+            h: self.height as f64,
+        };
+        out.push_str(&format!(
+            "<div class=\"ocr_page\" id=\"page_1\" title=\"image &quot;{}&quot;; {}; ppageno 0\">\n",
+            escape(image_name),
+            bbox(&page)
+        ));
+        let mut word_id = 0;
+        for (b, block) in self.blocks.iter().enumerate() {
+            let area = union(&mut block.iter().flatten());
+            out.push_str(&format!("<div class=\"ocr_carea\" id=\"block_1_{}\" title=\"{}\">\n<p class=\"ocr_par\" id=\"par_1_{}\">\n", b + 1, bbox(&area), b + 1));
+            for (l, line) in block.iter().enumerate() {
+                let lb = union(&mut line.iter());
+                out.push_str(&format!(
+                    "<span class=\"ocr_line\" id=\"line_1_{}_{}\" title=\"{}\">",
+                    b + 1,
+                    l + 1,
+                    bbox(&lb)
+                ));
+                for &i in line {
+                    word_id += 1;
+                    let w = &self.words[i];
+                    out.push_str(&format!(
+                        "<span class=\"ocrx_word\" id=\"word_1_{word_id}\" title=\"{}; x_wconf {}\">{}</span> ",
+                        bbox(&w.bbox),
+                        (w.confidence.clamp(0.0, 1.0) * 100.0).round() as i64,
+                        escape(&w.text)
+                    ));
+                }
+                out.push_str("</span>\n");
+            }
+            out.push_str("</p>\n</div>\n");
+        }
+        for (i, img) in self.images.iter().enumerate() {
+            out.push_str(&format!(
+                "<div class=\"ocr_photo\" id=\"image_1_{}\" title=\"{}\"></div>\n",
+                i + 1,
+                bbox(img)
+            ));
+        }
+        out.push_str("</div>\n</body>\n</html>\n");
+        out
+    }
+}
+
+/// Cuts a region (with a margin of a tenth of its height, clamped to the
+/// page) out of a gray page.
+pub fn crop(page: &Image<'_>, b: &BBox) -> image::DynamicImage {
+    let (w, h) = (page.width as u32, page.height as u32);
+    let margin = (b.h * 0.1).max(1.0);
+    let x0 = (b.x - margin).floor().clamp(0.0, w as f64 - 1.0) as u32;
+    let y0 = (b.y - margin).floor().clamp(0.0, h as f64 - 1.0) as u32;
+    let x1 = (b.x + b.w + margin).ceil().clamp(x0 as f64 + 1.0, w as f64) as u32;
+    let y1 = (b.y + b.h + margin).ceil().clamp(y0 as f64 + 1.0, h as f64) as u32;
+    let img = image::GrayImage::from_fn(x1 - x0, y1 - y0, |x, y| {
+        let v = page.data[((y0 + y) * w + x0 + x) as usize * page.channels];
+        image::Luma([(v.clamp(0.0, 1.0) * 255.0).round() as u8])
+    });
+    image::DynamicImage::ImageLuma8(img)
+}
+
+/// The whole pipeline on one gray page: segment, crop every word region,
+/// recognize the crops (scaled to `height`), and order the words.
+pub fn ocr_page(
+    segmenter: &mut Instance,
+    recognizer: &mut Instance,
+    page: &Image<'_>,
+    height: usize,
+) -> Result<OcrPage, HostError> {
+    let regions = segmenter.segment(page)?;
+    let bbox = |r: &workbench_api::Region| BBox {
+        x: r.x as f64,
+        y: r.y as f64,
+        w: r.w as f64,
+        h: r.h as f64,
+    };
+    let word_boxes: Vec<BBox> = regions
+        .iter()
+        .filter(|r| r.kind == RegionKind::Word)
+        .map(bbox)
+        .collect();
+    let images: Vec<BBox> = regions
+        .iter()
+        .filter(|r| r.kind == RegionKind::Image)
+        .map(bbox)
+        .collect();
+    let crops: Vec<_> = word_boxes
+        .iter()
+        .map(|b| normalize(&crop(page, b), height))
+        .collect();
+    let borrowed: Vec<Image> = crops.iter().map(|c| c.as_image()).collect();
+    let mut texts = Vec::with_capacity(borrowed.len());
+    for chunk in borrowed.chunks(crate::evaluate::BATCH) {
+        texts.extend(recognizer.recognize(chunk)?);
+    }
+    let words = word_boxes
+        .into_iter()
+        .zip(texts)
+        .map(|(bbox, (text, confidence))| OcrWord {
+            text,
+            confidence,
+            bbox,
+        })
+        .collect();
+    Ok(OcrPage::new(
+        page.width as u32,
+        page.height as u32,
+        words,
+        images,
+    ))
+}
+
+/// Escapes text for XML.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str, x: f64, y: f64) -> OcrWord {
+        OcrWord {
+            text: text.into(),
+            confidence: 0.9,
+            bbox: BBox {
+                x,
+                y,
+                w: 10.0 * text.len() as f64,
+                h: 10.0,
+            },
+        }
+    }
+
+    #[test]
+    fn two_columns_under_a_heading_read_column_by_column() {
+        // A heading across the page, then two columns of two lines each;
+        // the words are given in a scrambled order.
+        let words = vec![
+            word("right2", 200.0, 55.0),
+            word("left1", 10.0, 40.0),
+            word("Title", 10.0, 10.0),
+            word("right1", 200.0, 40.0),
+            word("left2b", 70.0, 55.0),
+            word("left2", 10.0, 55.0),
+            word("Page", 70.0, 10.0),
+        ];
+        let page = OcrPage::new(300, 100, words, vec![]);
+        assert_eq!(
+            page.text(),
+            "Title Page\n\nleft1\nleft2 left2b\n\nright1\nright2"
+        );
+        let json = page.json();
+        assert_eq!(json["words"][0]["text"], "Title");
+        assert_eq!(json["words"].as_array().unwrap().len(), 7);
+    }
+
+    #[test]
+    fn slightly_uneven_baselines_stay_on_one_line() {
+        let mut a = word("one", 0.0, 10.0);
+        let mut b = word("two", 40.0, 13.0);
+        a.bbox.h = 12.0;
+        b.bbox.h = 9.0;
+        let page = OcrPage::new(100, 40, vec![b, a], vec![]);
+        assert_eq!(page.text(), "one two");
+    }
+
+    #[test]
+    fn hocr_has_the_classes_and_escapes_text() {
+        let page = OcrPage::new(
+            100,
+            40,
+            vec![word("a<b&c", 5.0, 5.0)],
+            vec![BBox {
+                x: 1.0,
+                y: 20.0,
+                w: 5.0,
+                h: 5.0,
+            }],
+        );
+        let h = page.hocr("page.png");
+        for needle in [
+            "class=\"ocr_page\"",
+            "bbox 0 0 100 40",
+            "class=\"ocr_line\"",
+            "class=\"ocrx_word\" id=\"word_1_1\" title=\"bbox 5 5 55 15; x_wconf 90\">a&lt;b&amp;c</span>",
+            "class=\"ocr_photo\"",
+        ] {
+            assert!(h.contains(needle), "{needle} missing in\n{h}");
+        }
+    }
+
+    #[test]
+    fn an_empty_page_has_no_text() {
+        let page = OcrPage::new(10, 10, vec![], vec![]);
+        assert_eq!(page.text(), "");
+        assert!(page.blocks.is_empty());
+    }
+}

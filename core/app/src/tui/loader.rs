@@ -1,0 +1,256 @@
+//! The UI's I/O, done in the event loop and never while drawing: reading a
+//! run's spec and previews, past runs, experiment files and plugins, the
+//! compare table, and writing the exports.
+
+use super::app::{CompareCache, DetailCache, PluginInfo, PluginsInfo, UiState, View};
+use super::images;
+use crate::cli::run::record;
+use crate::report::{build_table, render, Format, RunRecord};
+use crate::results::{list_runs, write_atomic, MetricsLog};
+use crate::state::{ExperimentState, MetricPoint, RunRow};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Past runs under `root` as rows (status and final metrics from their
+/// summaries; history is read when a run is opened).
+pub fn past_runs(root: &Path, now: Instant) -> ExperimentState {
+    let mut state = ExperimentState::default();
+    let Ok(runs) = list_runs(root, None) else {
+        return state;
+    };
+    let mut metrics: Vec<String> = Vec::new();
+    for (dir, s) in runs {
+        let mut row = RunRow::queued(&s.run_id, dir, &s.name, &s.plugin, &s.variant, s.key_params);
+        row.status = s.status.unwrap_or(crate::results::RunStatus::Failed);
+        if let Some(d) = s.duration_seconds {
+            let d = Duration::from_secs_f64(d.max(0.0));
+            row.started = now.checked_sub(d);
+            row.finished = Some(now);
+        }
+        for k in s.metrics.keys() {
+            if !metrics.contains(k) {
+                metrics.push(k.clone());
+            }
+        }
+        row.latest = s.metrics;
+        row.error = s.error;
+        row.name = format!("{}/{}", s.experiment, s.name);
+        state.runs.push(row);
+    }
+    metrics.truncate(8);
+    state.metrics = metrics;
+    state
+}
+
+/// `*.yaml` / `*.yml` files in `dir`, sorted.
+pub fn experiment_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            matches!(
+                p.extension().and_then(|e| e.to_str()),
+                Some("yaml") | Some("yml")
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// What plugin discovery finds from here.
+pub fn plugins() -> PluginsInfo {
+    use crate::host::{discover, search_dirs};
+    match discover(&search_dirs(&[])) {
+        Ok(d) => PluginsInfo {
+            plugins: d
+                .plugins
+                .iter()
+                .map(|p| PluginInfo {
+                    name: p.entry.name.clone(),
+                    version: p.entry.version.clone(),
+                    kind: p.entry.kind.to_string(),
+                    file: p.entry.file.display().to_string(),
+                    variants: p
+                        .entry
+                        .variants
+                        .iter()
+                        .map(|v| (v.name.clone(), v.description.clone()))
+                        .collect(),
+                })
+                .collect(),
+            refused: d
+                .refused
+                .iter()
+                .map(|r| (r.file.display().to_string(), r.reason.clone()))
+                .collect(),
+            searched: d.searched_list(),
+        },
+        Err(e) => PluginsInfo {
+            searched: format!("error: {e}"),
+            ..Default::default()
+        },
+    }
+}
+
+/// The experiment the compare view shows: the selected run's.
+fn experiment_of(ui: &UiState) -> Option<String> {
+    let i = ui
+        .selected_run()
+        .or_else(|| ui.state.runs.len().checked_sub(1))?;
+    let dir = &ui.state.runs.get(i)?.dir;
+    dir.parent()?
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+}
+
+/// The report table of an experiment from the results store.
+pub fn compare(root: &Path, experiment: &str, metrics: &[String]) -> CompareCache {
+    let records: Vec<RunRecord> = list_runs(root, Some(experiment))
+        .unwrap_or_default()
+        .iter()
+        .map(|(dir, s)| record(s, dir))
+        .collect();
+    let metrics = if metrics.is_empty() {
+        list_runs(root, Some(experiment))
+            .ok()
+            .and_then(|r| {
+                r.last()
+                    .and_then(|(d, _)| crate::cli::inspect::spec_metrics(d))
+            })
+            .unwrap_or_default()
+    } else {
+        metrics.to_vec()
+    };
+    let table = build_table(&records, &metrics);
+    let text = render(&table, Format::Markdown);
+    CompareCache {
+        experiment: experiment.to_string(),
+        table,
+        text,
+    }
+}
+
+/// Writes `report.csv`, `report.md` and `report.tex` under
+/// `results/<experiment>/`; returns the directory.
+pub fn export(root: &Path, c: &CompareCache) -> Result<PathBuf, String> {
+    let dir = crate::results::experiment_dir(root, &c.experiment);
+    for (name, format) in [
+        ("report.csv", Format::Csv),
+        ("report.md", Format::Markdown),
+        ("report.tex", Format::Latex),
+    ] {
+        write_atomic(&dir.join(name), render(&c.table, format).as_bytes())
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(dir)
+}
+
+/// Loads what the current view needs and is not cached yet. `refresh`
+/// reloads the compare table (after runs ended).
+pub fn ensure(ui: &mut UiState, root: &Path, refresh: bool) {
+    match ui.view {
+        View::Detail => detail(ui),
+        View::Compare => {
+            let Some(exp) = experiment_of(ui) else { return };
+            let stale = ui.compare.as_ref().is_none_or(|c| c.experiment != exp);
+            if stale || refresh {
+                let metrics = if ui.live {
+                    ui.state.metrics.clone()
+                } else {
+                    Vec::new()
+                };
+                ui.compare = Some(compare(root, &exp, &metrics));
+            }
+        }
+        View::Plugins if ui.plugins.is_none() => ui.plugins = Some(plugins()),
+        _ => {}
+    }
+}
+
+fn detail(ui: &mut UiState) {
+    let Some(i) = ui
+        .detail
+        .as_ref()
+        .map(|d| d.run)
+        .or_else(|| ui.selected_run())
+    else {
+        return;
+    };
+    let Some(run) = ui.state.runs.get(i) else {
+        return;
+    };
+    let fresh = ui.detail.as_ref().is_none_or(|d| d.run != i || !d.loaded);
+    if fresh {
+        let spec = std::fs::read_to_string(run.dir.join("spec.yaml"))
+            .unwrap_or_else(|e| format!("cannot read spec.yaml: {e}"));
+        ui.detail = Some(DetailCache {
+            run: i,
+            spec,
+            images: Vec::new(),
+            images_seen: usize::MAX,
+            loaded: true,
+        });
+        // A past run: its history from metrics.csv.
+        if run.history.is_empty() {
+            if let Ok(rows) = MetricsLog::read(&run.dir.join("metrics.csv")) {
+                let run = &mut ui.state.runs[i];
+                for r in rows {
+                    let key = match r.split.as_str() {
+                        "train" => r.name,
+                        other => format!("{other}_{}", r.name),
+                    };
+                    run.history.entry(key).or_default().push(MetricPoint {
+                        step: r.step,
+                        epoch: r.epoch,
+                        value: r.value,
+                    });
+                }
+            }
+        }
+    }
+    // Previews: the run's reported ones and artifacts/*.png, reloaded when
+    // new ones appear.
+    let run = &ui.state.runs[i];
+    let mut paths: Vec<(String, PathBuf)> = run
+        .previews
+        .iter()
+        .map(|(n, p)| {
+            (
+                n.clone(),
+                if p.is_absolute() {
+                    p.clone()
+                } else {
+                    run.dir.join(p)
+                },
+            )
+        })
+        .collect();
+    let mut pngs: Vec<PathBuf> = std::fs::read_dir(run.dir.join("artifacts"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("png"))
+        .collect();
+    pngs.sort();
+    for p in pngs {
+        if !paths.iter().any(|(_, q)| *q == p) {
+            let name = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            paths.push((name, p));
+        }
+    }
+    let cache = ui.detail.as_mut().expect("set above");
+    if cache.images_seen != paths.len() && ui.detail_tab == super::app::DetailTab::Images {
+        cache.images = paths
+            .iter()
+            .filter_map(|(n, p)| images::load(p).ok().map(|px| (n.clone(), px)))
+            .collect();
+        cache.images_seen = paths.len();
+    }
+}

@@ -1,0 +1,470 @@
+//! Rendering snapshots (ratatui `TestBackend` + insta) of every view in
+//! typical and edge states at 80×24 and 200×60, and state tests: scripted
+//! run events give the right table, sort, filter and best marks.
+
+use super::app::{
+    Action, CompareCache, Confirm, DetailCache, DetailTab, PluginInfo, PluginsInfo, UiState, View,
+};
+use super::table::{self, ColumnKind};
+use crate::events::Event;
+use crate::report::{build_table, render, Format, RunRecord};
+use crate::results::RunStatus;
+use crate::state::{ExperimentState, RunRow, Update};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn metric(split: &str, name: &str, step: u64, epoch: u32, value: f64) -> Update {
+    Update::Event(Event::Metric {
+        step,
+        epoch,
+        split: split.into(),
+        name: name.into(),
+        value,
+    })
+}
+
+fn row(i: usize, name: &str, variant: &str) -> RunRow {
+    let mut params = BTreeMap::new();
+    params.insert(
+        "params.components".to_string(),
+        format!("{}", 2 + i * 7 % 50),
+    );
+    RunRow::queued(
+        &format!("20260101T000000-{i:03}-{name}"),
+        PathBuf::from(format!("results/exp/{i:03}")),
+        name,
+        "pca",
+        variant,
+        params,
+    )
+}
+
+/// A state with `n` runs in every status, metrics reported step by step.
+fn scripted(n: usize, t0: Instant) -> ExperimentState {
+    let mut s = ExperimentState {
+        name: "quickstart".into(),
+        metrics: vec!["mse".into(), "psnr".into(), "bce".into()],
+        runs: Vec::new(),
+    };
+    for i in 0..n {
+        s.runs.push(row(
+            i,
+            &format!("run-{i:03}"),
+            if i % 2 == 0 { "pca" } else { "sparse" },
+        ));
+    }
+    for i in 0..n {
+        let kind = i % 6;
+        if kind == 5 {
+            continue; // queued
+        }
+        s.apply(i, Update::Launched, t0);
+        for step in 1..=10u64 {
+            let epoch = (step as u32 - 1) / 5 + 1;
+            s.apply(
+                i,
+                metric("train", "loss", step, epoch, 1.0 / (step as f64 + i as f64)),
+                t0,
+            );
+            if step % 5 == 0 {
+                s.apply(
+                    i,
+                    metric("val", "loss", step, epoch, 1.2 / (step as f64 + i as f64)),
+                    t0,
+                );
+            }
+        }
+        s.apply(
+            i,
+            Update::Event(Event::Progress {
+                done: 10,
+                total: 20,
+            }),
+            t0,
+        );
+        match kind {
+            0 | 1 => {
+                let mut metrics = BTreeMap::new();
+                metrics.insert("mse".to_string(), 0.01 + i as f64 * 0.001);
+                metrics.insert("psnr".to_string(), 20.0 + (i % 7) as f64);
+                metrics.insert("bce".to_string(), 0.3 - (i % 5) as f64 * 0.01);
+                s.apply(
+                    i,
+                    Update::Event(Event::Finished {
+                        status: RunStatus::Done,
+                        metrics,
+                        error: None,
+                        checkpoint: None,
+                    }),
+                    t0,
+                );
+                s.apply(
+                    i,
+                    Update::Event(Event::Progress {
+                        done: 20,
+                        total: 20,
+                    }),
+                    t0,
+                );
+                s.apply(
+                    i,
+                    Update::Ended {
+                        status: RunStatus::Done,
+                        error: None,
+                    },
+                    t0 + Duration::from_secs(42 + i as u64),
+                );
+            }
+            2 => {
+                s.apply(
+                    i,
+                    Update::Output("thread 'main' panicked at src/lib.rs:10:5:".into()),
+                    t0,
+                );
+                s.apply(
+                    i,
+                    Update::Ended {
+                        status: RunStatus::Failed,
+                        error: Some("panic in fit: the faulty plugin panics on purpose".into()),
+                    },
+                    t0 + Duration::from_secs(3),
+                );
+            }
+            3 => s.apply(
+                i,
+                Update::Ended {
+                    status: RunStatus::Cancelled,
+                    error: Some("cancelled".into()),
+                },
+                t0 + Duration::from_secs(7),
+            ),
+            _ => {} // running
+        }
+    }
+    s
+}
+
+fn ui_with(state: ExperimentState, t0: Instant) -> UiState {
+    let mut ui = UiState::new(state, t0 + Duration::from_secs(65));
+    ui.live = true;
+    ui
+}
+
+fn draw(ui: &mut UiState, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    ui.clamp(super::view::runs::rows_in(h));
+    terminal.draw(|f| f.render_widget(&*ui, f.area())).unwrap();
+    terminal
+}
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+/// A failed run with its stderr, opened in the detail view.
+fn failed_detail(t0: Instant) -> UiState {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    ui.view = View::Detail;
+    ui.detail = Some(DetailCache {
+        run: 2,
+        spec: "experiment: quickstart\nrun_id: 20260101T000000-002-run-002\nplugin: faulty\nvariant: panic\n".into(),
+        images: Vec::new(),
+        images_seen: 0,
+        loaded: true,
+    });
+    ui.state.runs[2].error = Some(
+        "worker died from signal 6 (SIGABRT, the process aborted); last lines of log.txt:\nthread 'main' panicked at plugins/fixtures/faulty/src/lib.rs:40:9:\nthe faulty plugin panics on purpose\nnote: run with `RUST_BACKTRACE=1`".into(),
+    );
+    ui
+}
+
+fn compare_ui(t0: Instant) -> UiState {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    ui.view = View::Compare;
+    let records: Vec<RunRecord> = ui
+        .state
+        .runs
+        .iter()
+        .map(|r| RunRecord {
+            run_id: r.run_id.clone(),
+            plugin: r.plugin.clone(),
+            variant: r.variant.clone(),
+            params: r.key_params.clone(),
+            seed: 0,
+            status: r.status.name().into(),
+            checkpoint: None,
+            metrics: r.latest.clone(),
+        })
+        .collect();
+    let table = build_table(&records, &ui.state.metrics);
+    let text = render(&table, Format::Markdown);
+    ui.compare = Some(CompareCache {
+        experiment: "quickstart".into(),
+        table,
+        text,
+    });
+    ui
+}
+
+macro_rules! snap {
+    ($name:ident, $make:expr) => {
+        #[test]
+        fn $name() {
+            for (w, h) in [(80u16, 24u16), (200, 60)] {
+                let t0 = Instant::now();
+                let mut ui: UiState = $make(t0);
+                let terminal = draw(&mut ui, w, h);
+                insta::assert_snapshot!(
+                    format!("{}_{w}x{h}", stringify!($name)),
+                    terminal.backend()
+                );
+            }
+        }
+    };
+}
+
+snap!(runs_empty, |t0: Instant| ui_with(
+    ExperimentState::default(),
+    t0
+));
+snap!(runs_typical, |t0| ui_with(scripted(6, t0), t0));
+snap!(runs_200, |t0| ui_with(scripted(200, t0), t0));
+snap!(runs_sorted_filtered, |t0| {
+    let mut ui = ui_with(scripted(24, t0), t0);
+    ui.filter = "sparse".into();
+    let cols = table::columns(&ui.state);
+    let mse = cols
+        .iter()
+        .position(|c| c.kind == ColumnKind::Metric("mse".into()))
+        .unwrap();
+    ui.sort = Some((mse, true));
+    ui
+});
+snap!(detail_failed, failed_detail);
+snap!(detail_running, |t0| {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    ui.selected = 4;
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    ui
+});
+snap!(detail_history, |t0| {
+    let mut ui = failed_detail(t0);
+    ui.detail.as_mut().unwrap().run = 0;
+    ui.detail_tab = DetailTab::History;
+    ui
+});
+snap!(detail_spec, |t0| {
+    let mut ui = failed_detail(t0);
+    ui.detail_tab = DetailTab::Spec;
+    ui
+});
+snap!(detail_images, |t0| {
+    let mut ui = failed_detail(t0);
+    ui.detail_tab = DetailTab::Images;
+    ui.color = false;
+    let px = super::images::Pixels {
+        width: 8,
+        height: 8,
+        rgb: (0..64u32)
+            .map(|i| {
+                let v = (i * 4) as u8;
+                [v, v, v]
+            })
+            .collect(),
+    };
+    ui.detail.as_mut().unwrap().images = vec![("reconstructions".into(), px)];
+    ui
+});
+snap!(compare_typical, compare_ui);
+snap!(compare_empty, |t0| {
+    let mut ui = ui_with(ExperimentState::default(), t0);
+    ui.view = View::Compare;
+    ui
+});
+snap!(experiments_list, |t0| {
+    let mut ui = ui_with(ExperimentState::default(), t0);
+    ui.view = View::Experiments;
+    ui.experiments = vec![
+        "experiments/pca-mnist.yaml".into(),
+        "experiments/quickstart.yaml".into(),
+    ];
+    ui.exp_selected = 1;
+    ui
+});
+snap!(plugins_with_refusals, |t0| {
+    let mut ui = ui_with(ExperimentState::default(), t0);
+    ui.view = View::Plugins;
+    ui.plugins = Some(PluginsInfo {
+        plugins: vec![PluginInfo {
+            name: "pca".into(),
+            version: "0.1.0".into(),
+            kind: "autoencoder".into(),
+            file: "target/debug/libworkbench_pca.so".into(),
+            variants: vec![("pca".into(), "closed-form principal components".into())],
+        }],
+        refused: vec![(
+            "target/debug/libfixture_wrong_abi.so".into(),
+            "built for plugin ABI 999, this workbench speaks ABI 1; rebuild the plugin".into(),
+        )],
+        searched: "target/debug (the workbench binary's directory)".into(),
+    });
+    ui
+});
+snap!(help_overlay, |t0| {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    ui.on_key(key('?'));
+    ui
+});
+snap!(confirm_quit, |t0| {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    assert_eq!(ui.on_key(key('q')), None);
+    ui
+});
+
+#[test]
+fn scripted_events_give_statuses_latest_metrics_and_best_marks() {
+    let t0 = Instant::now();
+    let s = scripted(12, t0);
+    let statuses: Vec<RunStatus> = s.runs.iter().map(|r| r.status).collect();
+    use RunStatus::*;
+    assert_eq!(
+        statuses,
+        [
+            Done, Done, Failed, Cancelled, Running, Queued, Done, Done, Failed, Cancelled, Running,
+            Queued
+        ]
+    );
+    assert_eq!(s.runs[4].latest["loss"], 1.0 / 14.0);
+    assert_eq!(s.runs[4].latest["val_loss"], 1.2 / 14.0);
+    assert_eq!(s.runs[0].latest["mse"], 0.01);
+    assert!(!s.runs[5].latest.contains_key("loss"));
+    // mse: lower is better (run 0); psnr: higher (run 6: 20 + 6); loss: lowest latest.
+    assert_eq!(table::best(&s, "mse"), Some(0));
+    assert_eq!(table::best(&s, "psnr"), Some(6));
+    assert_eq!(table::best(&s, "loss"), Some(10));
+    assert_eq!(table::best(&s, "nonsense"), None);
+    let now = t0 + Duration::from_secs(65);
+    let cols = table::columns(&s);
+    let titles: Vec<&str> = cols.iter().map(|c| c.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "name",
+            "plugin/variant",
+            "params",
+            "status",
+            "progress",
+            "elapsed",
+            "eta",
+            "mse",
+            "psnr",
+            "bce",
+            "loss",
+            "val_loss"
+        ]
+    );
+    assert_eq!(
+        table::cell_text(&s.runs[0], &ColumnKind::Elapsed, now),
+        "42s"
+    );
+    assert_eq!(
+        table::cell_text(&s.runs[4], &ColumnKind::Elapsed, now),
+        "1m05s"
+    );
+    assert_eq!(table::cell_text(&s.runs[4], &ColumnKind::Eta, now), "1m05s");
+    assert_eq!(
+        table::cell_text(&s.runs[4], &ColumnKind::Progress, now),
+        "e2 10/20"
+    );
+    assert_eq!(
+        table::cell_text(&s.runs[0], &ColumnKind::Metric("psnr".into()), now),
+        "20.00"
+    );
+}
+
+#[test]
+fn sort_and_filter_order_the_rows() {
+    let t0 = Instant::now();
+    let s = scripted(12, t0);
+    let now = t0 + Duration::from_secs(65);
+    let mse = ColumnKind::Metric("mse".into());
+    // Ascending mse: done runs by value, runs without mse last in run order.
+    let rows = table::visible(&s, "", Some((&mse, false)), now);
+    assert_eq!(&rows[..4], &[0, 1, 6, 7]);
+    assert_eq!(rows.len(), 12);
+    let rows = table::visible(&s, "", Some((&ColumnKind::Status, false)), now);
+    assert_eq!(&rows[..2], &[4, 10]);
+    // Filter: every word must match, ignoring case.
+    assert_eq!(table::visible(&s, "SPARSE done", None, now), vec![1, 7]);
+    assert_eq!(table::visible(&s, "failed", None, now), vec![2, 8]);
+    assert!(table::visible(&s, "no-such-run", None, now).is_empty());
+}
+
+#[test]
+fn narrow_terminals_drop_columns_by_priority() {
+    let s = scripted(6, Instant::now());
+    let cols = table::columns(&s);
+    let wide = table::fit(&cols, 200);
+    assert_eq!(wide.len(), cols.len());
+    let narrow: Vec<&str> = table::fit(&cols, 80)
+        .iter()
+        .map(|&i| cols[i].title.as_str())
+        .collect();
+    assert!(
+        narrow.contains(&"name") && narrow.contains(&"status") && narrow.contains(&"progress"),
+        "{narrow:?}"
+    );
+    assert!(!narrow.contains(&"params"), "{narrow:?}");
+}
+
+#[test]
+fn keys_sort_filter_cancel_rerun_and_quit() {
+    let t0 = Instant::now();
+    let mut ui = ui_with(scripted(6, t0), t0);
+    // Filter by typing.
+    ui.on_key(key('/'));
+    for c in "sparse".chars() {
+        ui.on_key(key(c));
+    }
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(ui.rows(), vec![1, 3, 5]);
+    ui.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(ui.rows().len(), 6);
+    // Sort cycles columns.
+    ui.on_key(key('s'));
+    assert_eq!(ui.sort, Some((0, false)));
+    ui.on_key(key('S'));
+    assert_eq!(ui.sort, Some((0, true)));
+    assert_eq!(ui.rows()[0], 5);
+    ui.sort = None;
+    // Cancel asks first; only a live, unfinished run.
+    ui.selected = 4;
+    assert_eq!(ui.on_key(key('c')), None);
+    assert_eq!(ui.confirm, Some(Confirm::Cancel(4)));
+    assert_eq!(ui.on_key(key('y')), Some(Action::Cancel(4)));
+    ui.selected = 0;
+    assert_eq!(ui.on_key(key('c')), None);
+    assert_eq!(ui.confirm, None, "a done run cannot be cancelled");
+    assert_eq!(ui.on_key(key('r')), Some(Action::Rerun(0)));
+    assert_eq!(ui.on_key(key('e')), Some(Action::Export));
+    // Quit asks while runs are active; n keeps going.
+    assert_eq!(ui.on_key(key('q')), None);
+    assert_eq!(ui.confirm, Some(Confirm::Quit));
+    assert_eq!(ui.on_key(key('n')), None);
+    assert_eq!(ui.on_key(key('q')), None);
+    assert_eq!(ui.on_key(key('y')), Some(Action::Quit));
+    // Tab walks the views; Enter opens the detail, Esc leaves it.
+    ui.on_key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE));
+    assert_eq!(ui.view, View::Compare);
+    ui.on_key(key('1'));
+    ui.selected = 2;
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(ui.view, View::Detail);
+    assert_eq!(ui.selected_run(), Some(2));
+    ui.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(ui.view, View::Runs);
+}

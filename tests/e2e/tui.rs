@@ -1,0 +1,228 @@
+//! The terminal UI in a real terminal: tmux runs `workbench run` in a
+//! pane, the test reads the screen (capture-pane) and types keys
+//! (send-keys). Skipped, with a message, where tmux is not installed.
+
+use crate::harness::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+fn have_tmux() -> bool {
+    let ok = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("SKIPPED: tmux is not installed; the terminal UI end-to-end tests need it (apt-get install tmux)");
+    }
+    ok
+}
+
+/// A tmux server of its own (so it inherits this process's environment)
+/// with one session running a command.
+struct Pane {
+    socket: String,
+    exit_file: PathBuf,
+}
+
+impl Pane {
+    fn start(cwd: &Path, args: &[&str]) -> Pane {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let socket = format!(
+            "wb-e2e-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        );
+        let exit_file = cwd.join("tui-exit-code");
+        let mut cmd = format!("'{}'", workbench().display());
+        for a in args {
+            cmd.push_str(&format!(" '{a}'"));
+        }
+        let script = format!("{cmd}; echo $? > '{}'", exit_file.display());
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "160",
+                "-y",
+                "40",
+            ])
+            .arg("-c")
+            .arg(cwd)
+            .args(["sh", "-c", &script])
+            .env_remove("WORKBENCH_PLUGIN_PATH")
+            .env_remove("WORKBENCH_RESULTS")
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux new-session failed");
+        Pane { socket, exit_file }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys"])
+            .args(keys)
+            .status()
+            .expect("tmux runs");
+    }
+
+    /// Waits until the screen shows `text`; returns the screen.
+    fn wait_for(&self, text: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{text}` never appeared; the screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits for the command to exit; returns its exit code.
+    fn wait_exit(&self, secs: u64) -> i32 {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Ok(t) = std::fs::read_to_string(&self.exit_file) {
+                if t.ends_with('\n') {
+                    return t.trim().parse().unwrap();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the workbench did not exit; the screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Pane {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn tui_runs_the_quickstart_shows_a_run_exports_and_quits() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let spec = root().join("experiments/quickstart.yaml");
+    let pane = Pane::start(
+        dir.path(),
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--results",
+            results.to_str().unwrap(),
+        ],
+    );
+    pane.wait_for("quickstart · 3 runs", 60);
+    pane.wait_for("3 done", 240);
+    let screen = pane.screen();
+    assert!(screen.contains("pca components=49"), "{screen}");
+    assert!(screen.contains("mse"), "{screen}");
+    // The detail view of the first run.
+    pane.keys(&["Enter"]);
+    let detail = pane.wait_for("curves & log", 20);
+    assert!(detail.contains("pca/pca"), "{detail}");
+    pane.keys(&["Tab", "Tab"]);
+    pane.wait_for("spec.yaml", 20);
+    pane.keys(&["Escape"]);
+    pane.wait_for("plugin/variant", 20);
+    // Export the compare table.
+    pane.keys(&["e"]);
+    pane.wait_for("exported report.csv", 20);
+    for f in ["report.csv", "report.md", "report.tex"] {
+        let path = results.join("quickstart").join(f);
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(text.contains("pca"), "{f}: {text}");
+    }
+    // Quit: nothing active, so no question.
+    pane.keys(&["q"]);
+    assert_eq!(pane.wait_exit(30), 0);
+}
+
+#[test]
+fn tui_cancels_a_running_run_and_keeps_its_metrics() {
+    if !have_tmux() {
+        return;
+    }
+    let (dir, spec) = spec_dir(&format!(
+        "name: tui-cancel\n{SMALL_DIGITS}runs:\n  - {{name: slow, plugin: faulty, variant: slow, params: {{steps: 100000, sleep_ms: 5}}}}\n"
+    ));
+    let results = dir.path().join("results");
+    let pane = Pane::start(
+        dir.path(),
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--results",
+            results.to_str().unwrap(),
+        ],
+    );
+    pane.wait_for("1 running", 60);
+    let run_dir = run_dirs(&results, "tui-cancel").remove(0);
+    let metrics = run_dir.join("metrics.csv");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::read_to_string(&metrics)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+        < 20
+    {
+        assert!(Instant::now() < deadline, "no metrics written");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pane.keys(&["c"]);
+    pane.wait_for("Cancel run slow?", 20);
+    pane.keys(&["y"]);
+    let screen = pane.wait_for("cancelled", 60);
+    assert!(screen.contains("slow"), "{screen}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while summary(&run_dir)["status"] != "cancelled" {
+        assert!(Instant::now() < deadline, "{}", summary(&run_dir));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The partial metrics.csv is intact: complete lines, consecutive steps.
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(text.ends_with('\n'), "no torn last line");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let steps: Vec<u64> = reader
+        .records()
+        .map(|r| r.expect("complete record")[0].parse().unwrap())
+        .collect();
+    assert!(steps.len() >= 20, "{} rows", steps.len());
+    assert!(steps.len() < 100_000, "the run was not stopped");
+    for (i, s) in steps.iter().enumerate() {
+        assert_eq!(*s, i as u64 + 1);
+    }
+    pane.keys(&["q"]);
+    // One run, cancelled: not all done.
+    assert_eq!(pane.wait_exit(30), 1);
+}
