@@ -1,4 +1,5 @@
-//! Training a [`Model`] on a dataset: mini-batches, optimizer steps,
+//! Training a [`Model`] on a dataset: the output bias starts at the mean
+//! training image ([`Model::init_output_bias`]), then mini-batches, optimizer steps,
 //! reports, validation, per-epoch checkpoints and resuming.
 //!
 //! Reports (through [`Reporter`], which [`Context`] implements):
@@ -160,6 +161,13 @@ pub fn fit<D: Device<f32>>(
     let kind = OptimizerKind::from_name(&settings.optimizer).map_err(err)?;
     let mut opt: Optimizer<D> = Optimizer::new(kind, settings.lr, settings.weight_decay);
     let ck_dir = rep.checkpoint_dir();
+    let mut mean = vec![0.0f32; d];
+    for row in train.chunks_exact(d) {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v / n as f32;
+        }
+    }
+    model.init_output_bias(&mean);
     let mut start = CheckpointMeta::default();
     if settings.resume {
         match ck_dir.as_deref().and_then(checkpoint::latest) {

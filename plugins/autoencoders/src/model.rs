@@ -197,6 +197,43 @@ impl<D: Device<f32>> Model<D> {
         })
     }
 
+    /// Data-dependent start of the output bias: the output begins at the
+    /// training mean image (per value for dense decoders, per channel for
+    /// the convolutional one), through the logit when the output is a
+    /// sigmoid. Without it a sigmoid decoder spends its first epochs moving
+    /// the background from 0.5 to 0 one Adam step (≤ lr) at a time.
+    pub fn init_output_bias(&mut self, mean: &[f32]) {
+        let d = self.dim();
+        assert_eq!(
+            mean.len(),
+            d,
+            "mean image of {} values, model has {d}",
+            mean.len()
+        );
+        let squash = |m: f32| {
+            if self.cfg.sigmoid_output {
+                let m = m.clamp(1e-3, 1.0 - 1e-3);
+                (m / (1.0 - m)).ln()
+            } else {
+                m
+            }
+        };
+        let (id, values) = match &self.arch {
+            Arch::Dense { out, .. } | Arch::Vae { out, .. } => {
+                (out.b, mean.iter().map(|m| squash(*m)).collect::<Vec<_>>())
+            }
+            Arch::Conv(net) => {
+                let c = self.shape.2;
+                let hw = self.shape.0 * self.shape.1;
+                let per_channel = (0..c)
+                    .map(|ch| squash(mean[ch * hw..(ch + 1) * hw].iter().sum::<f32>() / hw as f32))
+                    .collect();
+                (net.c6.b, per_channel)
+            }
+        };
+        self.store.set_values(id, values).expect("bias length");
+    }
+
     /// Values per image.
     pub fn dim(&self) -> usize {
         self.shape.0 * self.shape.1 * self.shape.2

@@ -124,17 +124,22 @@ fn every_variant_trains_and_its_loss_decreases() {
     let train = images(96, 1);
     let val = images(32, 2);
     for variant in config::VARIANTS {
-        let mut ae = Autoencoders::new(variant, &config(small_params(variant), 6)).unwrap();
+        let mut ae = Autoencoders::new(variant, &config(small_params(variant), 10)).unwrap();
         let mut rec = Recorder::default();
         ae.fit_with(&dataset(&train), &dataset(&val), &mut rec)
             .unwrap_or_else(|e| panic!("{variant}: {e}"));
         let epochs = rec.series("epoch_loss", false);
-        assert_eq!(epochs.len(), 6, "{variant}");
-        let (first, last) = (epochs[0].1, epochs[5].1);
-        assert!(last < 0.9 * first, "{variant}: epoch loss {first} → {last}");
+        assert_eq!(epochs.len(), 10, "{variant}");
+        let (first, last) = (epochs[0].1, epochs[9].1);
+        // The output bias starts at the mean image, so the first epoch is
+        // already near the mean-image loss; what follows is learned.
+        assert!(
+            last < 0.95 * first,
+            "{variant}: epoch loss {first} → {last}"
+        );
         assert_eq!(
             rec.series("loss", true).len(),
-            6,
+            10,
             "{variant}: val loss per epoch"
         );
         let infos = rec.infos.borrow();
