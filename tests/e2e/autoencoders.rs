@@ -12,16 +12,7 @@ fn autoencoder_variants_train_checkpoint_and_save_through_the_worker() {
          - {{name: conv, plugin: autoencoders, variant: convolutional}}\n"
     ));
     let results = dir.path().join("results");
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir.path(), &spec, &results);
     assert!(out.status.success(), "{}", text(&out));
     for name in ["vae", "denoising", "conv"] {
         let s = summary_named(&results, "ae", name);

@@ -86,6 +86,20 @@ pub fn run(cwd: &Path, args: &[&str]) -> Output {
         .expect("workbench runs")
 }
 
+/// Runs `workbench run SPEC --headless --results RESULTS` in `cwd`.
+pub fn run_headless(cwd: &Path, spec: &Path, results: &Path) -> Output {
+    run(
+        cwd,
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--headless",
+            "--results",
+            results.to_str().unwrap(),
+        ],
+    )
+}
+
 /// stdout + stderr as text, for assertion messages.
 pub fn text(out: &Output) -> String {
     format!(

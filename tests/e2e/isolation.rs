@@ -18,16 +18,7 @@ fn faulty_plugins_fail_only_their_own_runs() {
          - {{name: baseline, plugin: pca, variant: pca, params: {{components: 4}}}}\n"
     ));
     let results = dir.path().join("results");
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir.path(), &spec, &results);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
 
     let s = |name| summary_named(&results, "faults", name);

@@ -12,16 +12,7 @@ fn recognizer_run(dir: &Path, results: &Path) -> std::path::PathBuf {
         "name: reader\ndataset:\n  kind: synthetic-words\n  params: {train: 30, val: 5, test: 10}\nruns:\n  - {name: majority, plugin: majority, variant: majority}\n",
     )
     .unwrap();
-    let out = run(
-        dir,
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir, &spec, results);
     assert!(out.status.success(), "{}", text(&out));
     run_dirs(results, "reader").remove(0)
 }
@@ -119,16 +110,7 @@ fn a_segmenter_run_with_a_recognizer_scores_the_page_pipeline() {
         "name: pipeline\ndataset:\n  kind: synthetic-pages\n  params: {test: 1}\nruns:\n  - {plugin: segmenters, variant: cca, recognizer: reader/majority}\nmetrics: [word_f1, ocr_cer, ocr_word_f1]\n",
     )
     .unwrap();
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir.path(), &spec, &results);
     assert!(out.status.success(), "{}", text(&out));
     let s = summary(&run_dirs(&results, "pipeline")[0]);
     let cer = s["metrics"]["ocr_cer"].as_f64().unwrap();

@@ -107,16 +107,7 @@ fn reconstruct_uses_a_trained_run_and_refuses_bad_images() {
         "name: rec\n{SMALL_DIGITS}runs:\n  - {{plugin: pca, variant: pca, params: {{components: 8}}}}\n"
     ));
     let results = dir.path().join("results");
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir.path(), &spec, &results);
     assert!(out.status.success(), "{}", text(&out));
     let run_dir = run_dirs(&results, "rec").remove(0);
     let input = run_dir.join("artifacts/reconstructions.png");

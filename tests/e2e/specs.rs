@@ -48,16 +48,7 @@ fn seeds_aggregate_into_mean_and_std_and_names_stay_inside_results() {
         "name: ../../escape\n{SMALL_DIGITS}seeds: [1, 2, 3]\nruns:\n  - {{name: ../../etc, plugin: faulty, variant: ok}}\n"
     ));
     let results = dir.path().join("results");
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir.path(), &spec, &results);
     assert!(out.status.success(), "{}", text(&out));
     // Only `results/` was written, and the experiment and runs are inside it.
     let top: Vec<_> = std::fs::read_dir(dir.path())

@@ -33,16 +33,7 @@ fn a_recognizer_is_trained_scored_and_reused_on_a_word_directory() {
     )
     .unwrap();
     let results = dir.path().join("results");
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir.path(), &spec, &results);
     assert!(out.status.success(), "{}", text(&out));
     let run_dir = run_dirs(&results, "words").remove(0);
     let s = summary(&run_dir);
@@ -81,16 +72,7 @@ fn a_recognizer_is_trained_scored_and_reused_on_a_word_directory() {
         "filename,text\nw0.png,cat\nnope.png,dog\n",
     )
     .unwrap();
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir.path(), &spec, &results);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let failed = run_dirs(&results, "words")
         .into_iter()
@@ -110,16 +92,7 @@ fn synthetic_words_feed_recognizers() {
         "name: synth-words\ndataset:\n  kind: synthetic-words\n  params: {train: 40, val: 5, test: 20}\nruns:\n  - {plugin: majority, variant: majority}\nmetrics: [cer, wer, word_accuracy]\n",
     );
     let results = dir.path().join("results");
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir.path(), &spec, &results);
     assert!(out.status.success(), "{}", text(&out));
     let s = summary(&run_dirs(&results, "synth-words")[0]);
     let cer = s["metrics"]["cer"].as_f64().unwrap();
@@ -136,16 +109,7 @@ fn the_recognizers_plugin_trains_through_the_worker() {
         "name: crnn-smoke\ndataset:\n  kind: synthetic-words\n  params: {train: 24, val: 4, test: 8}\ntrain: {epochs: 1, batch_size: 8}\nruns:\n  - {plugin: recognizers, variant: conv-ctc, params: {channels: [4, 8, 8], hidden: 8, layers: 1}}\nmetrics: [cer, parameters]\n",
     );
     let results = dir.path().join("results");
-    let out = run(
-        dir.path(),
-        &[
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ],
-    );
+    let out = run_headless(dir.path(), &spec, &results);
     assert!(out.status.success(), "{}", text(&out));
     let run_dir = run_dirs(&results, "crnn-smoke").remove(0);
     let s = summary(&run_dir);
