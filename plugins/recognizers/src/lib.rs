@@ -13,7 +13,7 @@
 //! be recognized. Decoding is greedy (`beam_width` = 1) or prefix beam
 //! search, optionally limited to the words of a `lexicon` file (words with
 //! characters outside the charset are dropped from it). Training reports
-//! `loss` per step, `val_loss` and `val_cer` (a monitoring CER; the host computes the official one) and `lr` per epoch,
+//! `loss` per step, validation `loss` and `cer` (shown as `val_loss` and `val_cer`; a monitoring CER; the host computes the official one) and `lr` per epoch,
 //! logs a few decoded validation samples, checkpoints each epoch into the
 //! host's checkpoint directory and resumes from the last one when
 //! `resume: true`.
@@ -297,8 +297,8 @@ impl<D: Device<f32>> Model<D> {
             mon.report(step, epoch, "lr", opt.lr as f64);
             if !val_items.is_empty() {
                 let (vl, cer, preds) = self.evaluate(&val_items, &val_labels, &val.texts);
-                mon.report_val(step, epoch, "val_loss", vl);
-                mon.report_val(step, epoch, "val_cer", cer);
+                mon.report_val(step, epoch, "loss", vl);
+                mon.report_val(step, epoch, "cer", cer);
                 for (p, r) in preds.iter().zip(&val.texts).take(3) {
                     mon.log(&format!("epoch {epoch}: {r:?} → {p:?}"));
                 }

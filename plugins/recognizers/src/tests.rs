@@ -231,7 +231,7 @@ fn train_and_check(variant: &str, epochs: u32) {
     let first: f64 = losses[..3].iter().sum::<f64>() / 3.0;
     let last: f64 = losses[n - 3..].iter().sum::<f64>() / 3.0;
     assert!(last < 0.5 * first, "{variant}: loss {first} → {last}");
-    let val_cer = Recorder::values(&rec.val, "val_cer");
+    let val_cer = Recorder::values(&rec.val, "cer");
     assert_eq!(val_cer.len(), epochs as usize);
     let after = cer(&r.recognize(&val.dataset().images).unwrap(), &val.texts);
     assert!(
