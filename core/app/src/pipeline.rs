@@ -297,11 +297,10 @@ impl OcrPage {
     }
 }
 
-/// Cuts a region (with a margin of a tenth of its height, clamped to the
-/// page) out of a gray page.
-pub fn crop(page: &Image<'_>, b: &BBox) -> image::DynamicImage {
+/// Cuts a region with a margin (clamped to the page) out of a gray page.
+pub fn crop(page: &Image<'_>, b: &BBox, margin: f64) -> image::DynamicImage {
     let (w, h) = (page.width as u32, page.height as u32);
-    let margin = (b.h * 0.1).max(1.0);
+    let margin = margin.max(1.0);
     let x0 = (b.x - margin).floor().clamp(0.0, w as f64 - 1.0) as u32;
     let y0 = (b.y - margin).floor().clamp(0.0, h as f64 - 1.0) as u32;
     let x1 = (b.x + b.w + margin).ceil().clamp(x0 as f64 + 1.0, w as f64) as u32;
@@ -338,9 +337,27 @@ pub fn ocr_page(
         .filter(|r| r.kind == RegionKind::Image)
         .map(bbox)
         .collect();
-    let crops: Vec<_> = word_boxes
+    // Each word is cut from its line's full height (ascenders to
+    // descenders) with a quarter-line margin, as word images are drawn, so
+    // a word of short letters keeps its size relative to the crop.
+    let mut cut = word_boxes.clone();
+    for line in reading_order(&word_boxes).iter().flatten() {
+        let top = line
+            .iter()
+            .map(|&i| word_boxes[i].y)
+            .fold(f64::INFINITY, f64::min);
+        let bottom = line
+            .iter()
+            .map(|&i| word_boxes[i].y + word_boxes[i].h)
+            .fold(f64::NEG_INFINITY, f64::max);
+        for &i in line {
+            cut[i].y = top;
+            cut[i].h = bottom - top;
+        }
+    }
+    let crops: Vec<_> = cut
         .iter()
-        .map(|b| normalize(&crop(page, b), height))
+        .map(|b| normalize(&crop(page, b, 0.25 * b.h), height))
         .collect();
     let borrowed: Vec<Image> = crops.iter().map(|c| c.as_image()).collect();
     let mut texts = Vec::with_capacity(borrowed.len());
