@@ -24,6 +24,10 @@ pub trait HostContext {
     fn should_stop(&mut self) -> bool;
 }
 
+/// The vtable shape of `encode`, `reconstruct` and `recognize`.
+type ImagesFn =
+    unsafe extern "C" fn(*mut c_void, RawImages, *const RawSink, *const RawError) -> i32;
+
 /// A created plugin instance; destroyed on drop.
 pub struct Instance {
     lib: Library,
@@ -340,21 +344,28 @@ impl Instance {
         })
     }
 
+    /// Calls a plugin function that takes a list of images and answers
+    /// through the sink.
+    fn sink_images(
+        &self,
+        function: &'static str,
+        f: ImagesFn,
+        images: &[Image<'_>],
+    ) -> Result<Collected, HostError> {
+        let raw = raw_images(images);
+        let list = RawImages {
+            ptr: raw.as_ptr(),
+            len: raw.len(),
+        };
+        // SAFETY: `f` comes from this instance's vtable; `raw` outlives the call.
+        self.with_sink(function, |sink, err| unsafe {
+            f(self.ptr, list, sink, err)
+        })
+    }
+
     /// Autoencoders: one code per image.
     pub fn encode(&mut self, images: &[Image<'_>]) -> Result<Vec<Vec<f32>>, HostError> {
-        let raw = raw_images(images);
-        let vt = self.lib.vtable();
-        let out = self.with_sink("encode", |sink, err| unsafe {
-            (vt.encode)(
-                self.ptr,
-                RawImages {
-                    ptr: raw.as_ptr(),
-                    len: raw.len(),
-                },
-                sink,
-                err,
-            )
-        })?;
+        let out = self.sink_images("encode", self.lib.vtable().encode, images)?;
         let codes = self.one_per_input("encode", images.len(), out.vectors)?;
         if let Some(first) = codes.first() {
             if codes.iter().any(|c| c.len() != first.len()) {
@@ -366,19 +377,7 @@ impl Instance {
 
     /// Autoencoders: one reconstruction per image, of the same size.
     pub fn reconstruct(&mut self, images: &[Image<'_>]) -> Result<Vec<OwnedImage>, HostError> {
-        let raw = raw_images(images);
-        let vt = self.lib.vtable();
-        let out = self.with_sink("reconstruct", |sink, err| unsafe {
-            (vt.reconstruct)(
-                self.ptr,
-                RawImages {
-                    ptr: raw.as_ptr(),
-                    len: raw.len(),
-                },
-                sink,
-                err,
-            )
-        })?;
+        let out = self.sink_images("reconstruct", self.lib.vtable().reconstruct, images)?;
         let recon = self.one_per_input("reconstruct", images.len(), out.images)?;
         for (i, (r, x)) in recon.iter().zip(images).enumerate() {
             if (r.height, r.width, r.channels) != (x.height, x.width, x.channels) {
@@ -406,19 +405,7 @@ impl Instance {
 
     /// Recognizers: text and confidence per word image.
     pub fn recognize(&mut self, images: &[Image<'_>]) -> Result<Vec<(String, f32)>, HostError> {
-        let raw = raw_images(images);
-        let vt = self.lib.vtable();
-        let out = self.with_sink("recognize", |sink, err| unsafe {
-            (vt.recognize)(
-                self.ptr,
-                RawImages {
-                    ptr: raw.as_ptr(),
-                    len: raw.len(),
-                },
-                sink,
-                err,
-            )
-        })?;
+        let out = self.sink_images("recognize", self.lib.vtable().recognize, images)?;
         let texts = out.texts.into_iter().map(|(i, t, c)| (i, (t, c))).collect();
         self.one_per_input("recognize", images.len(), texts)
     }
