@@ -15,6 +15,10 @@ pub struct CcaParams {
     pub speck: f64,
     /// Components taller than this × char height are image parts.
     pub image_height: f64,
+    /// `adaptive`: the page's word gap is learnt from its gap distribution
+    /// (`word_gap` is the fallback on pages with too few gaps); `fixed`:
+    /// always `word_gap`.
+    pub gaps: String,
     /// Neighbours closer than this × their height join one word.
     pub word_gap: f64,
     /// A small mark (i-dot, accent) joins the glyph below/above within this × its height.
@@ -43,12 +47,18 @@ pub fn params() -> Vec<ParamSpec> {
             50.0,
             "components taller than this (× char height) are image parts",
         ),
+        ParamSpec::choice(
+            "gaps",
+            "adaptive",
+            &["adaptive", "fixed"],
+            "word gap from the page's gap distribution (adaptive) or always word_gap (fixed)",
+        ),
         ParamSpec::float(
             "word_gap",
             0.5,
             0.05,
             5.0,
-            "gap (× glyph height) below which glyphs join a word",
+            "gap (× glyph height) below which glyphs join a word (fixed, or adaptive's fallback)",
         ),
         ParamSpec::float(
             "dot_gap",
@@ -82,6 +92,7 @@ impl CcaParams {
             prep: Prep::from_config(c)?,
             speck: c.param_or("speck", 0.15)?,
             image_height: c.param_or("image_height", 4.0)?,
+            gaps: c.param_or("gaps", "adaptive".to_string())?,
             word_gap: c.param_or("word_gap", 0.5)?,
             dot_gap: c.param_or("dot_gap", 0.5)?,
             image_merge: c.param_or("image_merge", 1.0)?,
@@ -171,6 +182,103 @@ pub fn char_height(comps: &[Component], page_h: u32) -> f64 {
     *hs.select_nth_unstable(mid).1 as f64
 }
 
+/// Fewest same-line gaps a page needs before its word gap is learnt from them.
+const MIN_GAPS: usize = 30;
+
+/// The page's word gap (× glyph height): every text box's gap to its
+/// nearest right neighbour on the same line, divided by the taller of the
+/// two, splits into gaps inside words and gaps between them; the threshold
+/// is Otsu's on those ratios (64 bins over 0..3), kept within 0.3..1.5.
+/// Pages with fewer than [`MIN_GAPS`] such gaps use `fallback`.
+/// `boxes` must be sorted by `x0`.
+fn adaptive_word_gap<T>(boxes: &[(B, T)], ch: f64, fallback: f64) -> f64 {
+    const BINS: usize = 64;
+    const TOP: f64 = 3.0;
+    let mut hist = [0u32; BINS];
+    let mut count = 0;
+    for (i, (a, _)) in boxes.iter().enumerate() {
+        let ha = (a.y1 - a.y0) as f64;
+        let mut best: Option<f64> = None;
+        for (b, _) in &boxes[i + 1..] {
+            let hb = (b.y1 - b.y0) as f64;
+            let hmax = ha.max(hb);
+            if b.x0 as f64 > a.x1 as f64 + TOP * hmax.max(1.0) {
+                break;
+            }
+            let vov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
+            if b.x0 < a.x1 || vov < 0.5 * ha.min(hb) {
+                continue;
+            }
+            let r = (b.x0 - a.x1) as f64 / gap_unit(ha, hb, ch);
+            best = Some(best.map_or(r, |x: f64| x.min(r)));
+        }
+        if let Some(r) = best.filter(|&r| r < TOP) {
+            hist[(r / TOP * BINS as f64) as usize] += 1;
+            count += 1;
+        }
+    }
+    if count < MIN_GAPS {
+        return fallback;
+    }
+    let t = valley_bin(&hist);
+    ((t as f64 + 0.5) / BINS as f64 * TOP).clamp(0.3, 1.5)
+}
+
+/// What a gap between two glyphs of heights `ha` and `hb` is measured in:
+/// the smaller height (an x-height beside an ascender measures the line's
+/// type, not the taller glyph), never below the page's character height
+/// `ch` (so a period's gap is not measured in its own tiny height).
+fn gap_unit(ha: f64, hb: f64, ch: f64) -> f64 {
+    ha.min(hb).max(ch).max(1.0)
+}
+
+/// The valley of a two-mode histogram: Otsu's threshold splits it into two
+/// classes, and the valley is the bin between the two class means with the
+/// fewest counts over it and its neighbours (the leftmost of ties), since
+/// the optimum of Otsu's criterion sits between the means, not where the
+/// modes' tails meet. Returns a bin index (the threshold is its centre).
+fn valley_bin(hist: &[u32]) -> usize {
+    let n = hist.len();
+    let total: f64 = hist.iter().map(|&h| h as f64).sum();
+    let sum: f64 = hist
+        .iter()
+        .enumerate()
+        .map(|(i, &h)| i as f64 * h as f64)
+        .sum();
+    let (mut w0, mut s0, mut best, mut split) = (0.0, 0.0, -1.0, 1);
+    for (t, &h) in hist.iter().enumerate().take(n - 1) {
+        w0 += h as f64;
+        s0 += t as f64 * h as f64;
+        let w1 = total - w0;
+        if w0 == 0.0 || w1 == 0.0 {
+            continue;
+        }
+        let d = s0 / w0 - (sum - s0) / w1;
+        let between = w0 * w1 * d * d;
+        if between > best {
+            (best, split) = (between, t + 1);
+        }
+    }
+    let mass = |r: std::ops::Range<usize>| -> (f64, f64) {
+        let w: f64 = hist[r.clone()].iter().map(|&h| h as f64).sum();
+        let m: f64 = r.clone().map(|i| i as f64 * hist[i] as f64).sum();
+        (w, m)
+    };
+    let ((w0, m0), (w1, m1)) = (mass(0..split), mass(split..n));
+    if w0 == 0.0 || w1 == 0.0 {
+        return split;
+    }
+    let (lo, hi) = ((m0 / w0).ceil() as usize, (m1 / w1).floor() as usize);
+    let around = |i: usize| {
+        hist[i.saturating_sub(1)..(i + 2).min(n)]
+            .iter()
+            .sum::<u32>()
+    };
+    (lo..=hi.max(lo))
+        .min_by_key(|&i| (around(i), i))
+        .unwrap_or(split)
+}
+
 /// Segments one page.
 pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
     let bin = p.prep.run(page);
@@ -236,7 +344,11 @@ pub fn segment_components(
         .map(|(b, _)| b.y1 - b.y0)
         .max()
         .unwrap_or(0) as f64;
-    let reach = (p.word_gap * max_h).ceil() as u32 + 1;
+    let word_gap = match p.gaps.as_str() {
+        "fixed" => p.word_gap,
+        _ => adaptive_word_gap(&text_boxes, ch, p.word_gap),
+    };
+    let reach = (word_gap * max_h).ceil() as u32 + 1;
     let mut sets = Sets::new(n);
     for i in 0..n {
         let a = text_boxes[i].0;
@@ -251,7 +363,7 @@ pub fn segment_components(
             let hgap = b.x0 as f64 - a.x1 as f64;
             let vov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
             let linked = if vov >= 0.3 * hmin {
-                hgap <= p.word_gap * hmax
+                hgap <= word_gap * gap_unit(ha, hb, ch)
             } else if hgap < 0.0 && hmin < 0.45 * hmax {
                 -vov <= p.dot_gap * hmax
             } else {
@@ -294,4 +406,72 @@ pub fn segment_components(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(x0: u32, x1: u32, h: u32) -> (B, ()) {
+        (
+            B {
+                x0,
+                y0: 20 - h,
+                x1,
+                y1: 20,
+            },
+            (),
+        )
+    }
+
+    /// A line of 3-glyph words: glyphs 8 px wide, `inside` px apart, words
+    /// `between` px apart, all 10 px tall.
+    fn line(words: usize, inside: u32, between: u32) -> Vec<(B, ())> {
+        let mut out = Vec::new();
+        let mut x = 0;
+        for _ in 0..words {
+            for g in 0..3 {
+                out.push(b(x, x + 8, 10));
+                x += 8 + if g < 2 { inside } else { between };
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_valley_lies_between_the_modes_not_at_otsus_split() {
+        // A narrow mode at 2..4 and a wide one over 10..30: Otsu would split
+        // near the middle of the means; the valley is where no gap falls.
+        let mut h = [0u32; 32];
+        h[2] = 50;
+        h[3] = 80;
+        h[4] = 20;
+        for i in 11..30 {
+            h[i] = 10;
+        }
+        let v = valley_bin(&h);
+        assert!((6..=10).contains(&v), "valley at {v}");
+        assert_eq!(valley_bin(&[0, 5, 0, 0, 0, 0, 5, 0]), 3);
+    }
+
+    #[test]
+    fn the_word_gap_is_learnt_between_inner_and_outer_gaps() {
+        // Inner gaps 2 px (0.2 × height), outer 8 px (0.8): the learnt gap
+        // separates them; the fixed default 0.5 would too, but a page with
+        // inner gaps of 6 px (broken glyphs, 0.6) and outer gaps of 14 px
+        // needs more than 0.5.
+        let g = adaptive_word_gap(&line(20, 2, 8), 10.0, 0.5);
+        assert!(g > 0.2 && g < 0.8, "{g}");
+        let g = adaptive_word_gap(&line(20, 6, 14), 10.0, 0.5);
+        assert!(g > 0.6 && g < 1.4, "{g}");
+        // Too few gaps: the fallback.
+        assert_eq!(adaptive_word_gap(&line(3, 2, 8), 10.0, 0.5), 0.5);
+    }
+
+    #[test]
+    fn a_period_gap_is_measured_in_character_heights() {
+        assert_eq!(gap_unit(2.0, 10.0, 8.0), 8.0);
+        assert_eq!(gap_unit(12.0, 16.0, 8.0), 12.0);
+        assert_eq!(gap_unit(0.0, 0.0, 0.0), 1.0);
+    }
 }
