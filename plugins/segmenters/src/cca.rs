@@ -446,9 +446,7 @@ mod tests {
         h[2] = 50;
         h[3] = 80;
         h[4] = 20;
-        for i in 11..30 {
-            h[i] = 10;
-        }
+        h[11..30].fill(10);
         let v = valley_bin(&h);
         assert!((6..=10).contains(&v), "valley at {v}");
         assert_eq!(valley_bin(&[0, 5, 0, 0, 0, 0, 5, 0]), 3);
