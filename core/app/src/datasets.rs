@@ -5,6 +5,7 @@
 use crate::data::pages::{self, Page};
 use crate::data::words::{read_words_dir, WordSet};
 use crate::data::{idx, synthetic_digits, synthetic_pages, synthetic_words, DataError, ImageSet};
+use crate::metrics::BBox;
 use serde::{Deserialize, Serialize};
 use serde_yaml::Mapping;
 use std::path::{Path, PathBuf};
@@ -140,6 +141,18 @@ pub struct MnistParams {
     pub test: Option<usize>,
 }
 
+/// What a pages dataset gives its runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Serve {
+    /// Whole pages with their regions, for segmenters.
+    #[default]
+    Pages,
+    /// The ground-truth words cut from the pages as the page pipeline cuts
+    /// them (`pipeline::word_images`), with their texts, for recognizers.
+    Words,
+}
+
 /// Parameters of `pages`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +162,12 @@ pub struct PagesParams {
     /// Pages (from the start, by name) given to `fit`; the rest are the test split.
     #[serde(default)]
     pub train: usize,
+    /// `pages` or `words` (every word box must then have a text).
+    #[serde(default)]
+    pub serve: Serve,
+    /// Word image height when serving words.
+    #[serde(default = "default_height")]
+    pub height: usize,
 }
 
 fn default_pages_test() -> usize {
@@ -210,6 +229,12 @@ pub struct SyntheticPagesParams {
     /// Largest skew in degrees.
     #[serde(default)]
     pub skew: f32,
+    /// `pages` or `words` (the pages' words with their texts, for recognizers).
+    #[serde(default)]
+    pub serve: Serve,
+    /// Word image height when serving words.
+    #[serde(default = "default_height")]
+    pub height: usize,
 }
 
 impl SyntheticPagesParams {
@@ -351,6 +376,79 @@ pub struct DatasetSpecError {
     pub hint: Option<String>,
 }
 
+/// A pages dataset's splits as it serves them: the pages, or their words.
+/// Serving words without validation pages holds out the last tenth of the
+/// training words for validation.
+fn serve(
+    serve: Serve,
+    height: usize,
+    train: Vec<Page>,
+    val: Vec<Page>,
+    test: Vec<Page>,
+) -> Result<Splits, DataError> {
+    match serve {
+        Serve::Pages => Ok(Splits {
+            train: Split::Pages(train),
+            val: Split::Pages(val),
+            test: Split::Pages(test),
+        }),
+        Serve::Words => {
+            let mut train_words = page_words(&train, height)?;
+            let val_words = if val.is_empty() {
+                let n = train_words.len() / 10;
+                train_words.split_off_tail(n)
+            } else {
+                page_words(&val, height)?
+            };
+            Ok(Splits::words(
+                train_words,
+                val_words,
+                page_words(&test, height)?,
+            ))
+        }
+    }
+}
+
+/// Every ground-truth word of `pages`, cut as the page pipeline cuts words,
+/// named `PAGE#INDEX`. A word without a text, or a page without ground
+/// truth, is an error.
+pub fn page_words(pages: &[Page], height: usize) -> Result<WordSet, DataError> {
+    let mut set = WordSet::default();
+    for page in pages {
+        let truth = page.truth.as_ref().ok_or_else(|| DataError::Corrupt {
+            path: PathBuf::from(&page.name),
+            reason: "the page has no ground truth, so it has no words to serve".into(),
+        })?;
+        let boxes: Vec<BBox> = truth
+            .words
+            .iter()
+            .map(|w| BBox {
+                x: w.x,
+                y: w.y,
+                w: w.w,
+                h: w.h,
+            })
+            .collect();
+        for (i, w) in truth.words.iter().enumerate() {
+            if w.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
+                return Err(DataError::Corrupt {
+                    path: PathBuf::from(&page.name),
+                    reason: format!(
+                        "word {i} has no text, so it cannot train or score a recognizer"
+                    ),
+                });
+            }
+        }
+        let images = crate::pipeline::word_images(&page.image(), &boxes, height);
+        for (i, (img, w)) in images.into_iter().zip(&truth.words).enumerate() {
+            set.images.push(img);
+            set.texts.push(w.text.clone().unwrap_or_default());
+            set.names.push(format!("{}#{i}", page.name));
+        }
+    }
+    Ok(set)
+}
+
 /// The dataset kinds a spec may name.
 pub const KINDS: &[&str] = &[
     "synthetic-digits",
@@ -471,6 +569,16 @@ impl DatasetSpec {
             }
             "pages" => {
                 let mut p: PagesParams = serde_yaml::from_value(value).map_err(typed)?;
+                height_ok(p.height)?;
+                if p.serve == Serve::Words && p.train == 0 {
+                    return Err(DatasetSpecError {
+                        path: vec!["params".into(), "train".into()],
+                        message: "serving words needs at least 1 training page".into(),
+                        hint: Some(
+                            "recognizers train on the words of the first `train` pages".into(),
+                        ),
+                    });
+                }
                 p.dir = base_dir.join(&p.dir);
                 if !p.dir.is_dir() {
                     return Err(DatasetSpecError {
@@ -490,6 +598,13 @@ impl DatasetSpec {
                 };
                 if p.test == 0 {
                     return Err(bad("test", "must be at least 1".into()));
+                }
+                height_ok(p.height)?;
+                if p.serve == Serve::Words && p.train == 0 {
+                    return Err(bad(
+                        "train",
+                        "serving words needs at least 1 training page".into(),
+                    ));
                 }
                 if !(20.0..=600.0).contains(&p.dpi) {
                     return Err(bad("dpi", format!("must be in [20, 600], not {}", p.dpi)));
@@ -536,7 +651,11 @@ impl DatasetSpec {
         match self {
             DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Kind::Autoencoder,
             DatasetSpec::Words(_) | DatasetSpec::SyntheticWords(_) => Kind::Recognizer,
-            DatasetSpec::Pages(_) | DatasetSpec::SyntheticPages(_) => Kind::Segmenter,
+            DatasetSpec::Pages(PagesParams { serve, .. })
+            | DatasetSpec::SyntheticPages(SyntheticPagesParams { serve, .. }) => match serve {
+                Serve::Pages => Kind::Segmenter,
+                Serve::Words => Kind::Recognizer,
+            },
         }
     }
 
@@ -556,6 +675,8 @@ impl DatasetSpec {
         match self {
             DatasetSpec::Words(p) => Some(p.height),
             DatasetSpec::SyntheticWords(p) => Some(p.height),
+            DatasetSpec::Pages(p) if p.serve == Serve::Words => Some(p.height),
+            DatasetSpec::SyntheticPages(p) if p.serve == Serve::Words => Some(p.height),
             _ => None,
         }
     }
@@ -619,11 +740,7 @@ impl DatasetSpec {
                     });
                 }
                 let train: Vec<Page> = test.drain(..p.train).collect();
-                Ok(Splits {
-                    train: Split::Pages(train),
-                    val: Split::Pages(Vec::new()),
-                    test: Split::Pages(test),
-                })
+                serve(p.serve, p.height, train, Vec::new(), test)
             }
             DatasetSpec::SyntheticPages(p) => {
                 let cfg = p.config();
@@ -632,11 +749,13 @@ impl DatasetSpec {
                 let gen = |n: usize, salt: u64| {
                     synthetic_pages::generate(&cfg, n, p.seed.wrapping_mul(3).wrapping_add(salt))
                 };
-                Ok(Splits {
-                    train: Split::Pages(gen(p.train, 1_000_003)),
-                    val: Split::Pages(gen(p.val, 2_000_003)),
-                    test: Split::Pages(gen(p.test, 0)),
-                })
+                serve(
+                    p.serve,
+                    p.height,
+                    gen(p.train, 1_000_003),
+                    gen(p.val, 2_000_003),
+                    gen(p.test, 0),
+                )
             }
             DatasetSpec::Mnist(p) => {
                 let (mut train, mut test) = idx::load_mnist_dir(&p.dir)?;
@@ -660,5 +779,78 @@ impl DatasetSpec {
                 Ok(Splits::images(train, val, test))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(kind: &str, yaml: &str) -> Result<DatasetSpec, DatasetSpecError> {
+        let params: Mapping = serde_yaml::from_str(yaml).unwrap();
+        DatasetSpec::from_parts(kind, &params, Path::new("."))
+    }
+
+    #[test]
+    fn synthetic_pages_serve_their_words_cut_as_the_pipeline_cuts_them() {
+        let s = spec(
+            "synthetic-pages",
+            "{train: 1, test: 1, seed: 4, serve: words, height: 24}",
+        )
+        .unwrap();
+        assert_eq!(s.serves(), Kind::Recognizer);
+        assert_eq!(s.word_height(), Some(24));
+        let splits = s.load().unwrap();
+        let (Split::Words(train), Split::Words(val), Split::Words(test)) =
+            (&splits.train, &splits.val, &splits.test)
+        else {
+            panic!("word splits expected");
+        };
+        // One page has hundreds of words; a tenth of them validate.
+        assert!(train.len() > 100, "{} training words", train.len());
+        assert_eq!(val.len(), (train.len() + val.len()) / 10);
+        assert!(!test.is_empty());
+        for (img, text) in train.images.iter().zip(&train.texts) {
+            assert_eq!(img.height, 24);
+            assert!(img.width >= 1 && !text.trim().is_empty());
+        }
+        // The same kind without `serve` still gives pages to segmenters.
+        let pages = spec("synthetic-pages", "{test: 1}").unwrap();
+        assert_eq!(pages.serves(), Kind::Segmenter);
+        assert_eq!(pages.word_height(), None);
+    }
+
+    #[test]
+    fn serving_words_needs_training_pages_and_texts() {
+        let e = spec("synthetic-pages", "{test: 1, serve: words}").unwrap_err();
+        assert_eq!(e.path, vec!["params", "train"]);
+        let e = spec("synthetic-pages", "{train: 1, test: 1, serve: lines}").unwrap_err();
+        assert!(e.message.contains("unknown variant"), "{}", e.message);
+
+        let page = |text: Option<&str>| Page {
+            name: "p".into(),
+            width: 40,
+            height: 20,
+            pixels: vec![1.0; 800],
+            truth: Some(pages::PageRegions {
+                width: 40,
+                height: 20,
+                words: vec![pages::WordBox {
+                    text: text.map(String::from),
+                    x: 5.0,
+                    y: 5.0,
+                    w: 20.0,
+                    h: 8.0,
+                    score: None,
+                }],
+                images: Vec::new(),
+            }),
+        };
+        let words = page_words(&[page(Some("ink"))], 16).unwrap();
+        assert_eq!(words.texts, vec!["ink"]);
+        assert_eq!(words.names, vec!["p#0"]);
+        assert_eq!(words.images[0].height, 16);
+        let e = page_words(&[page(None)], 16).unwrap_err();
+        assert!(e.to_string().contains("word 0 has no text"), "{e}");
     }
 }

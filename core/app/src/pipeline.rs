@@ -15,7 +15,7 @@ use crate::data::words::normalize;
 use crate::host::{HostError, Instance};
 use crate::metrics::BBox;
 use serde::{Deserialize, Serialize};
-use workbench_api::{Image, RegionKind};
+use workbench_api::{Image, OwnedImage, RegionKind};
 
 /// A recognized word on a page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -312,6 +312,33 @@ pub fn crop(page: &Image<'_>, b: &BBox, margin: f64) -> image::DynamicImage {
     image::DynamicImage::ImageLuma8(img)
 }
 
+/// Cuts every word of a gray page for a recognizer, scaled to `height`.
+/// Each word is cut from its line's full height (ascenders to descenders,
+/// lines as [`reading_order`] finds them) with a quarter-line margin, as
+/// word images are drawn, so a word of short letters keeps its size
+/// relative to the crop. The page pipeline and the datasets that serve a
+/// page's words to recognizers both cut this way.
+pub fn word_images(page: &Image<'_>, boxes: &[BBox], height: usize) -> Vec<OwnedImage> {
+    let mut cut = boxes.to_vec();
+    for line in reading_order(boxes).iter().flatten() {
+        let top = line
+            .iter()
+            .map(|&i| boxes[i].y)
+            .fold(f64::INFINITY, f64::min);
+        let bottom = line
+            .iter()
+            .map(|&i| boxes[i].y + boxes[i].h)
+            .fold(f64::NEG_INFINITY, f64::max);
+        for &i in line {
+            cut[i].y = top;
+            cut[i].h = bottom - top;
+        }
+    }
+    cut.iter()
+        .map(|b| normalize(&crop(page, b, 0.25 * b.h), height))
+        .collect()
+}
+
 /// The whole pipeline on one gray page: segment, crop every word region,
 /// recognize the crops (scaled to `height`), and order the words.
 pub fn ocr_page(
@@ -337,28 +364,7 @@ pub fn ocr_page(
         .filter(|r| r.kind == RegionKind::Image)
         .map(bbox)
         .collect();
-    // Each word is cut from its line's full height (ascenders to
-    // descenders) with a quarter-line margin, as word images are drawn, so
-    // a word of short letters keeps its size relative to the crop.
-    let mut cut = word_boxes.clone();
-    for line in reading_order(&word_boxes).iter().flatten() {
-        let top = line
-            .iter()
-            .map(|&i| word_boxes[i].y)
-            .fold(f64::INFINITY, f64::min);
-        let bottom = line
-            .iter()
-            .map(|&i| word_boxes[i].y + word_boxes[i].h)
-            .fold(f64::NEG_INFINITY, f64::max);
-        for &i in line {
-            cut[i].y = top;
-            cut[i].h = bottom - top;
-        }
-    }
-    let crops: Vec<_> = cut
-        .iter()
-        .map(|b| normalize(&crop(page, b, 0.25 * b.h), height))
-        .collect();
+    let crops = word_images(page, &word_boxes, height);
     let borrowed: Vec<Image> = crops.iter().map(|c| c.as_image()).collect();
     let mut texts = Vec::with_capacity(borrowed.len());
     for chunk in borrowed.chunks(crate::evaluate::BATCH) {

@@ -301,6 +301,8 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
             for (tk, tv) in train_overrides(&run_train) {
                 key_params.insert(format!("train.{tk}"), tv);
             }
+            // A dataset error is already reported; plan nothing without one.
+            let Some(dataset) = &dataset else { continue };
             for &seed in &seeds {
                 train.seed = seed;
                 let mut name = run.name.clone().unwrap_or_else(|| run.variant.clone());
@@ -321,9 +323,7 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
                     params: resolved.clone(),
                     key_params: key_params.clone(),
                     train: train.clone(),
-                    dataset: dataset
-                        .clone()
-                        .expect("no runs are planned without a dataset"),
+                    dataset: dataset.clone(),
                     metrics: metrics.clone(),
                     evaluation: raw.evaluation.clone(),
                     source: i,

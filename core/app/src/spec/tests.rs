@@ -139,6 +139,12 @@ fn dataset_problems_are_located() {
         "{err}"
     );
     assert!(err.contains("did you mean `train`?"), "{err}");
+    // With runs to plan, a bad dataset is still an error, not a panic.
+    let err = errors(
+        "name: t\ndataset:\n  kind: synthetic-digits\n  params: {trian: 3}\nruns:\n  - {plugin: pca, variant: pca}\n",
+        &[],
+    );
+    assert!(err.contains("unknown key `trian`"), "{err}");
 }
 
 #[test]
