@@ -40,9 +40,14 @@ fn resume_keeps_done_runs_and_continues_interrupted_ones_from_their_checkpoint()
             .and_then(|d| std::fs::read_to_string(d.join("metrics.csv")).ok())
             .map(|t| t.lines().count())
             .unwrap_or(0);
-        let quick_done = dirs
-            .iter()
-            .any(|d| d.to_string_lossy().ends_with("quick") && summary(d)["status"] == "done");
+        // A run directory exists a moment before its first summary.json.
+        let quick_done = dirs.iter().any(|d| {
+            d.to_string_lossy().ends_with("quick")
+                && std::fs::read_to_string(d.join("summary.json"))
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .is_some_and(|s| s["status"] == "done")
+        });
         if quick_done && long_lines > 20 {
             break;
         }
