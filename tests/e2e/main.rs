@@ -7,6 +7,7 @@ mod autoencoders;
 mod isolation;
 mod ocr;
 mod plugins;
+mod preprocess;
 mod quickstart;
 mod resume;
 mod segment;

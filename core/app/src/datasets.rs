@@ -2,9 +2,12 @@
 //! train / validation / test splits. Shared by every plugin: plugins never
 //! read data files themselves.
 
+use crate::data::corrupt::Noise;
 use crate::data::pages::{self, Page};
 use crate::data::words::{read_words_dir, WordSet};
-use crate::data::{idx, synthetic_digits, synthetic_pages, synthetic_words, DataError, ImageSet};
+use crate::data::{
+    idx, synthetic_digits, synthetic_pages, synthetic_words, tiles, DataError, ImageSet,
+};
 use crate::metrics::BBox;
 use serde::{Deserialize, Serialize};
 use serde_yaml::Mapping;
@@ -61,6 +64,18 @@ pub struct WordsParams {
     /// Images are scaled to this height, keeping their aspect ratio.
     #[serde(default = "default_height")]
     pub height: usize,
+    /// Cut every word into `height × tile_width` tiles: the dataset then
+    /// feeds autoencoders (see `data::tiles`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile_width: Option<usize>,
+    /// Columns between tile starts (default: half of `tile_width`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile_stride: Option<usize>,
+    /// Corrupts the test words only, after loading: `gaussian:σ` or
+    /// `masking:p` (`data::corrupt`), seeded by the dataset, so every run
+    /// of an experiment reads the same noisy words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_noise: Option<String>,
 }
 
 /// Parameters of `synthetic-words`.
@@ -85,6 +100,18 @@ pub struct SyntheticWordsParams {
     /// Standard deviation of the added pixel noise.
     #[serde(default = "default_word_noise")]
     pub noise: f32,
+    /// Cut every word into `height × tile_width` tiles: the dataset then
+    /// feeds autoencoders (see `data::tiles`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile_width: Option<usize>,
+    /// Columns between tile starts (default: half of `tile_width`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile_stride: Option<usize>,
+    /// Corrupts the test words only, after loading: `gaussian:σ` or
+    /// `masking:p` (`data::corrupt`), seeded by the dataset, so every run
+    /// of an experiment reads the same noisy words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_noise: Option<String>,
 }
 
 fn default_train() -> usize {
@@ -449,6 +476,99 @@ pub fn page_words(pages: &[Page], height: usize) -> Result<WordSet, DataError> {
     Ok(set)
 }
 
+/// Checks the options word kinds share: tiles and test noise.
+fn check_word_options(
+    tile_width: Option<usize>,
+    tile_stride: Option<usize>,
+    test_noise: Option<&str>,
+) -> Result<(), DatasetSpecError> {
+    let bad = |key: &str, message: String, hint: Option<String>| DatasetSpecError {
+        path: vec!["params".into(), key.into()],
+        message,
+        hint,
+    };
+    if let Some(t) = tile_width {
+        if !(4..=1024).contains(&t) {
+            return Err(bad(
+                "tile_width",
+                format!("must be between 4 and 1024 pixels, not {t}"),
+                None,
+            ));
+        }
+    }
+    if let Some(s) = tile_stride {
+        match tile_width {
+            None => {
+                return Err(bad(
+                    "tile_stride",
+                    "needs `tile_width`".into(),
+                    Some("tiles are cut only when `tile_width` is set".into()),
+                ))
+            }
+            Some(t) if s == 0 || s > t => {
+                return Err(bad(
+                    "tile_stride",
+                    format!("must be between 1 and tile_width ({t}), not {s}"),
+                    None,
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(noise) = test_noise {
+        if let Err(e) = noise.parse::<Noise>() {
+            return Err(bad(
+                "test_noise",
+                e,
+                Some("e.g. `test_noise: gaussian:0.25` or `masking:0.1`".into()),
+            ));
+        }
+        if tile_width.is_some() {
+            return Err(bad(
+                "test_noise",
+                "does not apply to tiles".into(),
+                Some("tiles feed autoencoders, whose test inputs are corrupted by their own `noise` and `noise_level` parameters".into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Corrupts every test word with `noise` (`KIND:LEVEL`), image `i` from
+/// the stream `seed + i`.
+fn corrupt_words(words: &mut WordSet, noise: Option<&str>, seed: u64) -> Result<(), DataError> {
+    let Some(noise) = noise else { return Ok(()) };
+    let noise: Noise = noise.parse().map_err(|reason| DataError::InvalidParam {
+        name: "test_noise".into(),
+        reason,
+    })?;
+    for (i, image) in words.images.iter_mut().enumerate() {
+        noise.apply(&mut image.data, seed.wrapping_add(i as u64));
+    }
+    Ok(())
+}
+
+/// Word splits, or their tiles when `tile` is `(width, stride)`.
+fn word_splits(
+    train: WordSet,
+    val: WordSet,
+    test: WordSet,
+    height: usize,
+    tile: Option<(usize, usize)>,
+) -> Splits {
+    match tile {
+        None => Splits::words(train, val, test),
+        Some((t, s)) => Splits::images(
+            tiles::tiles_of(&train, height, t, s),
+            tiles::tiles_of(&val, height, t, s),
+            tiles::tiles_of(&test, height, t, s),
+        ),
+    }
+}
+
+/// Salt of the test-noise streams (with the dataset's seed, if any).
+const TEST_NOISE_SEED: u64 = 0x7e57_0015e;
+
 /// The dataset kinds a spec may name.
 pub const KINDS: &[&str] = &[
     "synthetic-digits",
@@ -526,6 +646,7 @@ impl DatasetSpec {
                 fraction("val", p.val)?;
                 fraction("test", p.test)?;
                 height_ok(p.height)?;
+                check_word_options(p.tile_width, p.tile_stride, p.test_noise.as_deref())?;
                 p.dir = base_dir.join(&p.dir);
                 p.test_dir = p.test_dir.map(|d| base_dir.join(d));
                 for (key, dir) in [("dir", Some(&p.dir)), ("test_dir", p.test_dir.as_ref())] {
@@ -544,6 +665,7 @@ impl DatasetSpec {
             "synthetic-words" => {
                 let p: SyntheticWordsParams = serde_yaml::from_value(value).map_err(typed)?;
                 height_ok(p.height)?;
+                check_word_options(p.tile_width, p.tile_stride, p.test_noise.as_deref())?;
                 if p.train == 0 || p.test == 0 {
                     return Err(DatasetSpecError {
                         path: vec!["params".into()],
@@ -650,6 +772,9 @@ impl DatasetSpec {
     pub fn serves(&self) -> Kind {
         match self {
             DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Kind::Autoencoder,
+            DatasetSpec::Words(_) | DatasetSpec::SyntheticWords(_) if self.tiles().is_some() => {
+                Kind::Autoencoder
+            }
             DatasetSpec::Words(_) | DatasetSpec::SyntheticWords(_) => Kind::Recognizer,
             DatasetSpec::Pages(PagesParams { serve, .. })
             | DatasetSpec::SyntheticPages(SyntheticPagesParams { serve, .. }) => match serve {
@@ -663,6 +788,10 @@ impl DatasetSpec {
     pub fn image_shape(&self) -> Option<(usize, usize, usize)> {
         match self {
             DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_) => Some((28, 28, 1)),
+            DatasetSpec::Words(_) | DatasetSpec::SyntheticWords(_) if self.tiles().is_some() => {
+                let (t, _) = self.tiles()?;
+                Some((self.word_height()?, t, 1))
+            }
             DatasetSpec::Words(_)
             | DatasetSpec::SyntheticWords(_)
             | DatasetSpec::Pages(_)
@@ -679,6 +808,17 @@ impl DatasetSpec {
             DatasetSpec::SyntheticPages(p) if p.serve == Serve::Words => Some(p.height),
             _ => None,
         }
+    }
+
+    /// `(tile width, stride)` when a word dataset is cut into tiles for
+    /// autoencoders.
+    pub fn tiles(&self) -> Option<(usize, usize)> {
+        let (width, stride) = match self {
+            DatasetSpec::Words(p) => (p.tile_width?, p.tile_stride),
+            DatasetSpec::SyntheticWords(p) => (p.tile_width?, p.tile_stride),
+            _ => return None,
+        };
+        Some((width, stride.unwrap_or((width / 2).max(1))))
     }
 
     /// Loads (or generates) the splits.
@@ -701,9 +841,10 @@ impl DatasetSpec {
                     ..Default::default()
                 };
                 let mut train = synthetic_words::generate(&cfg, p.train + p.val, p.seed);
-                let test = synthetic_words::generate(&cfg, p.test, p.seed ^ 0x5eed_7e57);
+                let mut test = synthetic_words::generate(&cfg, p.test, p.seed ^ 0x5eed_7e57);
                 let val = train.split_off_tail(p.val);
-                Ok(Splits::words(train, val, test))
+                corrupt_words(&mut test, p.test_noise.as_deref(), p.seed ^ TEST_NOISE_SEED)?;
+                Ok(word_splits(train, val, test, p.height, self.tiles()))
             }
             DatasetSpec::Words(p) => {
                 let mut train = read_words_dir(&p.dir, p.height)?;
@@ -716,6 +857,8 @@ impl DatasetSpec {
                 };
                 let n_val = ((train.len() as f64) * p.val).round() as usize;
                 let val = train.split_off_tail(n_val);
+                let mut test = test;
+                corrupt_words(&mut test, p.test_noise.as_deref(), TEST_NOISE_SEED)?;
                 if train.is_empty() || test.is_empty() {
                     return Err(DataError::InvalidParam {
                         name: "test".into(),
@@ -725,7 +868,7 @@ impl DatasetSpec {
                         ),
                     });
                 }
-                Ok(Splits::words(train, val, test))
+                Ok(word_splits(train, val, test, p.height, self.tiles()))
             }
             DatasetSpec::Pages(p) => {
                 let mut test = pages::load_dir(&p.dir)?;
@@ -786,8 +929,8 @@ impl DatasetSpec {
 mod tests {
     use super::*;
 
-    fn spec(kind: &str, yaml: &str) -> Result<DatasetSpec, DatasetSpecError> {
-        let params: Mapping = serde_yaml::from_str(yaml).unwrap();
+    fn spec(kind: &str, params: &str) -> Result<DatasetSpec, DatasetSpecError> {
+        let params: Mapping = serde_yaml::from_str(params).unwrap();
         DatasetSpec::from_parts(kind, &params, Path::new("."))
     }
 
@@ -852,5 +995,84 @@ mod tests {
         assert_eq!(words.images[0].height, 16);
         let e = page_words(&[page(None)], 16).unwrap_err();
         assert!(e.to_string().contains("word 0 has no text"), "{e}");
+    }
+
+    #[test]
+    fn word_tiles_feed_autoencoders_with_a_fixed_shape() {
+        let d = spec(
+            "synthetic-words",
+            "{train: 6, val: 2, test: 3, tile_width: 24}",
+        )
+        .unwrap();
+        assert_eq!(d.serves(), Kind::Autoencoder);
+        assert_eq!(d.tiles(), Some((24, 12)));
+        assert_eq!(d.image_shape(), Some((32, 24, 1)));
+        let splits = d.load().unwrap();
+        let Split::Images(train) = &splits.train else {
+            panic!("tiles are images")
+        };
+        assert_eq!((train.height, train.width, train.channels), (32, 24, 1));
+        assert!(train.len() >= 6 && !train.has_labels());
+        assert!(matches!(splits.test, Split::Images(ref t) if t.len() >= 3));
+        let plain = spec("synthetic-words", "{train: 6, test: 3}").unwrap();
+        assert_eq!(
+            (plain.serves(), plain.tiles(), plain.image_shape()),
+            (Kind::Recognizer, None, None)
+        );
+    }
+
+    #[test]
+    fn test_noise_corrupts_only_the_test_words_and_the_same_way_each_time() {
+        let clean = spec("synthetic-words", "{train: 4, val: 1, test: 3, seed: 2}").unwrap();
+        let noisy = spec(
+            "synthetic-words",
+            "{train: 4, val: 1, test: 3, seed: 2, test_noise: gaussian:0.3}",
+        )
+        .unwrap();
+        let (c, n, n2) = (
+            clean.load().unwrap(),
+            noisy.load().unwrap(),
+            noisy.load().unwrap(),
+        );
+        let words = |s: &Split| match s {
+            Split::Words(w) => w.clone(),
+            _ => panic!("word split"),
+        };
+        assert_eq!(words(&c.train), words(&n.train));
+        assert_eq!(words(&c.val), words(&n.val));
+        let (ct, nt) = (words(&c.test), words(&n.test));
+        assert_eq!(ct.texts, nt.texts);
+        assert_ne!(ct.images, nt.images);
+        assert_eq!(nt, words(&n2.test));
+        let diff: f32 = ct.images[0]
+            .data
+            .iter()
+            .zip(&nt.images[0].data)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f32>()
+            / ct.images[0].data.len() as f32;
+        assert!(diff > 0.05, "{diff}");
+    }
+
+    #[test]
+    fn bad_word_options_are_refused_at_their_key() {
+        let e = spec("synthetic-words", "{tile_stride: 4}").unwrap_err();
+        assert_eq!(e.path, ["params", "tile_stride"]);
+        assert!(e.message.contains("needs `tile_width`"), "{e:?}");
+        let e = spec("synthetic-words", "{tile_width: 16, tile_stride: 17}").unwrap_err();
+        assert!(e.message.contains("between 1 and tile_width (16)"), "{e:?}");
+        let e = spec("synthetic-words", "{tile_width: 2}").unwrap_err();
+        assert_eq!(e.path, ["params", "tile_width"]);
+        let e = spec("synthetic-words", "{test_noise: salt:0.1}").unwrap_err();
+        assert_eq!(e.path, ["params", "test_noise"]);
+        assert!(e.message.contains("unknown noise `salt`"), "{e:?}");
+        let e = spec("synthetic-words", "{test_noise: gaussian}").unwrap_err();
+        assert!(e.message.contains("expected KIND:LEVEL"), "{e:?}");
+        let e = spec(
+            "synthetic-words",
+            "{tile_width: 16, test_noise: gaussian:0.1}",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("does not apply to tiles"), "{e:?}");
     }
 }

@@ -17,6 +17,7 @@ pub mod headless;
 pub mod host;
 pub mod metrics;
 pub mod pipeline;
+pub mod preprocess;
 pub mod report;
 pub mod results;
 pub mod scheduler;

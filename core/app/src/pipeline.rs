@@ -14,6 +14,7 @@
 use crate::data::words::normalize;
 use crate::host::{HostError, Instance};
 use crate::metrics::BBox;
+use crate::preprocess::{PreprocessError, Preprocessor};
 use serde::{Deserialize, Serialize};
 use workbench_api::{Image, OwnedImage, RegionKind};
 
@@ -339,14 +340,27 @@ pub fn word_images(page: &Image<'_>, boxes: &[BBox], height: usize) -> Vec<Owned
         .collect()
 }
 
+/// Why reading a page failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    /// The segmenter or the recognizer failed.
+    #[error(transparent)]
+    Host(#[from] HostError),
+    /// The recognizer's preprocess run failed.
+    #[error(transparent)]
+    Preprocess(#[from] PreprocessError),
+}
+
 /// The whole pipeline on one gray page: segment, crop every word region,
+/// clean the crops with the recognizer's `preprocess` run if it has one,
 /// recognize the crops (scaled to `height`), and order the words.
 pub fn ocr_page(
     segmenter: &mut Instance,
     recognizer: &mut Instance,
+    preprocess: Option<&mut Preprocessor>,
     page: &Image<'_>,
     height: usize,
-) -> Result<OcrPage, HostError> {
+) -> Result<OcrPage, OcrError> {
     let regions = segmenter.segment(page)?;
     let bbox = |r: &workbench_api::Region| BBox {
         x: r.x as f64,
@@ -364,7 +378,10 @@ pub fn ocr_page(
         .filter(|r| r.kind == RegionKind::Image)
         .map(bbox)
         .collect();
-    let crops = word_images(page, &word_boxes, height);
+    let mut crops = word_images(page, &word_boxes, height);
+    if let Some(pre) = preprocess {
+        pre.apply(&mut crops)?;
+    }
     let borrowed: Vec<Image> = crops.iter().map(|c| c.as_image()).collect();
     let mut texts = Vec::with_capacity(borrowed.len());
     for chunk in borrowed.chunks(crate::evaluate::BATCH) {

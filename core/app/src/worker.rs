@@ -7,10 +7,11 @@
 //! stream uses a private duplicate of the original stdout.
 
 use crate::artifacts;
-use crate::datasets::Splits;
+use crate::datasets::{Split, Splits};
 use crate::evaluate::evaluate;
 use crate::events::Event;
 use crate::host::{HostContext, Instance, Library};
+use crate::preprocess::Preprocessor;
 use crate::results::{slug, MetricRow, MetricsLog, RunStatus};
 use crate::spec::RunPlan;
 use anyhow::{bail, Context as _};
@@ -23,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use workbench_api::raw::{LOG_WARN, SPLIT_VAL};
-use workbench_api::{Config, Image};
+use workbench_api::{Config, Image, OwnedImage};
 
 /// What the parent writes into a run directory for its worker (`run.json`).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
@@ -273,6 +274,15 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
         // The held-out class is what anomaly detection must find: the model never sees it.
         splits.hold_out(class);
     }
+    let preprocess_seconds = match &plan.preprocess {
+        Some(dir) => {
+            emitter.send(&Event::Phase {
+                phase: "cleaning words".into(),
+            });
+            Some(clean_words(dir, plan, &mut splits, run_dir)?)
+        }
+        None => None,
+    };
 
     let lib = Library::load(&plan.plugin_file)?;
     if lib.entry.name != plan.plugin {
@@ -354,15 +364,20 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
         let (job, mut recognizer) = open_trained(rec_dir, workbench_api::Kind::Recognizer)
             .with_context(|| format!("opening the recognizer run {}", rec_dir.display()))?;
         let height = job.plan.dataset.word_height().unwrap_or(32);
+        let mut pre = crate::preprocess::of_recognizer(&job)?;
         metrics.extend(crate::evaluate::pipeline::evaluate(
             &mut instance,
             &mut recognizer,
+            pre.as_mut(),
             height,
             pages,
         )?);
     }
     let eval_seconds = t1.elapsed().as_secs_f64();
     metrics.insert("train_seconds".into(), train_seconds);
+    if let Some(seconds) = preprocess_seconds {
+        metrics.insert("preprocess_seconds".into(), seconds);
+    }
     metrics.insert("eval_seconds".into(), eval_seconds);
     let seen = splits.train.len() as f64 * plan.train.epochs.max(1) as f64;
     if train_seconds > 0.0 {
@@ -389,12 +404,14 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
             value: *value,
         })?;
     }
-    let picture = run_dir.join("artifacts").join("reconstructions.png");
-    if picture.is_file() {
-        emitter.send(&Event::Preview {
-            name: "reconstructions".into(),
-            path: PathBuf::from("artifacts/reconstructions.png"),
-        });
+    for name in ["reconstructions", "preprocess"] {
+        let picture = run_dir.join("artifacts").join(format!("{name}.png"));
+        if picture.is_file() {
+            emitter.send(&Event::Preview {
+                name: name.into(),
+                path: PathBuf::from(format!("artifacts/{name}.png")),
+            });
+        }
     }
     Ok((
         RunStatus::Done,
@@ -402,4 +419,43 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
         None,
         Some("artifacts/model".into()),
     ))
+}
+
+/// Cleans every word image of the splits with the autoencoder run `dir`
+/// (`preprocess:`), and draws up to 8 test words before (top) and after
+/// (bottom) in `artifacts/preprocess.png`. Returns the seconds it took.
+fn clean_words(
+    dir: &Path,
+    plan: &RunPlan,
+    splits: &mut Splits,
+    run_dir: &Path,
+) -> anyhow::Result<f64> {
+    let t0 = Instant::now();
+    let height = plan.dataset.word_height().unwrap_or(32);
+    let mut pre = Preprocessor::open(dir, height)?;
+    let before: Vec<OwnedImage> = match &splits.test {
+        Split::Words(w) => w.images.iter().take(8).cloned().collect(),
+        _ => Vec::new(),
+    };
+    for split in [&mut splits.train, &mut splits.val, &mut splits.test] {
+        if let Split::Words(words) = split {
+            pre.apply(&mut words.images)?;
+        }
+    }
+    let seconds = t0.elapsed().as_secs_f64();
+    if let Split::Words(w) = &splits.test {
+        let rows = vec![
+            before.iter().map(|i| i.as_image()).collect(),
+            w.images
+                .iter()
+                .take(before.len())
+                .map(|i| i.as_image())
+                .collect(),
+        ];
+        artifacts::save_png(
+            &run_dir.join("artifacts").join("preprocess.png"),
+            &artifacts::grid(&rows),
+        )?;
+    }
+    Ok(seconds)
 }

@@ -417,7 +417,7 @@ pub(crate) fn load(
         }
         usage(anyhow!(msg))
     })?;
-    crate::spec::resolve::resolve_recognizers(&spec, &mut exp, results_root).map_err(usage)?;
+    crate::spec::resolve::resolve_trained_runs(&spec, &mut exp, results_root).map_err(usage)?;
     Ok((spec, discovery, exp))
 }
 

@@ -102,6 +102,7 @@ pub(crate) fn cmd_ocr(
     .map_err(failure)?;
     let (job, mut recognizer) = open_run(run_dir, Kind::Recognizer)?;
     let height = job.plan.dataset.word_height().unwrap_or(32);
+    let mut pre = crate::preprocess::of_recognizer(&job).map_err(usage)?;
     let formats = if formats.is_empty() {
         vec![OcrFormat::Json, OcrFormat::Txt, OcrFormat::Hocr]
     } else {
@@ -117,7 +118,8 @@ pub(crate) fn cmd_ocr(
             channels: 1,
             data: &gray,
         };
-        let page = ocr_page(&mut seg, &mut recognizer, &image, height).map_err(failure)?;
+        let page =
+            ocr_page(&mut seg, &mut recognizer, pre.as_mut(), &image, height).map_err(failure)?;
         let stem = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())

@@ -24,11 +24,15 @@ pub(crate) fn cmd_recognize(
 ) -> Result<i32, Exit> {
     let (job, mut instance) = open_run(run_dir, Kind::Recognizer)?;
     let height = job.plan.dataset.word_height().unwrap_or(32);
-    let words = images
+    let mut words = images
         .iter()
         .map(|p| read_word(p, height))
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
+    // A run trained on cleaned words reads cleaned words.
+    if let Some(mut pre) = crate::preprocess::of_recognizer(&job).map_err(usage)? {
+        pre.apply(&mut words).map_err(failure)?;
+    }
     let borrowed: Vec<_> = words.iter().map(|w| w.as_image()).collect();
     let texts = instance.recognize(&borrowed).map_err(failure)?;
     let mut w = csv::Writer::from_writer(Vec::new());

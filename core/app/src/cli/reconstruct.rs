@@ -8,10 +8,16 @@ use anyhow::{anyhow, Context as _};
 use std::path::{Path, PathBuf};
 use workbench_api::{Image, Kind};
 
-/// Reads an image file as gray values in [0, 1], resized to `h × w`. Images
-/// that are mostly light (dark ink on paper) are inverted to match digit
-/// datasets (light ink on black); the second value says whether that happened.
-pub fn read_gray(path: &Path, h: usize, w: usize) -> anyhow::Result<(Vec<f32>, bool)> {
+/// Reads an image file as gray values in [0, 1], resized to `h × w`. With
+/// `match_digits`, images that are mostly light (dark ink on paper) are
+/// inverted to match digit datasets (light ink on black); the second value
+/// says whether that happened.
+pub fn read_gray(
+    path: &Path,
+    h: usize,
+    w: usize,
+    match_digits: bool,
+) -> anyhow::Result<(Vec<f32>, bool)> {
     let img = image::ImageReader::open(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .with_guessed_format()
@@ -27,7 +33,7 @@ pub fn read_gray(path: &Path, h: usize, w: usize) -> anyhow::Result<(Vec<f32>, b
     );
     let mut data: Vec<f32> = resized.pixels().map(|p| p.0[0] as f32 / 255.0).collect();
     let mean = data.iter().sum::<f32>() / data.len().max(1) as f32;
-    let invert = mean > 0.5;
+    let invert = match_digits && mean > 0.5;
     if invert {
         data.iter_mut().for_each(|v| *v = 1.0 - *v);
     }
@@ -54,9 +60,11 @@ pub(crate) fn cmd_reconstruct(
         ))
     })?;
 
+    // Word tiles are dark ink on paper, as word images are: no inversion.
+    let digits = plan.dataset.tiles().is_none();
     let mut inputs = Vec::new();
     for path in images {
-        let (data, inverted) = read_gray(path, h, w).map_err(usage)?;
+        let (data, inverted) = read_gray(path, h, w, digits).map_err(usage)?;
         if c != 1 {
             return Err(usage(anyhow!(
                 "run {} expects {c}-channel images",

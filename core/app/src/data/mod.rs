@@ -7,6 +7,7 @@ pub mod pages;
 pub mod synthetic_digits;
 pub mod synthetic_pages;
 pub mod synthetic_words;
+pub mod tiles;
 pub mod words;
 
 use std::path::PathBuf;

@@ -43,6 +43,7 @@ const RECOGNIZER_METRICS: &[&str] = &[
     "train_seconds",
     "eval_seconds",
     "words_per_sec",
+    "preprocess_seconds",
 ];
 const SEGMENTER_METRICS: &[&str] = &[
     "word_precision",
@@ -98,6 +99,9 @@ pub enum EvalError {
     /// An artifact could not be written.
     #[error(transparent)]
     Artifact(#[from] crate::results::ResultsError),
+    /// The page pipeline failed.
+    #[error(transparent)]
+    Ocr(#[from] crate::pipeline::OcrError),
     /// This kind cannot be scored on this dataset.
     #[error("{0}")]
     Unsupported(String),

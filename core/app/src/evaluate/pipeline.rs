@@ -12,12 +12,14 @@ use crate::data::pages::Page;
 use crate::host::Instance;
 use crate::metrics::{levenshtein, match_boxes_where, BBox};
 use crate::pipeline::{ocr_page, OcrPage, OcrWord};
+use crate::preprocess::Preprocessor;
 use std::collections::BTreeMap;
 
 /// Pipeline metrics over the pages whose every ground-truth word has a text.
 pub fn evaluate(
     segmenter: &mut Instance,
     recognizer: &mut Instance,
+    mut preprocess: Option<&mut Preprocessor>,
     height: usize,
     pages: &[Page],
 ) -> Result<BTreeMap<String, f64>, EvalError> {
@@ -44,7 +46,13 @@ pub fn evaluate(
             })
             .collect();
         let truth_page = OcrPage::new(gt.width, gt.height, truth_words, Vec::new());
-        let read = ocr_page(segmenter, recognizer, &page.image(), height)?;
+        let read = ocr_page(
+            segmenter,
+            recognizer,
+            preprocess.as_deref_mut(),
+            &page.image(),
+            height,
+        )?;
         let (p, t): (Vec<char>, Vec<char>) = (
             read.text().chars().collect(),
             truth_page.text().chars().collect(),

@@ -147,6 +147,11 @@ pub struct RawRun {
     /// finished run of that name under the results directory.
     #[serde(default)]
     pub recognizer: Option<String>,
+    /// Recognizer runs: a trained autoencoder run (trained on word tiles)
+    /// that cleans every word image the run trains, validates and is scored
+    /// on. A run directory or `EXPERIMENT/NAME`, as for `recognizer`.
+    #[serde(default)]
+    pub preprocess: Option<String>,
 }
 
 /// A spec file, loaded and typed, with what is needed to locate errors.

@@ -48,9 +48,13 @@ pub struct RunPlan {
     #[serde(default)]
     pub source: usize,
     /// A trained recognizer run reading this segmenter's words (resolved
-    /// by [`resolve_recognizers`]).
+    /// by [`resolve_trained_runs`]).
     #[serde(default)]
     pub recognizer: Option<PathBuf>,
+    /// A trained autoencoder run that cleans every word image of this
+    /// recognizer run (resolved by [`resolve_trained_runs`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preprocess: Option<PathBuf>,
 }
 
 /// A checked, expanded experiment.
@@ -301,6 +305,9 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
             for (tk, tv) in train_overrides(&run_train) {
                 key_params.insert(format!("train.{tk}"), tv);
             }
+            if let Some(reference) = &run.preprocess {
+                key_params.insert("preprocess".into(), reference.clone());
+            }
             // A dataset error is already reported; plan nothing without one.
             let Some(dataset) = &dataset else { continue };
             for &seed in &seeds {
@@ -328,6 +335,7 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
                     evaluation: raw.evaluation.clone(),
                     source: i,
                     recognizer: None,
+                    preprocess: None,
                 });
             }
         }
@@ -356,57 +364,118 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
     })
 }
 
-/// Resolves each run's `recognizer:` reference to a finished recognizer run
-/// directory: a path (relative to the spec file) holding `run.json`, or
-/// `EXPERIMENT/NAME`, the newest `done` run of that name under
-/// `results_root`. Only segmenter runs may name one.
-pub fn resolve_recognizers(
+/// Finds the trained run `reference` names: a directory (relative to the
+/// spec file) holding `run.json`, or `EXPERIMENT/NAME`, the newest `done`
+/// run of that name under `results_root`. `what` names the kind wanted in
+/// messages. Errors are (message, hint).
+fn find_run(
+    spec: &Spec,
+    reference: &str,
+    results_root: &std::path::Path,
+    what: &str,
+) -> Result<PathBuf, (String, Option<String>)> {
+    use crate::results::{list_runs, RunStatus};
+    let as_path = spec.base_dir.join(reference);
+    if as_path.join("run.json").is_file() {
+        return Ok(as_path);
+    }
+    if let Some((experiment, name)) = reference.rsplit_once('/') {
+        let named: Vec<_> = list_runs(results_root, Some(experiment))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, s)| s.name == name)
+            .collect();
+        if let Some((dir, _)) = named
+            .iter()
+            .rev()
+            .find(|(_, s)| s.status == Some(RunStatus::Done))
+        {
+            return Ok(dir.clone());
+        }
+        if let Some((dir, latest)) = named.last() {
+            let status = latest
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "unknown".into());
+            return Err((
+                format!(
+                    "{what} run `{reference}` has not finished (its latest run, {}, is {status})",
+                    dir.display()
+                ),
+                Some(format!(
+                    "run experiment `{experiment}` to the end first, or name a done run directory"
+                )),
+            ));
+        }
+    }
+    Err((
+        format!("no finished {what} run `{reference}`"),
+        Some(format!(
+            "name a run directory, or EXPERIMENT/NAME of a done run under {} (run the {what} experiment first)",
+            results_root.display()
+        )),
+    ))
+}
+
+/// Resolves the trained runs that runs name: `recognizer:` (segmenter runs;
+/// a finished recognizer run scoring the page pipeline) and `preprocess:`
+/// (recognizer runs; a finished autoencoder run trained on word tiles of
+/// the run's word height). See [`find_run`] for how a reference is found.
+pub fn resolve_trained_runs(
     spec: &Spec,
     exp: &mut Experiment,
     results_root: &std::path::Path,
 ) -> Result<(), SpecError> {
     let mut diags = Vec::new();
     for plan in &mut exp.runs {
-        let Some(reference) = spec
-            .raw
-            .runs
-            .get(plan.source)
-            .and_then(|r| r.recognizer.clone())
-        else {
+        let Some(raw) = spec.raw.runs.get(plan.source) else {
             continue;
         };
-        let at = [key("runs"), Seg::Index(plan.source), key("recognizer")];
-        if plan.kind != Kind::Segmenter {
-            diags.push(spec.diag(&at, "only segmenter runs can name a recognizer", None));
-            continue;
+        if let Some(reference) = &raw.recognizer {
+            let at = [key("runs"), Seg::Index(plan.source), key("recognizer")];
+            if plan.kind != Kind::Segmenter {
+                diags.push(spec.diag(&at, "only segmenter runs can name a recognizer", None));
+            } else {
+                match find_run(spec, reference, results_root, "recognizer") {
+                    Ok(dir) => plan.recognizer = Some(dir),
+                    Err((message, hint)) => diags.push(spec.diag(&at, message, hint)),
+                }
+            }
         }
-        let as_path = spec.base_dir.join(&reference);
-        let found = if as_path.join("run.json").is_file() {
-            Some(as_path)
-        } else if let Some((experiment, name)) = reference.rsplit_once('/') {
-            crate::results::list_runs(results_root, Some(experiment))
-                .ok()
-                .and_then(|runs| {
-                    runs.into_iter()
-                        .rev()
-                        .find(|(_, s)| {
-                            s.name == name && s.status == Some(crate::results::RunStatus::Done)
-                        })
-                        .map(|(dir, _)| dir)
-                })
-        } else {
-            None
-        };
-        match found {
-            Some(dir) => plan.recognizer = Some(dir),
-            None => diags.push(spec.diag(
-                &at,
-                format!("no finished recognizer run `{reference}`"),
-                Some(format!(
-                    "name a run directory, or EXPERIMENT/NAME of a done run under {} (run the recognizer experiment first)",
-                    results_root.display()
+        if let Some(reference) = &raw.preprocess {
+            let at = [key("runs"), Seg::Index(plan.source), key("preprocess")];
+            if plan.kind != Kind::Recognizer {
+                diags.push(spec.diag(
+                    &at,
+                    format!("only recognizer runs can name a preprocess run, not {} runs", plan.kind),
+                    Some("preprocess cleans the word images a recognizer trains and is scored on".into()),
+                ));
+                continue;
+            }
+            let dir = match find_run(spec, reference, results_root, "autoencoder") {
+                Ok(dir) => dir,
+                Err((message, hint)) => {
+                    diags.push(spec.diag(&at, message, hint));
+                    continue;
+                }
+            };
+            let job = std::fs::read(dir.join("run.json"))
+                .map_err(|e| e.to_string())
+                .and_then(|b| {
+                    serde_json::from_slice::<crate::worker::WorkerJob>(&b)
+                        .map_err(|e| e.to_string())
+                });
+            let checked = job
+                .map_err(|e| format!("{} is not a readable run ({e})", dir.display()))
+                .and_then(|job| crate::preprocess::check_job(&job, plan.dataset.word_height()));
+            match checked {
+                Ok(_) => plan.preprocess = Some(dir),
+                Err(message) => diags.push(spec.diag(
+                    &at,
+                    format!("`{reference}`: {message}"),
+                    Some("train it on a word dataset with `tile_width` and this dataset's `height` (see experiments/denoise-word-ae.yaml)".into()),
                 )),
-            )),
+            }
         }
     }
     if diags.is_empty() {

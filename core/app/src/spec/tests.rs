@@ -221,3 +221,154 @@ fn unknown_metrics_get_a_hint() {
     );
     assert!(err.contains("did you mean `psnr`?"), "{err}");
 }
+
+/// `preprocess:` and `recognizer:` references, resolved against a results
+/// directory of hand-written finished runs.
+mod trained_runs {
+    use super::*;
+    use crate::worker::WorkerJob;
+
+    fn entries() -> Vec<PluginEntry> {
+        let mut out = plugins();
+        out.push(PluginEntry {
+            name: "rec".into(),
+            version: "0.1.0".into(),
+            kind: Kind::Recognizer,
+            abi_version: workbench_api::ABI_VERSION,
+            api_version: "0.1.0".into(),
+            file: "librec.so".into(),
+            variants: vec![VariantInfo::new("crnn", "reads words", vec![])],
+        });
+        out
+    }
+
+    fn plan_of(body: &str) -> RunPlan {
+        let spec = Spec::parse(Path::new("x.yaml"), body, &[]).unwrap();
+        resolve(&spec, &entries()).unwrap().runs.remove(0)
+    }
+
+    /// Writes a run `name` of experiment `ae` with `plan` and `status`.
+    fn write_run(results: &Path, id: &str, plan: RunPlan, status: &str) {
+        let dir = results.join("ae").join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let job = WorkerJob {
+            run_id: id.into(),
+            experiment: "ae".into(),
+            plan: plan.clone(),
+        };
+        std::fs::write(dir.join("run.json"), serde_json::to_vec(&job).unwrap()).unwrap();
+        let summary = serde_json::json!({
+            "run_id": id, "experiment": "ae", "name": plan.name, "plugin": plan.plugin,
+            "variant": plan.variant, "key_params": {}, "seed": 0, "status": status,
+        });
+        std::fs::write(dir.join("summary.json"), summary.to_string()).unwrap();
+    }
+
+    const WORDS: &str =
+        "name: t\ndataset:\n  kind: synthetic-words\n  params: {train: 10, test: 5}\n";
+
+    fn results_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        let tiles = "name: ae\ndataset:\n  kind: synthetic-words\n  params: {train: 10, test: 5, tile_width: 32}\nruns:\n  - {name: tiles, plugin: pca, variant: pca}\n";
+        write_run(r, "001-tiles", plan_of(tiles), "done");
+        write_run(r, "002-tiles", plan_of(tiles), "failed");
+        write_run(
+            r,
+            "003-broken",
+            plan_of(&tiles.replace("tiles,", "broken,")),
+            "failed",
+        );
+        let digits = format!("{HEAD}runs:\n  - {{name: digits, plugin: pca, variant: pca}}\n");
+        write_run(r, "004-digits", plan_of(&digits), "done");
+        let reader = format!("{WORDS}runs:\n  - {{name: reader, plugin: rec, variant: crnn}}\n");
+        write_run(r, "005-reader", plan_of(&reader), "done");
+        dir
+    }
+
+    fn resolve_in(body: &str, results: &Path) -> Result<Experiment, SpecError> {
+        let spec = Spec::parse(Path::new("exp.yaml"), body, &[])?;
+        let mut exp = resolve(&spec, &entries())?;
+        resolve::resolve_trained_runs(&spec, &mut exp, results)?;
+        Ok(exp)
+    }
+
+    #[test]
+    fn a_recognizer_run_names_the_newest_done_autoencoder_run_on_word_tiles() {
+        let results = results_dir();
+        let body = format!(
+            "{WORDS}runs:\n  - {{name: direct, plugin: rec, variant: crnn}}\n  - {{name: denoised, plugin: rec, variant: crnn, preprocess: ae/tiles}}\n"
+        );
+        let exp = resolve_in(&body, results.path()).unwrap();
+        assert_eq!(exp.runs[0].preprocess, None);
+        assert_eq!(
+            exp.runs[1].preprocess.as_deref(),
+            Some(results.path().join("ae/001-tiles").as_path()),
+            "the failed later run is skipped"
+        );
+        assert_eq!(exp.runs[1].key_params["preprocess"], "ae/tiles");
+        // A run directory works too (relative to the spec file).
+        let dir = results.path().join("ae/001-tiles");
+        let body = format!(
+            "{WORDS}runs:\n  - {{plugin: rec, variant: crnn, preprocess: {}}}\n",
+            dir.display()
+        );
+        let exp = resolve_in(&body, results.path()).unwrap();
+        assert_eq!(exp.runs[0].preprocess.as_deref(), Some(dir.as_path()));
+    }
+
+    #[test]
+    fn bad_preprocess_references_are_located() {
+        let results = results_dir();
+        let err = |reference: &str, dataset: &str| {
+            let body = format!(
+                "name: t\ndataset:\n  kind: synthetic-words\n  params: {dataset}\nruns:\n  - plugin: rec\n    variant: crnn\n    preprocess: {reference}\n"
+            );
+            resolve_in(&body, results.path()).unwrap_err().to_string()
+        };
+        let words = "{train: 10, test: 5}";
+        let e = err("ae/nobody", words);
+        assert!(
+            e.starts_with(
+                "exp.yaml:8:5: runs[0].preprocess: no finished autoencoder run `ae/nobody`"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("hint: name a run directory"), "{e}");
+        let e = err("ae/broken", words);
+        assert!(
+            e.starts_with(
+                "exp.yaml:8:5: runs[0].preprocess: autoencoder run `ae/broken` has not finished"
+            ) && e.contains("is failed"),
+            "{e}"
+        );
+        let e = err("ae/reader", words);
+        assert!(
+            e.contains("`ae/reader`: run 005-reader is a recognizer run, not an autoencoder run"),
+            "{e}"
+        );
+        let e = err("ae/digits", words);
+        assert!(
+            e.contains("was trained on 28×28×1 images, not on word tiles")
+                && e.contains("hint: train it on a word dataset with `tile_width`"),
+            "{e}"
+        );
+        let e = err("ae/tiles", "{train: 10, test: 5, height: 48}");
+        assert!(
+            e.contains("works on tiles 32 pixels high, but these words are 48 pixels high"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn only_recognizer_runs_take_a_preprocess_run() {
+        let results = results_dir();
+        let body =
+            format!("{HEAD}runs:\n  - plugin: pca\n    variant: pca\n    preprocess: ae/tiles\n");
+        let e = resolve_in(&body, results.path()).unwrap_err().to_string();
+        assert!(
+            e.starts_with("exp.yaml:8:5: runs[0].preprocess: only recognizer runs can name a preprocess run, not autoencoder runs"),
+            "{e}"
+        );
+    }
+}
