@@ -7,11 +7,14 @@
 //! caller's tape. Images are `(batch, channels, height, width)` (NCHW).
 //!
 //! - [`Linear`]: `y = x·W + b`, `W` is `(in, out)`.
-//! - [`Conv2d`]: im2col + one matmul. The input is flattened, a zero is
-//!   appended (the padding value), the patch matrix is built with one `gather`
-//!   on a host-computed index vector (out-of-image taps point at the zero),
-//!   multiplied by the kernel matrix `(in·kh·kw, out)`, then reshaped and
-//!   permuted back to NCHW. Padding and stride are configurable.
+//! - [`Conv2d`]: im2col + matmul, padding and stride configurable. On
+//!   `Cpu` one custom operation ([`crate::conv_cpu`]: direct im2col loops and
+//!   one product per image straight into NCHW, col2im in the backward pass).
+//!   On other devices ([`conv2d_gather`]) from public operations: the input
+//!   is flattened, a zero is appended (the padding value), the patch matrix
+//!   is built with one `gather` on a host-computed index vector (out-of-image
+//!   taps point at the zero), multiplied by the kernel matrix
+//!   `(in·kh·kw, out)`, then reshaped and permuted back to NCHW.
 //! - [`max_pool`]: non-overlapping max pooling with window = stride =
 //!   `(kh, kw)`: reshape to `(B, C, H/kh, kh, W/kw, kw)` and take the max over
 //!   axes 3 and 5. `(2, 1)` halves the height only (recognizers need it).
@@ -311,7 +314,57 @@ impl Conv2d {
 }
 
 /// Convolution of `x: (B, C, H, W)` with the kernel matrix `w: (C·kh·kw, O)`.
+///
+/// On `Cpu` this is one custom operation with direct im2col/col2im loops
+/// and per-image matrix products ([`crate::conv_cpu`]); on other devices it
+/// is [`conv2d_gather`].
 pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
+    x: T4<D, T>,
+    w: T2<D, T>,
+    b: Option<Tensor<(usize,), f32, D, T>>,
+    kernel: (usize, usize),
+    stride: (usize, usize),
+    pad: (usize, usize),
+) -> T4<D, T> {
+    let (_, c, h, wd) = *x.shape();
+    check_kernel(c, w.shape().0, kernel);
+    let g = crate::conv_cpu::Geometry {
+        c,
+        h,
+        w: wd,
+        kernel,
+        stride,
+        pad,
+        out: (
+            conv_out(h, kernel.0, stride.0, pad.0),
+            conv_out(wd, kernel.1, stride.1, pad.1),
+        ),
+    };
+    if let Some(bias) = &b {
+        assert_eq!(bias.shape().0, w.shape().1, "conv2d: bias length");
+    }
+    if crate::conv_cpu::is_cpu::<D>() {
+        crate::conv_cpu::conv2d(x, w, b, g)
+    } else {
+        conv2d_gather(x, w, b, kernel, stride, pad)
+    }
+}
+
+fn check_kernel(c: usize, rows: usize, kernel: (usize, usize)) {
+    assert_eq!(
+        rows,
+        c * kernel.0 * kernel.1,
+        "conv2d: kernel rows {rows} do not match {c} channels × {}×{}",
+        kernel.0,
+        kernel.1
+    );
+}
+
+/// [`conv2d`] on any device from public dfdx operations: the input is
+/// flattened, a zero appended, the patch matrix `(B·OH·OW, C·kh·kw)` built
+/// with one `gather` on cached host-computed indices, multiplied by the
+/// kernel, then permuted back to NCHW.
+pub fn conv2d_gather<D: Device<f32>, T: Tape<f32, D>>(
     x: T4<D, T>,
     w: T2<D, T>,
     b: Option<Tensor<(usize,), f32, D, T>>,
@@ -321,14 +374,7 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
 ) -> T4<D, T> {
     let (bn, c, h, wd) = *x.shape();
     let o = w.shape().1;
-    assert_eq!(
-        w.shape().0,
-        c * kernel.0 * kernel.1,
-        "conv2d: kernel rows {} do not match {c} channels × {}×{}",
-        w.shape().0,
-        kernel.0,
-        kernel.1
-    );
+    check_kernel(c, w.shape().0, kernel);
     let (oh, ow) = (
         conv_out(h, kernel.0, stride.0, pad.0),
         conv_out(wd, kernel.1, stride.1, pad.1),
@@ -608,6 +654,111 @@ mod tests {
             (y.reshape_like(&(60,)) * s.flat::<NoneTape>(r)).sum()
         });
         assert!(report.max_rel_err < 1e-2, "{report:?}");
+    }
+
+    /// Values and gradients (input, kernel, bias) of `conv2d` through the
+    /// `Cpu` fast path and through the generic gather path.
+    #[allow(clippy::type_complexity)]
+    fn both_paths(
+        shape: (usize, usize, usize, usize),
+        o: usize,
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        pad: (usize, usize),
+        bias: bool,
+        seed: u64,
+    ) -> [(Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>); 2] {
+        let dev = Cpu::default();
+        let k = shape.1 * kernel.0 * kernel.1;
+        let x = dev.tensor_from_vec(random(shape.num_elements(), seed), shape);
+        let w = dev.tensor_from_vec(random(k * o, seed + 1), (k, o));
+        let b = dev.tensor_from_vec(random(o, seed + 2), (o,));
+        let (oh, ow) = (
+            conv_out(shape.2, kernel.0, stride.0, pad.0),
+            conv_out(shape.3, kernel.1, stride.1, pad.1),
+        );
+        let m = shape.0 * o * oh * ow;
+        let r = dev.tensor_from_vec(random(m, seed + 3), (m,));
+        let run = |fast: bool| {
+            let (xt, wt, bt) = (x.leaky_trace(), w.leaky_trace(), b.leaky_trace());
+            let bt = bias.then_some(bt);
+            let y = if fast {
+                conv2d(xt, wt, bt, kernel, stride, pad)
+            } else {
+                conv2d_gather(xt, wt, bt, kernel, stride, pad)
+            };
+            assert_eq!(*y.shape(), (shape.0, o, oh, ow));
+            let values = y.with_empty_tape().as_vec();
+            let g = (y.reshape_like(&(m,)) * r.clone()).sum().backward();
+            let gb = if bias { g.get(&b).as_vec() } else { vec![] };
+            (values, g.get(&x).as_vec(), g.get(&w).as_vec(), gb)
+        };
+        [run(true), run(false)]
+    }
+
+    fn assert_close(what: &str, a: &[f32], b: &[f32], tol: f32) {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        for (i, (x, y)) in a.iter().zip(b).enumerate() {
+            assert!(
+                (x - y).abs() <= tol * (1.0 + y.abs()),
+                "{what}[{i}]: {x} vs {y}"
+            );
+        }
+    }
+
+    #[test]
+    fn cpu_conv_matches_gather_path_on_random_shapes_values_and_gradients() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
+        let mut cases = vec![
+            // (shape, out channels, kernel, stride, pad, bias)
+            ((2, 3, 5, 6), 4, (3, 3), (1, 1), (1, 1), true),
+            ((1, 2, 7, 5), 3, (3, 2), (2, 1), (0, 1), false),
+            ((3, 1, 4, 4), 2, (1, 1), (1, 1), (0, 0), true),
+            // kernel larger than the padded image along one axis's taps
+            ((2, 2, 3, 3), 3, (5, 5), (1, 1), (2, 2), true),
+            // stride 3 with padding 2, non-square everything
+            ((2, 3, 9, 7), 5, (4, 3), (3, 2), (2, 1), true),
+        ];
+        for _ in 0..12 {
+            let kernel: (usize, usize) = (rng.gen_range(1..=4), rng.gen_range(1..=4));
+            let pad: (usize, usize) = (rng.gen_range(0..=2), rng.gen_range(0..=2));
+            let shape = (
+                rng.gen_range(1..=3),
+                rng.gen_range(1..=4),
+                rng.gen_range(kernel.0.saturating_sub(2 * pad.0).max(1)..=9),
+                rng.gen_range(kernel.1.saturating_sub(2 * pad.1).max(1)..=9),
+            );
+            let stride = (rng.gen_range(1..=3), rng.gen_range(1..=3));
+            cases.push((
+                shape,
+                rng.gen_range(1..=5),
+                kernel,
+                stride,
+                pad,
+                rng.gen_bool(0.5),
+            ));
+        }
+        for (i, (shape, o, kernel, stride, pad, bias)) in cases.into_iter().enumerate() {
+            let [fast, gather] = both_paths(shape, o, kernel, stride, pad, bias, i as u64 * 10);
+            let what = format!("case {i}: {shape:?} → {o}, k {kernel:?} s {stride:?} p {pad:?}");
+            assert_close(&format!("{what} y"), &fast.0, &gather.0, 1e-5);
+            assert_close(&format!("{what} ∂x"), &fast.1, &gather.1, 1e-5);
+            assert_close(&format!("{what} ∂w"), &fast.2, &gather.2, 1e-5);
+            assert_close(&format!("{what} ∂b"), &fast.3, &gather.3, 1e-5);
+        }
+    }
+
+    #[test]
+    fn cpu_conv_handles_a_non_contiguous_input_and_a_large_batch() {
+        // A permuted (strided) input, and a batch split over the pool.
+        let dev = Cpu::default();
+        let xs = random(16 * 3 * 6 * 5, 7);
+        let x: T4<Cpu, NoneTape> = dev.tensor_from_vec(xs.clone(), (16, 3, 5, 6));
+        let xp = x.permute::<_, Axes4<0, 1, 3, 2>>(); // (16, 3, 6, 5), strided
+        let w = dev.tensor_from_vec(random(3 * 9 * 4, 8), (27, 4));
+        let fast = conv2d::<Cpu, NoneTape>(xp.clone(), w.clone(), None, (3, 3), (1, 1), (1, 1));
+        let gather = conv2d_gather::<Cpu, NoneTape>(xp, w, None, (3, 3), (1, 1), (1, 1));
+        assert_close("y", &fast.as_vec(), &gather.as_vec(), 1e-5);
     }
 
     #[test]

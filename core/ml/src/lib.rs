@@ -8,6 +8,8 @@
 //! - [`optim`]: SGD with momentum, Adam and RMSprop, with weight decay;
 //! - [`layers`]: linear, conv2d (im2col + matmul), pooling, upsampling,
 //!   batch norm, dropout, activations, losses;
+//! - [`conv_cpu`]: the convolution as one custom operation on `Cpu` (direct
+//!   im2col/col2im, one matrix product per image), which `layers` uses there;
 //! - [`checkpoint`]: safetensors checkpoints with optimizer state, for resuming;
 //! - [`train`]: seeded mini-batches and the epoch loop with reporting,
 //!   stop checks and per-epoch checkpoint callbacks;
@@ -27,6 +29,7 @@
 //! does not train), except for [`corrupt`], which has no dfdx in it.
 
 pub mod checkpoint;
+pub mod conv_cpu;
 pub mod corrupt;
 pub mod ctc;
 pub mod decode;
