@@ -258,6 +258,12 @@ pub fn variants() -> Vec<VariantInfo> {
                 "`full`: the course-notes model (64/128/256 channels, ~418k parameters); `light`: 16/32/32",
             ),
             ParamSpec::float("dropout", 0.2, 0.0, 0.95, "dropout on the flattened code"),
+            ParamSpec::choice(
+                "activation",
+                "relu",
+                ACTIVATIONS,
+                "activation of the two code-wide dense layers after the code",
+            ),
             ParamSpec::choice("loss", "rmse", &["mse", "bce", "rmse"], "reconstruction loss"),
             ParamSpec::bool(
                 "resume",

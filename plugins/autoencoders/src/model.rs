@@ -38,7 +38,8 @@ use workbench_ml::params::{standard_normal, ParamStore};
 /// ```text
 /// (B, C, 28, 28) conv3×3 16 [64] → conv3×3 32 [128] → BN → ReLU → maxpool 2×2
 ///   → conv3×3 32 [256] → BN → ReLU → maxpool 2×2 → conv3×3 1   (B, 1, 7, 7): the code
-///   → flatten (49) → dropout → dense 49 ReLU → dense 49 ReLU → dense H·W ReLU
+///   → flatten (49) → dropout → dense 49 → dense 49 (both with `activation`,
+///   ReLU by default) → dense H·W ReLU
 ///   → reshape (B, 1, H, W) → conv3×3 16 [64] ReLU → conv3×3 C → sigmoid
 /// ```
 ///
@@ -309,8 +310,8 @@ impl<D: Device<f32>> Model<D> {
                 let n = z.shape().0;
                 let s = &self.store;
                 let z = dropout(z, self.cfg.dropout, train, rng);
-                let y = net.d1.forward(s, z).relu();
-                let y = net.d2.forward(s, y).relu();
+                let y = act.apply(net.d1.forward(s, z));
+                let y = act.apply(net.d2.forward(s, y));
                 let y = net.d3.forward(s, y).relu();
                 let y = y.reshape_like(&(n, 1, h, w));
                 let y = net.c5.forward(s, y).relu();
