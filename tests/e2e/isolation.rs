@@ -156,13 +156,24 @@ fn a_killed_run_keeps_its_metrics_up_to_the_kill() {
 
 #[test]
 fn ctrl_c_cancels_runs_cleanly() {
-    let (dir, spec) = slow_spec("cancelled");
+    cancels_cleanly_on("INT", "cancelled");
+}
+
+#[test]
+fn a_terminate_signal_cancels_runs_cleanly_too() {
+    cancels_cleanly_on("TERM", "terminated");
+}
+
+/// Sends `signal` to a headless run mid-training: the run ends `cancelled`
+/// with its metrics and the experiment's summary written, exit code 130.
+fn cancels_cleanly_on(signal: &str, experiment: &str) {
+    let (dir, spec) = slow_spec(experiment);
     let results = dir.path().join("results");
     let mut parent = spawn_headless(dir.path(), &spec, &results);
-    let run_dir = wait_for_run_dir(&results, "cancelled");
+    let run_dir = wait_for_run_dir(&results, experiment);
     wait_for_lines(&run_dir.join("metrics.csv"), 10);
     let sent = Command::new("kill")
-        .args(["-INT", &parent.id().to_string()])
+        .args([&format!("-{signal}"), &parent.id().to_string()])
         .status()
         .unwrap();
     assert!(sent.success());
@@ -171,6 +182,6 @@ fn ctrl_c_cancels_runs_cleanly() {
     let s = summary(&run_dir);
     assert_eq!(s["status"], "cancelled", "{s}");
     assert!(metrics_rows(&run_dir.join("metrics.csv")).len() >= 10);
-    let csv = std::fs::read_to_string(results.join("cancelled/summary.csv")).unwrap();
+    let csv = std::fs::read_to_string(results.join(format!("{experiment}/summary.csv"))).unwrap();
     assert!(csv.contains(",cancelled,"), "{csv}");
 }
