@@ -446,16 +446,7 @@ pub fn page_words(pages: &[Page], height: usize) -> Result<WordSet, DataError> {
             path: PathBuf::from(&page.name),
             reason: "the page has no ground truth, so it has no words to serve".into(),
         })?;
-        let boxes: Vec<BBox> = truth
-            .words
-            .iter()
-            .map(|w| BBox {
-                x: w.x,
-                y: w.y,
-                w: w.w,
-                h: w.h,
-            })
-            .collect();
+        let boxes: Vec<BBox> = truth.words.iter().map(|w| w.bbox()).collect();
         for (i, w) in truth.words.iter().enumerate() {
             if w.text.as_deref().is_none_or(|t| t.trim().is_empty()) {
                 return Err(DataError::Corrupt {

@@ -62,17 +62,21 @@ pub fn otsu_threshold(img: &Gray) -> u8 {
 
 /// Otsu's threshold from a 256-bin histogram.
 pub fn otsu_from_histogram(hist: &[u64; 256]) -> u8 {
+    otsu_split(hist).map_or(127, |t| t as u8)
+}
+
+/// Otsu's split of a histogram of any length: the last bin of the lower
+/// class (the one maximising the between-class variance), or `None` when no
+/// split leaves both classes non-empty.
+pub fn otsu_split(hist: &[u64]) -> Option<usize> {
     let total: u64 = hist.iter().sum();
-    if total == 0 {
-        return 127;
-    }
     let sum_all: f64 = hist
         .iter()
         .enumerate()
         .map(|(i, &c)| i as f64 * c as f64)
         .sum();
     let (mut w0, mut sum0) = (0u64, 0f64);
-    let (mut best, mut best_t) = (-1f64, 127u8);
+    let mut best: Option<(f64, usize)> = None;
     for (t, &count) in hist.iter().enumerate() {
         w0 += count;
         sum0 += t as f64 * count as f64;
@@ -83,12 +87,11 @@ pub fn otsu_from_histogram(hist: &[u64; 256]) -> u8 {
         let m0 = sum0 / w0 as f64;
         let m1 = (sum_all - sum0) / w1 as f64;
         let between = w0 as f64 * w1 as f64 * (m0 - m1) * (m0 - m1);
-        if between > best {
-            best = between;
-            best_t = t as u8;
+        if best.is_none_or(|(b, _)| between > b) {
+            best = Some((between, t));
         }
     }
-    best_t
+    best.map(|(_, t)| t)
 }
 
 /// Ink where the gray value is at most `t`.

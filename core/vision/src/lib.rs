@@ -16,7 +16,7 @@ pub mod label;
 pub mod morph;
 pub mod testpage;
 
-pub use binarize::{otsu_threshold, sauvola, threshold, Binary};
+pub use binarize::{otsu_split, otsu_threshold, sauvola, threshold, Binary};
 pub use gray::{median3, to_gray, Gray};
 pub use label::{components, label, Component, Connectivity, Labeling};
 pub use morph::{dilate, erode};

@@ -3,7 +3,7 @@
 
 use crate::common::{prep_params, region, Prep};
 use workbench_api::{Config, Image, ParamSpec, PluginError, Region, RegionKind};
-use workbench_vision::{components, Component, Connectivity};
+use workbench_vision::{components, otsu_split, Component, Connectivity};
 
 /// Parameters of `cca` (all relative to the page's typical character
 /// height, so they hold across resolutions).
@@ -194,7 +194,7 @@ const MIN_GAPS: usize = 30;
 fn adaptive_word_gap<T>(boxes: &[(B, T)], ch: f64, fallback: f64) -> f64 {
     const BINS: usize = 64;
     const TOP: f64 = 3.0;
-    let mut hist = [0u32; BINS];
+    let mut hist = [0u64; BINS];
     let mut count = 0;
     for (i, (a, _)) in boxes.iter().enumerate() {
         let ha = (a.y1 - a.y0) as f64;
@@ -237,42 +237,24 @@ fn gap_unit(ha: f64, hb: f64, ch: f64) -> f64 {
 /// fewest counts over it and its neighbours (the leftmost of ties), since
 /// the optimum of Otsu's criterion sits between the means, not where the
 /// modes' tails meet. Returns a bin index (the threshold is its centre).
-fn valley_bin(hist: &[u32]) -> usize {
+fn valley_bin(hist: &[u64]) -> usize {
     let n = hist.len();
-    let total: f64 = hist.iter().map(|&h| h as f64).sum();
-    let sum: f64 = hist
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| i as f64 * h as f64)
-        .sum();
-    let (mut w0, mut s0, mut best, mut split) = (0.0, 0.0, -1.0, 1);
-    for (t, &h) in hist.iter().enumerate().take(n - 1) {
-        w0 += h as f64;
-        s0 += t as f64 * h as f64;
-        let w1 = total - w0;
-        if w0 == 0.0 || w1 == 0.0 {
-            continue;
-        }
-        let d = s0 / w0 - (sum - s0) / w1;
-        let between = w0 * w1 * d * d;
-        if between > best {
-            (best, split) = (between, t + 1);
-        }
-    }
+    let Some(last) = otsu_split(hist) else {
+        return 1;
+    };
+    let split = last + 1;
     let mass = |r: std::ops::Range<usize>| -> (f64, f64) {
         let w: f64 = hist[r.clone()].iter().map(|&h| h as f64).sum();
         let m: f64 = r.clone().map(|i| i as f64 * hist[i] as f64).sum();
         (w, m)
     };
+    // Otsu's split leaves both classes non-empty.
     let ((w0, m0), (w1, m1)) = (mass(0..split), mass(split..n));
-    if w0 == 0.0 || w1 == 0.0 {
-        return split;
-    }
     let (lo, hi) = ((m0 / w0).ceil() as usize, (m1 / w1).floor() as usize);
     let around = |i: usize| {
         hist[i.saturating_sub(1)..(i + 2).min(n)]
             .iter()
-            .sum::<u32>()
+            .sum::<u64>()
     };
     (lo..=hi.max(lo))
         .min_by_key(|&i| (around(i), i))
@@ -442,7 +424,7 @@ mod tests {
     fn the_valley_lies_between_the_modes_not_at_otsus_split() {
         // A narrow mode at 2..4 and a wide one over 10..30: Otsu would split
         // near the middle of the means; the valley is where no gap falls.
-        let mut h = [0u32; 32];
+        let mut h = [0u64; 32];
         h[2] = 50;
         h[3] = 80;
         h[4] = 20;

@@ -5,6 +5,7 @@
 //! JSON shape is what `workbench segment` writes (with an optional `score`).
 
 use super::DataError;
+use crate::metrics::BBox;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -41,6 +42,30 @@ pub struct ImageBox {
     /// Confidence, in segmenter output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
+}
+
+impl WordBox {
+    /// The box alone, for the metrics.
+    pub fn bbox(&self) -> BBox {
+        BBox {
+            x: self.x,
+            y: self.y,
+            w: self.w,
+            h: self.h,
+        }
+    }
+}
+
+impl ImageBox {
+    /// The box alone, for the metrics.
+    pub fn bbox(&self) -> BBox {
+        BBox {
+            x: self.x,
+            y: self.y,
+            w: self.w,
+            h: self.h,
+        }
+    }
 }
 
 /// The regions of one page: ground truth, or a segmenter's output.

@@ -368,6 +368,19 @@ fn stroke(c: &mut Canvas, (x0, y0): (f32, f32), (x1, y1): (f32, f32), width: f32
     }
 }
 
+/// Strokes the outline of `r`.
+fn frame(c: &mut Canvas, r: Rect, line: f32, id: u32) {
+    let (l, t, rr, bb) = (r.x, r.y, r.x + r.w, r.y + r.h);
+    for (p, q) in [
+        ((l, t), (rr, t)),
+        ((rr, t), (rr, bb)),
+        ((rr, bb), (l, bb)),
+        ((l, bb), (l, t)),
+    ] {
+        stroke(c, p, q, line, id);
+    }
+}
+
 fn draw_image(c: &mut Canvas, r: Rect, kind: u32, id: u32, rng: &mut ChaCha8Rng) {
     let (x0, y0) = (r.x as i64, r.y as i64);
     let (x1, y1) = ((r.x + r.w) as i64, (r.y + r.h) as i64);
@@ -405,15 +418,8 @@ fn draw_image(c: &mut Canvas, r: Rect, kind: u32, id: u32, rng: &mut ChaCha8Rng)
         }
         // Plot: frame, ticks, a curve.
         2 => {
-            let (l, t, rr, bb) = (r.x, r.y, r.x + r.w, r.y + r.h);
-            for (p, q) in [
-                ((l, t), (rr, t)),
-                ((rr, t), (rr, bb)),
-                ((rr, bb), (l, bb)),
-                ((l, bb), (l, t)),
-            ] {
-                stroke(c, p, q, line, id);
-            }
+            frame(c, r, line, id);
+            let (l, t, bb) = (r.x, r.y, r.y + r.h);
             for i in 1..10 {
                 let x = l + r.w * i as f32 / 10.0;
                 stroke(c, (x, bb), (x, bb - r.h * 0.04), line, id);
@@ -463,15 +469,7 @@ fn draw_image(c: &mut Canvas, r: Rect, kind: u32, id: u32, rng: &mut ChaCha8Rng)
         }
         // Filled shapes: overlapping rectangles and ellipses in a frame.
         _ => {
-            let (l, t, rr, bb) = (r.x, r.y, r.x + r.w, r.y + r.h);
-            for (p, q) in [
-                ((l, t), (rr, t)),
-                ((rr, t), (rr, bb)),
-                ((rr, bb), (l, bb)),
-                ((l, bb), (l, t)),
-            ] {
-                stroke(c, p, q, line, id);
-            }
+            frame(c, r, line, id);
             for _ in 0..4 {
                 let sw = rng.gen_range(0.2..0.5) * r.w;
                 let sh = rng.gen_range(0.2..0.5) * r.h;

@@ -37,12 +37,7 @@ pub fn evaluate(
             .map(|w| OcrWord {
                 text: w.text.clone().unwrap_or_default(),
                 confidence: 1.0,
-                bbox: BBox {
-                    x: w.x,
-                    y: w.y,
-                    w: w.w,
-                    h: w.h,
-                },
+                bbox: w.bbox(),
             })
             .collect();
         let truth_page = OcrPage::new(gt.width, gt.height, truth_words, Vec::new());

@@ -54,27 +54,11 @@ pub fn to_page_regions(width: usize, height: usize, regions: &[Region]) -> PageR
 }
 
 fn word_boxes(r: &PageRegions) -> Vec<BBox> {
-    r.words
-        .iter()
-        .map(|b| BBox {
-            x: b.x,
-            y: b.y,
-            w: b.w,
-            h: b.h,
-        })
-        .collect()
+    r.words.iter().map(|b| b.bbox()).collect()
 }
 
 fn image_boxes(r: &PageRegions) -> Vec<BBox> {
-    r.images
-        .iter()
-        .map(|b| BBox {
-            x: b.x,
-            y: b.y,
-            w: b.w,
-            h: b.h,
-        })
-        .collect()
+    r.images.iter().map(|b| b.bbox()).collect()
 }
 
 /// Paints 0 background, 1 text, 2 image (words over images).
