@@ -975,9 +975,9 @@ mod tests {
                     y: 5.0,
                     w: 20.0,
                     h: 8.0,
-                    score: None,
+                    ..Default::default()
                 }],
-                images: Vec::new(),
+                ..Default::default()
             }),
         };
         let words = page_words(&[page(Some("ink"))], 16).unwrap();
