@@ -4,7 +4,7 @@
 use crate::common::{prep_params, region, Prep};
 use workbench_api::{Config, Image, ParamSpec, PluginError, Region, RegionKind};
 use workbench_vision::{
-    components, label, otsu_split, ruling_lines, subtract, Binary, Component, Connectivity,
+    components, label, otsu_split, ruling_lines, subtract, Binary, Component, Connectivity, Gray,
     Labeling,
 };
 
@@ -34,6 +34,8 @@ pub struct CcaParams {
     pub rules: bool,
     /// Text-like words inside a drawing stay words (its labels).
     pub figure_text: bool,
+    /// Find continuous-tone images (photos, renderings) by their tones.
+    pub photos: bool,
 }
 
 /// The parameters `cca` declares.
@@ -98,6 +100,11 @@ pub fn params() -> Vec<ParamSpec> {
             true,
             "text-like words inside a drawing stay words (its labels)",
         ),
+        ParamSpec::bool(
+            "photos",
+            true,
+            "find continuous-tone images (photos, renderings) by their tones",
+        ),
     ]);
     p
 }
@@ -116,6 +123,7 @@ impl CcaParams {
             min_image: c.param_or("min_image", 2.0)?,
             rules: c.param_or("rules", true)?,
             figure_text: c.param_or("figure_text", true)?,
+            photos: c.param_or("photos", true)?,
         })
     }
 }
@@ -247,15 +255,24 @@ fn valley_bin(hist: &[u64]) -> usize {
 
 /// Segments one page.
 pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
-    let bin = p.prep.run(page);
+    let (gray, bin, otsu) = p.prep.run_gray(page);
     let (width, height) = (page.width as u32, page.height as u32);
+    let info = |ch| PageInfo {
+        gray: &gray,
+        otsu,
+        ch,
+        width,
+        height,
+    };
     if !p.rules {
         let comps = components(&bin, Connectivity::Eight);
         let ch = char_height(&comps, height);
-        return regions(p, &comps, &[], ch, width, height);
+        let photos = photos(p, &gray, otsu, ch);
+        return regions(p, &comps, &[], &photos, &info(ch));
     }
     let lab = label(&bin, Connectivity::Eight);
     let ch = char_height(&lab.components, height);
+    let photos = photos(p, &gray, otsu, ch);
     // Ruling lines (table grids, frames, rules, underlines) come out
     // before the words are grouped, so the words in a table's cells are
     // free; the lines of a drawing (axes, boxes of a plot) stay in it.
@@ -263,7 +280,7 @@ pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
     let thick = ((RULE_THICKNESS * ch).round() as usize).max(2);
     let mut lines = ruling_lines(&bin, min_len, thick);
     if lines.count() == 0 {
-        return regions(p, &lab.components, &[], ch, width, height);
+        return regions(p, &lab.components, &[], &photos, &info(ch));
     }
     let drawing = drawings(p, &lab, &lines, ch);
     for (v, &l) in lines.data.iter_mut().zip(&lab.labels) {
@@ -273,8 +290,75 @@ pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
     }
     let rest = components(&subtract(&bin, &lines), Connectivity::Eight);
     let lines = components(&lines, Connectivity::Eight);
-    regions(p, &rest, &lines, ch, width, height)
+    regions(p, &rest, &lines, &photos, &info(ch))
 }
+
+/// Photographs, renderings and other continuous-tone images, which a
+/// global threshold breaks into blobs: large areas darker than the paper
+/// that cover much of their box and vary in tone (a shaded or dark box
+/// behind text is one flat tone, and stays text), and that do not run off
+/// the page (as uneven light does). `t`: the page's Otsu threshold.
+fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<B> {
+    if !p.photos {
+        return Vec::new();
+    }
+    let mut hist = [0u64; 256];
+    for &g in &gray.data {
+        hist[g as usize] += 1;
+    }
+    // The paper: the median of the pixels lighter than the threshold.
+    let light: u64 = hist[t as usize + 1..].iter().sum();
+    let (mut acc, mut paper) = (0u64, 255u8);
+    for (v, &c) in hist.iter().enumerate().skip(t as usize + 1) {
+        acc += c;
+        if acc * 2 >= light {
+            paper = v as u8;
+            break;
+        }
+    }
+    let tone = paper.saturating_sub(PHOTO_TONE);
+    if tone <= t {
+        return Vec::new();
+    }
+    let mask = workbench_vision::threshold(gray, tone);
+    let big = (p.image_height * ch) as u32;
+    let w = gray.width;
+    components(&mask, Connectivity::Eight)
+        .iter()
+        .filter(|c| c.w > big && c.h > big)
+        .filter(|c| {
+            let edges = [
+                c.x == 0,
+                c.y == 0,
+                c.x + c.w >= gray.width as u32,
+                c.y + c.h >= gray.height as u32,
+            ];
+            edges.iter().filter(|&&e| e).count() < 2
+        })
+        .filter_map(|c| {
+            let (mut n, mut sum, mut sq) = (0u64, 0f64, 0f64);
+            for y in c.y as usize..(c.y + c.h) as usize {
+                for &g in &gray.data[y * w + c.x as usize..y * w + (c.x + c.w) as usize] {
+                    if g <= tone {
+                        n += 1;
+                        sum += g as f64;
+                        sq += (g as f64) * (g as f64);
+                    }
+                }
+            }
+            let mean = sum / n.max(1) as f64;
+            let sd = (sq / n.max(1) as f64 - mean * mean).max(0.0).sqrt();
+            (n as f64 >= PHOTO_FILL * c.bbox_area() as f64 && sd >= PHOTO_SPREAD).then(|| B::of(c))
+        })
+        .collect()
+}
+
+/// Darker than the paper by this many gray levels is image tone...
+const PHOTO_TONE: u8 = 24;
+/// ... covering this share of the area's box...
+const PHOTO_FILL: f64 = 0.5;
+/// ... with at least this spread of tones (a standard deviation).
+const PHOTO_SPREAD: f64 = 20.0;
 
 /// Which components are drawings whose ruling lines stay: tall ones,
 /// except tables and frames (nearly all ruling lines, with text inside).
@@ -300,19 +384,60 @@ fn drawings(p: &CcaParams, lab: &Labeling, lines: &Binary, ch: f64) -> Vec<bool>
                 return true;
             }
             let b = B::of(c);
-            let inside = comps
+            let mut inside: Vec<B> = comps
                 .iter()
                 .filter(|g| glyph(g) && b.contains_center(&B::of(g)))
-                .count();
-            inside < TABLE_GLYPHS
+                .map(B::of)
+                .collect();
+            let lettered = lettered(&mut inside);
+            lettered < TABLE_GLYPHS || lettered * 2 < inside.len()
         })
         .collect()
 }
 
+/// How many of `glyphs` have a neighbour set as letters are: on the same
+/// row, at most a third of their height away (a table's text has them;
+/// the marks of a plot, spaced by their own size, do not).
+fn lettered(glyphs: &mut [B]) -> usize {
+    glyphs.sort_by_key(|b| b.x0);
+    let mut near = vec![false; glyphs.len()];
+    for i in 0..glyphs.len() {
+        let a = glyphs[i];
+        for j in i + 1..glyphs.len() {
+            let b = glyphs[j];
+            let reach = a.h().max(b.h()) as f64 / 3.0;
+            if b.x0 as f64 > a.x1 as f64 + reach {
+                break;
+            }
+            let vov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
+            if vov >= 0.5 * a.h().min(b.h()) as f64 && b.x0 + 1 >= a.x1 {
+                near[i] = true;
+                near[j] = true;
+            }
+        }
+    }
+    near.iter().filter(|&&v| v).count()
+}
+
 /// A tall component with at least this share of its ink on ruling lines...
 const TABLE_RULED: f64 = 0.9;
-/// ... and at least this many glyphs inside is a table or a frame.
+/// ... and at least this many glyphs inside set as letters (most of them)
+/// is a table or a frame.
 const TABLE_GLYPHS: usize = 8;
+
+/// What grouping needs to know of the page besides its components.
+struct PageInfo<'a> {
+    /// The gray page.
+    gray: &'a Gray,
+    /// Its Otsu threshold.
+    otsu: u8,
+    /// Its character height.
+    ch: f64,
+    /// Columns.
+    width: u32,
+    /// Rows.
+    height: u32,
+}
 
 /// Ruling lines are at least this long (× char height)...
 const RULE_LENGTH: f64 = 3.0;
@@ -353,10 +478,16 @@ fn regions(
     p: &CcaParams,
     comps: &[Component],
     lines: &[Component],
-    ch: f64,
-    width: u32,
-    height: u32,
+    photos: &[B],
+    page: &PageInfo,
 ) -> Vec<Region> {
+    let &PageInfo {
+        gray,
+        otsu: t,
+        ch,
+        width,
+        height,
+    } = page;
     let speck = ((p.speck * ch) as u32).max(1);
     let comps: Vec<&Component> = comps
         .iter()
@@ -375,6 +506,7 @@ fn regions(
                 b: B::of(c),
                 ink: c.pixels,
             })
+            .chain(photos.iter().map(|&b| Figure { b, ink: b.area() }))
             .collect(),
         margin,
     );
@@ -404,6 +536,21 @@ fn regions(
     }
 
     let words = group_words(p, &text, ch);
+    // How dark each figure's box is on the page itself (the binary image
+    // hollows out dark areas).
+    for f in &mut figs {
+        let b = f.b;
+        let (x1, y1) = (b.x1.min(gray.width as u32), b.y1.min(gray.height as u32));
+        let mut dark = 0u64;
+        for y in b.y0..y1 {
+            let row = &gray.data[y as usize * gray.width..];
+            dark += row[b.x0 as usize..x1 as usize]
+                .iter()
+                .filter(|&&g| g <= t)
+                .count() as u64;
+        }
+        f.ink = f.ink.max(dark);
+    }
 
     // Words inside a figure: in a drawing (little ink over its box), the
     // ones that look like text are its labels and stay words; in a photo
@@ -514,6 +661,7 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
     }
     let mut cols: Vec<(B, u64)> = cols.into_iter().flatten().collect();
     cols.sort_by_key(|(b, _)| (b.x0, b.y0));
+    let cols = join_marks(cols, ch);
     let n = cols.len();
 
     // Lines are chained from the glyphs of letter size (each one's
@@ -570,14 +718,30 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
     for i in (0..n).filter(|&i| core[i]) {
         members.entry(lines.find(i)).or_default().push(i);
     }
+    // A letter-size glyph alone on its "line" (a broken-off descender, a
+    // bracket taller than its neighbours) is placed as marks are.
+    // Units placed as marks are: the small glyphs, and "lines" of at most
+    // two glyphs narrower than two character heights (a broken-off
+    // descender, a quote's two ticks, a bracket taller than its
+    // neighbours); a unit that fits no line stays on its own.
+    let mut loose: Vec<Vec<usize>> = (0..n).filter(|&i| !core[i]).map(|i| vec![i]).collect();
+    members.retain(|_, m| {
+        let b = m.iter().fold(cols[m[0]].0, |b, &i| b.join(cols[i].0));
+        if m.len() <= 2 && (b.w() as f64) < 2.0 * ch {
+            loose.push(std::mem::take(m));
+            false
+        } else {
+            true
+        }
+    });
     // Each line's rows and columns, for its marks.
     let mut bands: Vec<(usize, B)> = members
         .iter()
         .map(|(&r, m)| (r, m.iter().fold(cols[m[0]].0, |b, &i| b.join(cols[i].0))))
         .collect();
     bands.sort_by_key(|(_, b)| b.x0);
-    for i in (0..n).filter(|&i| !core[i]) {
-        let m = cols[i].0;
+    for unit in loose {
+        let m = unit.iter().fold(cols[unit[0]].0, |b, &i| b.join(cols[i].0));
         let mut best: Option<(usize, f64)> = None;
         for &(r, band) in &bands {
             if band.x0 as f64 > m.x1 as f64 + LINE_REACH * band.h() as f64 {
@@ -593,12 +757,18 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
             } else {
                 0.0
             };
-            if within && dx <= LINE_REACH * band.h() as f64 && best.is_none_or(|(_, d)| dx < d) {
-                best = Some((r, dx));
+            // Lines of code sit close: prefer the line the mark lies in
+            // (rows first), then the nearest along the line.
+            let vd =
+                (band.y0 as f64 - m.y0 as f64).max(0.0) + (m.y1 as f64 - band.y1 as f64).max(0.0);
+            let mid = ((m.y0 + m.y1) as f64 - (band.y0 + band.y1) as f64).abs() / 2.0;
+            let score = dx + 4.0 * vd + 0.5 * mid;
+            if within && dx <= LINE_REACH * band.h() as f64 && best.is_none_or(|(_, d)| score < d) {
+                best = Some((r, score));
             }
         }
-        let r = best.map_or(i, |(r, _)| r);
-        members.entry(r).or_default().push(i);
+        let r = best.map_or(unit[0], |(r, _)| r);
+        members.entry(r).or_default().extend(unit);
     }
 
     // Per line: the edges with their gaps in the line's unit.
@@ -647,6 +817,48 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
         });
     }
     out.into_iter().flatten().collect()
+}
+
+/// Small marks that make one character together (the bars of `=`, the
+/// dots of `:`, the ticks of `"`) joined into one: stacked with a gap of at
+/// most half a character height, or side by side at most a fifth apart.
+/// `cols` is sorted by `x0`, and so is the result.
+fn join_marks(cols: Vec<(B, u64)>, ch: f64) -> Vec<(B, u64)> {
+    let small = |b: &B| (b.h() as f64) < CORE_HEIGHT * ch && (b.w() as f64) < 1.5 * ch;
+    let n = cols.len();
+    let mut sets = Sets::new(n);
+    for i in 0..n {
+        let a = cols[i].0;
+        if !small(&a) {
+            continue;
+        }
+        for (j, (b, _)) in cols.iter().enumerate().skip(i + 1) {
+            if b.x0 as f64 > a.x1 as f64 + 0.2 * ch {
+                break;
+            }
+            if !small(b) {
+                continue;
+            }
+            let xov = a.x1.min(b.x1) as f64 - a.x0.max(b.x0) as f64;
+            let yov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
+            let stacked = xov >= 0.5 * a.w().min(b.w()) as f64 && -yov <= 0.5 * ch;
+            let paired = yov >= 0.5 * a.h().min(b.h()) as f64 && -xov <= 0.2 * ch;
+            if stacked || paired {
+                sets.union(i, j);
+            }
+        }
+    }
+    let mut out: Vec<Option<(B, u64)>> = vec![None; n];
+    for (i, &(b, ink)) in cols.iter().enumerate() {
+        let r = sets.find(i);
+        out[r] = Some(match out[r] {
+            None => (b, ink),
+            Some((c, k)) => (c.join(b), k + ink),
+        });
+    }
+    let mut out: Vec<(B, u64)> = out.into_iter().flatten().collect();
+    out.sort_by_key(|(b, _)| (b.x0, b.y0));
+    out
 }
 
 /// Glyphs chain to a right neighbour at most this far (× their height).
@@ -698,6 +910,17 @@ fn page_word_gap(chains: &[Chain], fallback: f64) -> f64 {
 /// cell is skipped; other lines break where the gap exceeds the page's
 /// word gap, or the line's own valley when its gaps split clearly in two.
 fn line_breaks(edges: &[Edge], page_gap: f64) -> Vec<bool> {
+    if std::env::var_os("CCA_DEBUG").is_some() && edges.len() > 20 {
+        let p: Vec<String> = edges
+            .iter()
+            .map(|e| format!("{:.2}/{:.2}", e.gap, e.pitch))
+            .collect();
+        eprintln!(
+            "pg {page_gap:.2} fixed {:?}: {}",
+            fixed_pitch(edges, page_gap),
+            p.join(" ")
+        );
+    }
     if let Some(pitch) = fixed_pitch(edges, page_gap) {
         return edges.iter().map(|e| e.pitch >= 1.5 * pitch).collect();
     }
@@ -706,8 +929,9 @@ fn line_breaks(edges: &[Edge], page_gap: f64) -> Vec<bool> {
 }
 
 /// The pitch of a line whose glyph centres sit on a grid: at least six
-/// edges, and nine in ten centre distances within 12% of a whole number
-/// (1 or more) of cells, the cell being the median distance inside words.
+/// edges, and eight in ten centre distances within 12% of a whole number
+/// of cells (pieces less than half a cell apart left out), the cell being
+/// the median distance inside words.
 fn fixed_pitch(edges: &[Edge], page_gap: f64) -> Option<f64> {
     if edges.len() < 6 {
         return None;
@@ -725,14 +949,17 @@ fn fixed_pitch(edges: &[Edge], page_gap: f64) -> Option<f64> {
     if pitch <= 0.1 {
         return None;
     }
-    let on_grid = edges
+    // Pieces sharing a cell (less than half a cell apart) say nothing.
+    let spaced: Vec<f64> = edges
         .iter()
-        .filter(|e| {
-            let k = (e.pitch / pitch).round();
-            k >= 1.0 && (e.pitch / pitch - k).abs() <= 0.12
-        })
+        .map(|e| e.pitch / pitch)
+        .filter(|&r| r >= 0.5)
+        .collect();
+    let on_grid = spaced
+        .iter()
+        .filter(|&&r| (r - r.round()).abs() <= 0.12)
         .count();
-    (on_grid * 10 >= edges.len() * 9).then_some(pitch)
+    (spaced.len() >= 6 && on_grid * 10 >= spaced.len() * 8).then_some(pitch)
 }
 
 /// A line's own word gap when its gaps fall clearly into two groups: the

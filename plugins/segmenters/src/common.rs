@@ -1,7 +1,9 @@
 //! Preprocessing shared by the variants: gray, denoise, binarize.
 
 use workbench_api::{Config, Image, ParamSpec, PluginError, Region, RegionKind};
-use workbench_vision::{median3, otsu_threshold, sauvola, to_gray, Binary, Gray};
+use workbench_vision::{
+    components, median3, otsu_threshold, sauvola, to_gray, Binary, Component, Connectivity, Gray,
+};
 
 /// Preprocessing settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,6 +63,12 @@ impl Prep {
 
     /// Gray, denoised, binarized (1 = ink).
     pub fn run(&self, page: &Image) -> Binary {
+        self.run_gray(page).1
+    }
+
+    /// The gray page (denoised), the binary one, and Otsu's global
+    /// threshold of the page (used, or not under uneven light).
+    pub fn run_gray(&self, page: &Image) -> (Gray, Binary, u8) {
         let mut gray = to_gray(page.data, page.width, page.height, page.channels);
         let median = match self.denoise.as_str() {
             "median" => true,
@@ -84,9 +92,37 @@ impl Prep {
             for (v, &g) in b.data.iter_mut().zip(&gray.data) {
                 *v |= u8::from(g <= dark);
             }
-            b
+            light_on_dark(&mut b);
+            (gray, b, t)
         } else {
-            workbench_vision::threshold(&gray, t)
+            let mut b = workbench_vision::threshold(&gray, t);
+            light_on_dark(&mut b);
+            (gray, b, t)
+        }
+    }
+}
+
+/// Light text on dark ground: a page that is mostly ink is inverted, and
+/// so is the inside of every large block with light holes covering 5 to 40
+/// percent of it (a dark box with white text, a slide's title bar; a
+/// solid or noisy dark area has fewer), so the letters become the ink.
+fn light_on_dark(b: &mut Binary) {
+    let (w, h) = (b.width, b.height);
+    if b.count() * 2 > w * h {
+        for v in &mut b.data {
+            *v ^= 1;
+        }
+    }
+    let min = (w.min(h) / 20).max(24) as u32;
+    let blocks: Vec<Component> = components(b, Connectivity::Eight)
+        .into_iter()
+        .filter(|c| c.w >= min && c.h >= min / 2 && (0.6..=0.85).contains(&c.density()))
+        .collect();
+    for c in blocks {
+        for y in c.y as usize..(c.y + c.h) as usize {
+            for v in &mut b.data[y * w + c.x as usize..y * w + (c.x + c.w) as usize] {
+                *v ^= 1;
+            }
         }
     }
 }
