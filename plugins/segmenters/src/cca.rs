@@ -390,7 +390,12 @@ fn drawings(p: &CcaParams, lab: &Labeling, lines: &Binary, ch: f64) -> Vec<bool>
                 .map(B::of)
                 .collect();
             let lettered = lettered(&mut inside);
-            lettered < TABLE_GLYPHS || lettered * 2 < inside.len()
+            // A table's text is set about as large as the page's; a
+            // screenshot's is smaller.
+            let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
+            let mid = hs.len() / 2;
+            let small = hs.is_empty() || (*hs.select_nth_unstable(mid).1 as f64) < TABLE_TEXT * ch;
+            lettered < TABLE_GLYPHS || lettered * 2 < inside.len() || small
         })
         .collect()
 }
@@ -419,6 +424,8 @@ fn lettered(glyphs: &mut [B]) -> usize {
     near.iter().filter(|&&v| v).count()
 }
 
+/// A table's glyphs are at least this tall (× char height), as medians.
+const TABLE_TEXT: f64 = 0.75;
 /// A tall component with at least this share of its ink on ruling lines...
 const TABLE_RULED: f64 = 0.9;
 /// ... and at least this many glyphs inside set as letters (most of them)
@@ -566,7 +573,7 @@ fn regions(
             let density = f.ink as f64 / f.b.area().max(1) as f64;
             let label = p.figure_text
                 && density < DRAWING_DENSITY
-                && w.b.h() >= min_word
+                && w.b.h() as f64 >= LABEL_MIN * ch
                 && w.b.h() <= max_label
                 && (w.glyphs >= 2 || w.b.h() as f64 >= 0.8 * ch);
             if !label {
@@ -601,7 +608,10 @@ fn regions(
     out
 }
 
-/// Words inside a drawing taller than this (× char height) are not labels.
+/// Words inside a drawing shorter than this (× char height) are not labels
+/// (a screenshot's small print)...
+const LABEL_MIN: f64 = 0.7;
+/// ... nor those taller than this.
 const LABEL_HEIGHT: f64 = 3.0;
 /// A figure whose parts' ink covers less than this share of its box is a
 /// drawing (strokes), whose text-like parts are labels.
