@@ -279,19 +279,78 @@ pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
     let min_len = (RULE_LENGTH * ch).max(8.0) as usize;
     let thick = ((RULE_THICKNESS * ch).round() as usize).max(2);
     let mut lines = ruling_lines(&bin, min_len, thick);
-    if lines.count() == 0 {
+    let container = containers(p, &lab, ch);
+    if lines.count() == 0 && !container.contains(&true) {
         return regions(p, &lab.components, &[], &photos, &info(ch));
     }
     let drawing = drawings(p, &lab, &lines, ch);
     for (v, &l) in lines.data.iter_mut().zip(&lab.labels) {
-        if *v != 0 && l > 0 && drawing[l as usize - 1] {
+        if *v != 0 && l > 0 && drawing[l as usize - 1] && !container[l as usize - 1] {
             *v = 0;
         }
     }
-    let rest = components(&subtract(&bin, &lines), Connectivity::Eight);
+    // Containers (a slide's block, a boxed note) go whole, lines or not.
+    let mut removed = lines.clone();
+    for (v, &l) in removed.data.iter_mut().zip(&lab.labels) {
+        if l > 0 && container[l as usize - 1] {
+            *v = 1;
+        }
+    }
+    let rest = components(&subtract(&bin, &removed), Connectivity::Eight);
     let lines = components(&lines, Connectivity::Eight);
     regions(p, &rest, &lines, &photos, &info(ch))
 }
+
+/// Containers: tall components that frame text (a slide's block with its
+/// title bar and shadow, a boxed note, a table's outline): almost none of
+/// their own ink lies in their interior (their box less a fifth on each
+/// side and a third at the top, where title bars are), and body-size text
+/// set as letters lies inside.
+fn containers(p: &CcaParams, lab: &Labeling, ch: f64) -> Vec<bool> {
+    let comps = &lab.components;
+    let tall = (p.image_height * ch) as u32;
+    let glyph = |c: &Component| (c.h as f64) >= 0.3 * ch && (c.h as f64) <= 2.0 * ch;
+    comps
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            if c.h <= tall || (c.w as f64) < 4.0 * ch {
+                return false;
+            }
+            let (mx, my) = (c.w / 5, c.h / 5);
+            let (x0, x1) = ((c.x + mx) as usize, (c.x + c.w - mx) as usize);
+            let (y0, y1) = ((c.y + c.h / 3) as usize, (c.y + c.h - my) as usize);
+            let label = k as u32 + 1;
+            let own: usize = (y0..y1)
+                .map(|y| {
+                    lab.labels[y * lab.width + x0..y * lab.width + x1]
+                        .iter()
+                        .filter(|&&l| l == label)
+                        .count()
+                })
+                .sum();
+            if own as f64 >= CONTAINER_INK * ((x1 - x0) * (y1 - y0)).max(1) as f64 {
+                return false;
+            }
+            let b = B::of(c);
+            let mut inside: Vec<B> = comps
+                .iter()
+                .filter(|g| glyph(g) && b.contains_center(&B::of(g)))
+                .map(B::of)
+                .collect();
+            let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
+            if hs.is_empty() {
+                return false;
+            }
+            let mid = hs.len() / 2;
+            let body = *hs.select_nth_unstable(mid).1 as f64 >= TABLE_TEXT * ch;
+            body && lettered(&mut inside) >= TABLE_GLYPHS
+        })
+        .collect()
+}
+
+/// A container's own ink covers less than this share of its interior.
+const CONTAINER_INK: f64 = 0.02;
 
 /// Photographs, renderings and other continuous-tone images, which a
 /// global threshold breaks into blobs: large areas darker than the paper

@@ -104,8 +104,8 @@ impl Prep {
 
 /// Light text on dark ground: a page that is mostly ink is inverted, and
 /// so is the inside of every large block with light holes covering 5 to 40
-/// percent of it (a dark box with white text, a slide's title bar; a
-/// solid or noisy dark area has fewer), so the letters become the ink.
+/// percent of it that are set as letters (a dark box with white text, a
+/// slide's title bar; not a dark picture), so the letters become the ink.
 fn light_on_dark(b: &mut Binary) {
     let (w, h) = (b.width, b.height);
     if b.count() * 2 > w * h {
@@ -116,15 +116,56 @@ fn light_on_dark(b: &mut Binary) {
     let min = (w.min(h) / 20).max(24) as u32;
     let blocks: Vec<Component> = components(b, Connectivity::Eight)
         .into_iter()
-        .filter(|c| c.w >= min && c.h >= min / 2 && (0.6..=0.85).contains(&c.density()))
+        .filter(|c| c.w >= min && c.h >= min / 2 && (0.6..=0.95).contains(&c.density()))
         .collect();
     for c in blocks {
+        let (x0, x1) = (c.x as usize, (c.x + c.w) as usize);
+        let mut holes = Binary::new(x1 - x0, c.h as usize);
+        for (r, y) in (c.y as usize..(c.y + c.h) as usize).enumerate() {
+            for (d, &v) in holes.data[r * holes.width..(r + 1) * holes.width]
+                .iter_mut()
+                .zip(&b.data[y * w + x0..y * w + x1])
+            {
+                *d = v ^ 1;
+            }
+        }
+        if !letters_in(&holes) {
+            continue;
+        }
         for y in c.y as usize..(c.y + c.h) as usize {
-            for v in &mut b.data[y * w + c.x as usize..y * w + (c.x + c.w) as usize] {
+            for v in &mut b.data[y * w + x0..y * w + x1] {
                 *v ^= 1;
             }
         }
     }
+}
+
+/// Whether some components of `img` are set as letters: at least three
+/// of letter shape (6 px tall or more, at most three times as wide) with a
+/// neighbour of similar height on their row within a third of it.
+fn letters_in(img: &Binary) -> bool {
+    let mut g: Vec<Component> = components(img, Connectivity::Eight)
+        .into_iter()
+        .filter(|c| c.h >= 6 && c.w <= 3 * c.h && (c.h as usize) < img.height)
+        .collect();
+    g.sort_by_key(|c| c.x);
+    let mut near = 0;
+    for (i, a) in g.iter().enumerate() {
+        let found = g[i + 1..]
+            .iter()
+            .take_while(|b| b.x <= a.x + a.w + a.h / 3)
+            .any(|b| {
+                let vov = (a.y + a.h).min(b.y + b.h) as i64 - a.y.max(b.y) as i64;
+                b.x + 1 >= a.x + a.w && vov * 2 >= a.h.min(b.h) as i64
+            });
+        if found {
+            near += 1;
+            if near >= 3 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Share of pixels far from all four neighbours in the same direction
