@@ -211,7 +211,7 @@ fn check_variant(variant: &str) -> Result<(), PluginError> {
     }
 }
 
-impl Autoencoder for Pca {
+impl Lifecycle for Pca {
     fn info() -> PluginInfo {
         PluginInfo {
             name: "pca".into(),
@@ -306,6 +306,12 @@ impl Autoencoder for Pca {
         Ok(())
     }
 
+    fn save(&self, dir: &Path) -> Result<(), PluginError> {
+        io::save(self.fitted()?, dir)
+    }
+}
+
+impl Autoencoder for Pca {
     fn encode(&mut self, images: &[Image]) -> Result<Vec<Vec<f32>>, PluginError> {
         let (fitted, data) = self.stack_for_model(images)?;
         let k = fitted.model.k();
@@ -326,10 +332,6 @@ impl Autoencoder for Pca {
                 data: px.to_vec(),
             })
             .collect())
-    }
-
-    fn save(&self, dir: &Path) -> Result<(), PluginError> {
-        io::save(self.fitted()?, dir)
     }
 }
 

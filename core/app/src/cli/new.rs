@@ -112,7 +112,7 @@ pub struct Plugin {
     gap: usize,
 }
 
-impl Segmenter for Plugin {
+impl Lifecycle for Plugin {
     fn info() -> PluginInfo {
         PluginInfo {
             name: "{name}".into(),
@@ -134,7 +134,9 @@ impl Segmenter for Plugin {
             gap: config.param_or::<i64>("gap", 4)? as usize,
         })
     }
+}
 
+impl Segmenter for Plugin {
     fn segment(&mut self, page: &Image) -> Result<Vec<Region>, PluginError> {
         let (w, h) = (page.width, page.height);
         let ink = |x: usize, y: usize| {
