@@ -61,22 +61,30 @@ fn create_plugin<E: Exported>(
     }
 }
 
-/// Adapts an [`Autoencoder`].
-pub struct AsAutoencoder<T>(T);
-/// Adapts a [`Segmenter`].
-pub struct AsSegmenter<T>(T);
-/// Adapts a [`Recognizer`].
-pub struct AsRecognizer<T>(T);
+/// Declares an adapter type for one plugin kind: its kind, the plugin it
+/// wraps, and the calls of that kind it forwards.
+macro_rules! adapter {
+    ($(#[$doc:meta])* $name:ident: $bound:ident => $kind:expr, $($method:item)*) => {
+        $(#[$doc])*
+        pub struct $name<T>(T);
 
-impl<T: Autoencoder> Exported for AsAutoencoder<T> {
-    const KIND: Kind = Kind::Autoencoder;
-    type Plugin = T;
-    fn wrap(plugin: T) -> Self {
-        Self(plugin)
-    }
-    fn plugin(&mut self) -> &mut T {
-        &mut self.0
-    }
+        impl<T: $bound> Exported for $name<T> {
+            const KIND: Kind = $kind;
+            type Plugin = T;
+            fn wrap(plugin: T) -> Self {
+                Self(plugin)
+            }
+            fn plugin(&mut self) -> &mut T {
+                &mut self.0
+            }
+            $($method)*
+        }
+    };
+}
+
+adapter! {
+    /// Adapts an [`Autoencoder`].
+    AsAutoencoder: Autoencoder => Kind::Autoencoder,
     fn encode(&mut self, images: &[Image]) -> Result<Vec<Vec<f32>>, PluginError> {
         self.0.encode(images)
     }
@@ -85,29 +93,17 @@ impl<T: Autoencoder> Exported for AsAutoencoder<T> {
     }
 }
 
-impl<T: Segmenter> Exported for AsSegmenter<T> {
-    const KIND: Kind = Kind::Segmenter;
-    type Plugin = T;
-    fn wrap(plugin: T) -> Self {
-        Self(plugin)
-    }
-    fn plugin(&mut self) -> &mut T {
-        &mut self.0
-    }
+adapter! {
+    /// Adapts a [`Segmenter`].
+    AsSegmenter: Segmenter => Kind::Segmenter,
     fn segment(&mut self, page: &Image) -> Result<Vec<Region>, PluginError> {
         self.0.segment(page)
     }
 }
 
-impl<T: Recognizer> Exported for AsRecognizer<T> {
-    const KIND: Kind = Kind::Recognizer;
-    type Plugin = T;
-    fn wrap(plugin: T) -> Self {
-        Self(plugin)
-    }
-    fn plugin(&mut self) -> &mut T {
-        &mut self.0
-    }
+adapter! {
+    /// Adapts a [`Recognizer`].
+    AsRecognizer: Recognizer => Kind::Recognizer,
     fn recognize(&mut self, images: &[Image]) -> Result<Vec<(String, f32)>, PluginError> {
         self.0.recognize(images)
     }
