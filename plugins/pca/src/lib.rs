@@ -239,7 +239,8 @@ impl Lifecycle for Pca {
 
     fn new(variant: &str, config: &Config) -> Result<Self, PluginError> {
         check_variant(variant)?;
-        let components: i64 = config.param_or("components", DEFAULT_COMPONENTS)?;
+        let config = config.with_defaults(&Self::info().variants[0].params);
+        let components: i64 = config.param("components")?;
         if !(1..=MAX_COMPONENTS).contains(&components) {
             return Err(PluginError::new(format!(
                 "parameter `components` = {components} must be between 1 and {MAX_COMPONENTS}"
@@ -247,7 +248,7 @@ impl Lifecycle for Pca {
         }
         Ok(Pca {
             components: components as usize,
-            whiten: config.param_or("whiten", false)?,
+            whiten: config.param("whiten")?,
             fitted: None,
         })
     }

@@ -405,6 +405,7 @@ fn new_model(
 
 impl Recognizers {
     fn from_config(variant: &str, config: &Config) -> Result<Self, PluginError> {
+        let config = &config.with_defaults(&params());
         let usize_param = |n: &str| config.param::<i64>(n).map(|v| v.max(0) as usize);
         let channels: Vec<i64> = config.param("channels")?;
         let arch = Architecture {
@@ -422,7 +423,7 @@ impl Recognizers {
             settings: Settings {
                 max_width: usize_param("max_width")?,
                 beam_width: usize_param("beam_width")?,
-                lexicon: config.param_or("lexicon", String::new())?,
+                lexicon: config.param("lexicon")?,
                 resume: config.param("resume")?,
                 train: config.train.clone(),
             },

@@ -129,9 +129,12 @@ impl Lifecycle for Plugin {
     }
 
     fn new(_variant: &str, config: &Config) -> Result<Self, PluginError> {
+        // The defaults are the `ParamSpec`s' above (the host fills them in;
+        // `with_defaults` does for a config built by hand, as in the tests).
+        let config = config.with_defaults(&Self::info().variants[0].params);
         Ok(Plugin {
-            threshold: config.param_or("threshold", 0.5)?,
-            gap: config.param_or::<i64>("gap", 4)? as usize,
+            threshold: config.param("threshold")?,
+            gap: config.param::<i64>("gap")? as usize,
         })
     }
 }
