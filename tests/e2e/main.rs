@@ -6,6 +6,7 @@ mod harness;
 mod autoencoders;
 mod isolation;
 mod ocr;
+mod pdf;
 mod plugins;
 mod preprocess;
 mod quickstart;

@@ -3,7 +3,10 @@
 
 use crate::common::{prep_params, region, Prep};
 use workbench_api::{Config, Image, ParamSpec, PluginError, Region, RegionKind};
-use workbench_vision::{components, otsu_split, Component, Connectivity};
+use workbench_vision::{
+    components, label, otsu_split, ruling_lines, subtract, Binary, Component, Connectivity,
+    Labeling,
+};
 
 /// Parameters of `cca` (all relative to the page's typical character
 /// height, so they hold across resolutions).
@@ -27,6 +30,10 @@ pub struct CcaParams {
     pub image_merge: f64,
     /// Image regions smaller than this × char height on both sides are dropped.
     pub min_image: f64,
+    /// Take ruling lines (table grids, frames, rules) out before labelling.
+    pub rules: bool,
+    /// Text-like words inside a drawing stay words (its labels).
+    pub figure_text: bool,
 }
 
 /// The parameters `cca` declares.
@@ -62,7 +69,7 @@ pub fn params() -> Vec<ParamSpec> {
         ),
         ParamSpec::float(
             "dot_gap",
-            0.5,
+            0.35,
             0.0,
             3.0,
             "vertical gap (× glyph height) joining dots and accents",
@@ -81,6 +88,16 @@ pub fn params() -> Vec<ParamSpec> {
             100.0,
             "smallest image region side (× char height)",
         ),
+        ParamSpec::bool(
+            "rules",
+            true,
+            "take ruling lines (table grids, frames, rules) out before labelling",
+        ),
+        ParamSpec::bool(
+            "figure_text",
+            true,
+            "text-like words inside a drawing stay words (its labels)",
+        ),
     ]);
     p
 }
@@ -94,9 +111,11 @@ impl CcaParams {
             image_height: c.param_or("image_height", 4.0)?,
             gaps: c.param_or("gaps", "adaptive".to_string())?,
             word_gap: c.param_or("word_gap", 0.5)?,
-            dot_gap: c.param_or("dot_gap", 0.5)?,
+            dot_gap: c.param_or("dot_gap", 0.35)?,
             image_merge: c.param_or("image_merge", 1.0)?,
             min_image: c.param_or("min_image", 2.0)?,
+            rules: c.param_or("rules", true)?,
+            figure_text: c.param_or("figure_text", true)?,
         })
     }
 }
@@ -162,6 +181,18 @@ impl B {
     fn touches(&self, o: &B) -> bool {
         self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
     }
+    fn w(&self) -> u32 {
+        self.x1 - self.x0
+    }
+    fn h(&self) -> u32 {
+        self.y1 - self.y0
+    }
+    fn area(&self) -> u64 {
+        self.w() as u64 * self.h() as u64
+    }
+    fn cx(&self) -> f64 {
+        (self.x0 + self.x1) as f64 / 2.0
+    }
     fn contains_center(&self, o: &B) -> bool {
         let (cx, cy) = ((o.x0 + o.x1) / 2, (o.y0 + o.y1) / 2);
         cx >= self.x0 && cx < self.x1 && cy >= self.y0 && cy < self.y1
@@ -184,53 +215,6 @@ pub fn char_height(comps: &[Component], page_h: u32) -> f64 {
 
 /// Fewest same-line gaps a page needs before its word gap is learnt from them.
 const MIN_GAPS: usize = 30;
-
-/// The page's word gap (× glyph height): every text box's gap to its
-/// nearest right neighbour on the same line, divided by the taller of the
-/// two, splits into gaps inside words and gaps between them; the threshold
-/// is Otsu's on those ratios (64 bins over 0..3), kept within 0.3..1.5.
-/// Pages with fewer than [`MIN_GAPS`] such gaps use `fallback`.
-/// `boxes` must be sorted by `x0`.
-fn adaptive_word_gap<T>(boxes: &[(B, T)], ch: f64, fallback: f64) -> f64 {
-    const BINS: usize = 64;
-    const TOP: f64 = 3.0;
-    let mut hist = [0u64; BINS];
-    let mut count = 0;
-    for (i, (a, _)) in boxes.iter().enumerate() {
-        let ha = (a.y1 - a.y0) as f64;
-        let mut best: Option<f64> = None;
-        for (b, _) in &boxes[i + 1..] {
-            let hb = (b.y1 - b.y0) as f64;
-            let hmax = ha.max(hb);
-            if b.x0 as f64 > a.x1 as f64 + TOP * hmax.max(1.0) {
-                break;
-            }
-            let vov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
-            if b.x0 < a.x1 || vov < 0.5 * ha.min(hb) {
-                continue;
-            }
-            let r = (b.x0 - a.x1) as f64 / gap_unit(ha, hb, ch);
-            best = Some(best.map_or(r, |x: f64| x.min(r)));
-        }
-        if let Some(r) = best.filter(|&r| r < TOP) {
-            hist[(r / TOP * BINS as f64) as usize] += 1;
-            count += 1;
-        }
-    }
-    if count < MIN_GAPS {
-        return fallback;
-    }
-    let t = valley_bin(&hist);
-    ((t as f64 + 0.5) / BINS as f64 * TOP).clamp(0.3, 1.5)
-}
-
-/// What a gap between two glyphs of heights `ha` and `hb` is measured in:
-/// the smaller height (an x-height beside an ascender measures the line's
-/// type, not the taller glyph), never below the page's character height
-/// `ch` (so a period's gap is not measured in its own tiny height).
-fn gap_unit(ha: f64, hb: f64, ch: f64) -> f64 {
-    ha.min(hb).max(ch).max(1.0)
-}
 
 /// The valley of a two-mode histogram: Otsu's threshold splits it into two
 /// classes, and the valley is the bin between the two class means with the
@@ -264,119 +248,199 @@ fn valley_bin(hist: &[u64]) -> usize {
 /// Segments one page.
 pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
     let bin = p.prep.run(page);
-    let comps = components(&bin, Connectivity::Eight);
-    segment_components(p, &comps, page.width as u32, page.height as u32)
+    let (width, height) = (page.width as u32, page.height as u32);
+    if !p.rules {
+        let comps = components(&bin, Connectivity::Eight);
+        let ch = char_height(&comps, height);
+        return regions(p, &comps, &[], ch, width, height);
+    }
+    let lab = label(&bin, Connectivity::Eight);
+    let ch = char_height(&lab.components, height);
+    // Ruling lines (table grids, frames, rules, underlines) come out
+    // before the words are grouped, so the words in a table's cells are
+    // free; the lines of a drawing (axes, boxes of a plot) stay in it.
+    let min_len = (RULE_LENGTH * ch).max(8.0) as usize;
+    let thick = ((RULE_THICKNESS * ch).round() as usize).max(2);
+    let mut lines = ruling_lines(&bin, min_len, thick);
+    if lines.count() == 0 {
+        return regions(p, &lab.components, &[], ch, width, height);
+    }
+    let drawing = drawings(p, &lab, &lines, ch);
+    for (v, &l) in lines.data.iter_mut().zip(&lab.labels) {
+        if *v != 0 && l > 0 && drawing[l as usize - 1] {
+            *v = 0;
+        }
+    }
+    let rest = components(&subtract(&bin, &lines), Connectivity::Eight);
+    let lines = components(&lines, Connectivity::Eight);
+    regions(p, &rest, &lines, ch, width, height)
 }
 
-/// Classifies and groups labelled components into regions.
-pub fn segment_components(
+/// Which components are drawings whose ruling lines stay: tall ones,
+/// except tables and frames (nearly all ruling lines, with text inside).
+fn drawings(p: &CcaParams, lab: &Labeling, lines: &Binary, ch: f64) -> Vec<bool> {
+    let comps = &lab.components;
+    let mut on_line = vec![0u64; comps.len()];
+    for (&v, &l) in lines.data.iter().zip(&lab.labels) {
+        if v != 0 && l > 0 {
+            on_line[l as usize - 1] += 1;
+        }
+    }
+    let tall = (p.image_height * ch) as u32;
+    let glyph = |c: &Component| (c.h as f64) >= 0.3 * ch && (c.h as f64) <= 2.0 * ch;
+    comps
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            if c.h <= tall {
+                return false;
+            }
+            let ruled = on_line[k] as f64 >= TABLE_RULED * c.pixels as f64;
+            if !ruled {
+                return true;
+            }
+            let b = B::of(c);
+            let inside = comps
+                .iter()
+                .filter(|g| glyph(g) && b.contains_center(&B::of(g)))
+                .count();
+            inside < TABLE_GLYPHS
+        })
+        .collect()
+}
+
+/// A tall component with at least this share of its ink on ruling lines...
+const TABLE_RULED: f64 = 0.9;
+/// ... and at least this many glyphs inside is a table or a frame.
+const TABLE_GLYPHS: usize = 8;
+
+/// Ruling lines are at least this long (× char height)...
+const RULE_LENGTH: f64 = 3.0;
+/// ... and at most this thick.
+const RULE_THICKNESS: f64 = 0.25;
+
+/// A figure being assembled: its box and the ink of its parts.
+#[derive(Clone, Copy, Debug)]
+struct Figure {
+    b: B,
+    ink: u64,
+}
+
+/// Merges figures whose boxes come within `margin` of each other.
+fn merge_figures(mut figs: Vec<Figure>, margin: u32) -> Vec<Figure> {
+    loop {
+        let mut merged = false;
+        let mut out: Vec<Figure> = Vec::with_capacity(figs.len());
+        for f in figs {
+            if let Some(o) = out.iter_mut().find(|o| o.b.grow(margin).touches(&f.b)) {
+                o.b = o.b.join(f.b);
+                o.ink += f.ink;
+                merged = true;
+            } else {
+                out.push(f);
+            }
+        }
+        figs = out;
+        if !merged {
+            return figs;
+        }
+    }
+}
+
+/// The regions of a page from its components (`lines`: the ruling lines
+/// taken out before labelling, if any) and its character height `ch`.
+fn regions(
     p: &CcaParams,
     comps: &[Component],
+    lines: &[Component],
+    ch: f64,
     width: u32,
     height: u32,
 ) -> Vec<Region> {
-    let ch = char_height(comps, height);
     let speck = ((p.speck * ch) as u32).max(1);
     let comps: Vec<&Component> = comps
         .iter()
         .filter(|c| c.w > speck || c.h > speck)
         .collect();
 
-    // Image parts: tall components; merged when close.
+    // Figure parts: tall components; merged when close.
     let tall = (p.image_height * ch) as u32;
     let (img_parts, text): (Vec<&Component>, Vec<&Component>) =
         comps.iter().partition(|c| c.h > tall);
     let margin = (p.image_merge * ch).round() as u32;
-    let mut images: Vec<B> = img_parts.iter().map(|c| B::of(c)).collect();
-    loop {
-        let mut merged = false;
-        let mut out: Vec<B> = Vec::with_capacity(images.len());
-        for b in images {
-            if let Some(o) = out.iter_mut().find(|o| o.grow(margin).touches(&b)) {
-                *o = o.join(b);
-                merged = true;
-            } else {
-                out.push(b);
+    let mut figs = merge_figures(
+        img_parts
+            .iter()
+            .map(|c| Figure {
+                b: B::of(c),
+                ink: c.pixels,
+            })
+            .collect(),
+        margin,
+    );
+    // Ruling lines that touch a figure are part of the drawing (axes,
+    // boxes); the others (tables, rules, frames) are not figures.
+    if !figs.is_empty() && !lines.is_empty() {
+        let mut taken = vec![false; lines.len()];
+        loop {
+            let mut grew = false;
+            for (l, t) in lines.iter().zip(taken.iter_mut()) {
+                let b = B::of(l);
+                if *t {
+                    continue;
+                }
+                if let Some(f) = figs.iter_mut().find(|f| f.b.grow(margin).touches(&b)) {
+                    f.b = f.b.join(b);
+                    f.ink += l.pixels;
+                    *t = true;
+                    grew = true;
+                }
             }
-        }
-        images = out;
-        if !merged {
-            break;
-        }
-    }
-    // Fragments inside an image region belong to it.
-    let mut text_boxes: Vec<(B, &Component)> = Vec::with_capacity(text.len());
-    for c in text {
-        let b = B::of(c);
-        if let Some(img) = images
-            .iter_mut()
-            .find(|i| i.grow(margin).contains_center(&b))
-        {
-            *img = img.join(b);
-        } else {
-            text_boxes.push((b, c));
-        }
-    }
-
-    // Words: link neighbours on a line, and dots to their glyphs.
-    text_boxes.sort_by_key(|(b, _)| b.x0);
-    let n = text_boxes.len();
-    let max_h = text_boxes
-        .iter()
-        .map(|(b, _)| b.y1 - b.y0)
-        .max()
-        .unwrap_or(0) as f64;
-    let word_gap = match p.gaps.as_str() {
-        "fixed" => p.word_gap,
-        _ => adaptive_word_gap(&text_boxes, ch, p.word_gap),
-    };
-    let reach = (word_gap * max_h).ceil() as u32 + 1;
-    let mut sets = Sets::new(n);
-    for i in 0..n {
-        let a = text_boxes[i].0;
-        let ha = (a.y1 - a.y0) as f64;
-        for (j, &(b, _)) in text_boxes.iter().enumerate().skip(i + 1) {
-            if b.x0 > a.x1 + reach {
+            if !grew {
                 break;
             }
-            let hb = (b.y1 - b.y0) as f64;
-            let (hmax, hmin) = (ha.max(hb), ha.min(hb));
-            // Negative when they overlap horizontally.
-            let hgap = b.x0 as f64 - a.x1 as f64;
-            let vov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
-            let linked = if vov >= 0.3 * hmin {
-                hgap <= word_gap * gap_unit(ha, hb, ch)
-            } else if hgap < 0.0 && hmin < 0.45 * hmax {
-                -vov <= p.dot_gap * hmax
-            } else {
-                false
-            };
-            if linked {
-                sets.union(i, j);
-            }
+            figs = merge_figures(figs, margin);
         }
     }
-    let mut words: Vec<Option<B>> = vec![None; n];
-    for (i, &(b, _)) in text_boxes.iter().enumerate() {
-        let r = sets.find(i);
-        words[r] = Some(words[r].map_or(b, |w| w.join(b)));
-    }
 
-    let min_word = (0.5 * ch) as u32;
-    let min_img = (p.min_image * ch) as u32;
+    let words = group_words(p, &text, ch);
+
+    // Words inside a figure: in a drawing (little ink over its box), the
+    // ones that look like text are its labels and stay words; in a photo
+    // or a dense figure everything belongs to the figure.
+    let min_word = ((0.5 * ch) as u32).max(1);
+    let max_label = (LABEL_HEIGHT * ch) as u32;
     let mut out = Vec::new();
-    for w in words.into_iter().flatten() {
-        if w.y1 - w.y0 >= min_word.max(1) {
+    for w in words {
+        let inside = figs
+            .iter_mut()
+            .find(|f| f.b.grow(margin).contains_center(&w.b));
+        if let Some(f) = inside {
+            let density = f.ink as f64 / f.b.area().max(1) as f64;
+            let label = p.figure_text
+                && density < DRAWING_DENSITY
+                && w.b.h() >= min_word
+                && w.b.h() <= max_label
+                && (w.glyphs >= 2 || w.b.h() as f64 >= 0.8 * ch);
+            if !label {
+                f.b = f.b.join(w.b);
+                f.ink += w.ink;
+                continue;
+            }
+        }
+        if w.b.h() >= min_word {
             out.push(region(
                 RegionKind::Word,
-                w.x0,
-                w.y0,
-                w.x1.min(width),
-                w.y1.min(height),
+                w.b.x0,
+                w.b.y0,
+                w.b.x1.min(width),
+                w.b.y1.min(height),
             ));
         }
     }
-    for b in images {
+    let min_img = (p.min_image * ch) as u32;
+    for f in figs {
+        let b = f.b;
         if b.x1 - b.x0 >= min_img || b.y1 - b.y0 >= min_img {
             out.push(region(
                 RegionKind::Image,
@@ -390,34 +454,338 @@ pub fn segment_components(
     out
 }
 
+/// Words inside a drawing taller than this (× char height) are not labels.
+const LABEL_HEIGHT: f64 = 3.0;
+/// A figure whose parts' ink covers less than this share of its box is a
+/// drawing (strokes), whose text-like parts are labels.
+const DRAWING_DENSITY: f64 = 0.25;
+
+/// A word: its box, the glyphs (dot-merged columns) in it, its ink.
+#[derive(Clone, Copy, Debug)]
+struct Word {
+    b: B,
+    glyphs: usize,
+    ink: u64,
+}
+
+/// Groups text components into words: marks (dots, accents) join the glyph
+/// they stack on; glyphs chain into lines by their nearest right neighbour
+/// on the same line; each line decides its own word breaks
+/// ([`line_breaks`]).
+fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
+    let mut boxes: Vec<(B, u64)> = text.iter().map(|c| (B::of(c), c.pixels)).collect();
+    boxes.sort_by_key(|(b, _)| b.x0);
+    let n = boxes.len();
+    // Marks onto their glyphs: horizontal overlap, a small vertical gap,
+    // one much smaller than the other.
+    let mut glyph = Sets::new(n);
+    for i in 0..n {
+        let a = boxes[i].0;
+        for (j, &(b, _)) in boxes.iter().enumerate().skip(i + 1) {
+            if b.x0 >= a.x1 {
+                break;
+            }
+            let xov = a.x1.min(b.x1) as f64 - a.x0.max(b.x0) as f64;
+            let (ha, hb) = (a.h() as f64, b.h() as f64);
+            let (hmax, hmin) = (ha.max(hb), ha.min(hb));
+            let (wa, wb) = (a.w() as f64, b.w() as f64);
+            let vgap = a.y0.max(b.y0) as f64 - a.y1.min(b.y1) as f64;
+            // The mark is the smaller one; above its glyph (i, j, accents)
+            // within `dot_gap`, or just below it (!, ?) within less, so a
+            // comma is never taken for a mark of the line above.
+            let (mark, base) = if ha < hb { (a, b) } else { (b, a) };
+            let reach = if mark.y1 <= base.y0 + 1 {
+                p.dot_gap
+            } else {
+                0.6 * p.dot_gap
+            };
+            if xov >= 0.5 * wa.min(wb) && hmin < 0.6 * hmax && vgap <= reach * hmax {
+                glyph.union(i, j);
+            }
+        }
+    }
+    let mut cols: Vec<Option<(B, u64)>> = vec![None; n];
+    for (i, &(b, ink)) in boxes.iter().enumerate() {
+        let r = glyph.find(i);
+        cols[r] = Some(match cols[r] {
+            None => (b, ink),
+            Some((c, k)) => (c.join(b), k + ink),
+        });
+    }
+    let mut cols: Vec<(B, u64)> = cols.into_iter().flatten().collect();
+    cols.sort_by_key(|(b, _)| (b.x0, b.y0));
+    let n = cols.len();
+
+    // Lines are chained from the glyphs of letter size (each one's
+    // nearest right neighbour of similar height overlapping its rows);
+    // small marks (periods, commas, hyphens, underscores, quotes) then
+    // join the line whose rows they sit in.
+    let core: Vec<bool> = cols
+        .iter()
+        .map(|(b, _)| b.h() as f64 >= CORE_HEIGHT * ch)
+        .collect();
+    let mut next: Vec<Option<(usize, f64)>> = vec![None; n];
+    for i in (0..n).filter(|&i| core[i]) {
+        let a = cols[i].0;
+        let ha = a.h() as f64;
+        let reach = a.x1 as f64 + LINE_REACH * ha.max(ch);
+        let mut best: Option<(usize, f64)> = None;
+        for (j, &(b, _)) in cols.iter().enumerate().skip(i + 1) {
+            if b.x0 as f64 > reach {
+                break;
+            }
+            if !core[j] || b.x0 <= a.x0 {
+                continue;
+            }
+            let hb = b.h() as f64;
+            let vov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
+            if vov < 0.5 * ha.min(hb) || ha.max(hb) > 3.0 * ha.min(hb) {
+                continue;
+            }
+            let gap = b.x0 as f64 - a.x1 as f64;
+            if best.is_none_or(|(_, g)| gap < g) {
+                best = Some((j, gap));
+            }
+        }
+        next[i] = best;
+    }
+    // Keep an edge only where it is also the neighbour's nearest left one,
+    // so lines are chains.
+    let mut prev: Vec<Option<usize>> = vec![None; n];
+    for i in 0..n {
+        if let Some((j, g)) = next[i] {
+            let better = prev[j].is_some_and(|k| next[k].is_some_and(|(_, gk)| gk <= g));
+            if !better {
+                prev[j] = Some(i);
+            }
+        }
+    }
+    let mut lines = Sets::new(n);
+    for (j, p) in prev.iter().enumerate() {
+        if let Some(i) = *p {
+            lines.union(i, j);
+        }
+    }
+    let mut members: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    for i in (0..n).filter(|&i| core[i]) {
+        members.entry(lines.find(i)).or_default().push(i);
+    }
+    // Each line's rows and columns, for its marks.
+    let mut bands: Vec<(usize, B)> = members
+        .iter()
+        .map(|(&r, m)| (r, m.iter().fold(cols[m[0]].0, |b, &i| b.join(cols[i].0))))
+        .collect();
+    bands.sort_by_key(|(_, b)| b.x0);
+    for i in (0..n).filter(|&i| !core[i]) {
+        let m = cols[i].0;
+        let mut best: Option<(usize, f64)> = None;
+        for &(r, band) in &bands {
+            if band.x0 as f64 > m.x1 as f64 + LINE_REACH * band.h() as f64 {
+                break;
+            }
+            let slack = MARK_SLACK * band.h() as f64;
+            let within =
+                m.y0 as f64 >= band.y0 as f64 - slack && m.y1 as f64 <= band.y1 as f64 + slack;
+            let dx = if m.x0 >= band.x1 {
+                (m.x0 - band.x1) as f64
+            } else if m.x1 <= band.x0 {
+                (band.x0 - m.x1) as f64
+            } else {
+                0.0
+            };
+            if within && dx <= LINE_REACH * band.h() as f64 && best.is_none_or(|(_, d)| dx < d) {
+                best = Some((r, dx));
+            }
+        }
+        let r = best.map_or(i, |(r, _)| r);
+        members.entry(r).or_default().push(i);
+    }
+
+    // Per line: the edges with their gaps in the line's unit.
+    let mut chains: Vec<Chain> = Vec::with_capacity(members.len());
+    for (_, mut m) in members {
+        m.sort_by_key(|&i| cols[i].0.x0);
+        let mut hs: Vec<u32> = m.iter().map(|&i| cols[i].0.h()).collect();
+        let mid = hs.len() / 2;
+        let unit = (*hs.select_nth_unstable(mid).1 as f64)
+            .max(0.6 * ch)
+            .max(1.0);
+        let edges = m
+            .windows(2)
+            .map(|w| {
+                let (a, b) = (cols[w[0]].0, cols[w[1]].0);
+                Edge {
+                    gap: (b.x0 as f64 - a.x1 as f64) / unit,
+                    pitch: (b.cx() - a.cx()) / unit,
+                }
+            })
+            .collect();
+        chains.push(Chain { glyphs: m, edges });
+    }
+    let page_gap = match p.gaps.as_str() {
+        "fixed" => p.word_gap,
+        _ => page_word_gap(&chains, p.word_gap),
+    };
+    let mut words = Sets::new(n);
+    for c in &chains {
+        for (k, brk) in line_breaks(&c.edges, page_gap).into_iter().enumerate() {
+            if !brk {
+                words.union(c.glyphs[k], c.glyphs[k + 1]);
+            }
+        }
+    }
+    let mut out: Vec<Option<Word>> = vec![None; n];
+    for (i, &(b, ink)) in cols.iter().enumerate() {
+        let r = words.find(i);
+        out[r] = Some(match out[r] {
+            None => Word { b, glyphs: 1, ink },
+            Some(w) => Word {
+                b: w.b.join(b),
+                glyphs: w.glyphs + 1,
+                ink: w.ink + ink,
+            },
+        });
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Glyphs chain to a right neighbour at most this far (× their height).
+const LINE_REACH: f64 = 2.5;
+/// Glyphs at least this tall (× char height) make lines; smaller ones are
+/// marks that join a line.
+const CORE_HEIGHT: f64 = 0.5;
+/// A mark joins a line when it lies within its rows, give or take this
+/// share of the line's height (underscores, commas below the baseline).
+const MARK_SLACK: f64 = 0.3;
+
+/// One line: its glyphs left to right and the edges between them.
+struct Chain {
+    glyphs: Vec<usize>,
+    edges: Vec<Edge>,
+}
+
+/// Between two neighbours on a line, in the line's unit (its median glyph
+/// height): the gap between their boxes and the distance of their centres.
+#[derive(Clone, Copy, Debug)]
+struct Edge {
+    gap: f64,
+    pitch: f64,
+}
+
+/// The page's word gap (in line units): the valley of the histogram of
+/// every line's gaps (64 bins over 0..3), within 0.2..1.5; `fallback`
+/// with fewer than [`MIN_GAPS`] gaps.
+fn page_word_gap(chains: &[Chain], fallback: f64) -> f64 {
+    const BINS: usize = 64;
+    const TOP: f64 = 3.0;
+    let mut hist = [0u64; BINS];
+    let mut count = 0;
+    for e in chains.iter().flat_map(|c| &c.edges) {
+        if (0.0..TOP).contains(&e.gap) {
+            hist[(e.gap / TOP * BINS as f64) as usize] += 1;
+            count += 1;
+        }
+    }
+    if count < MIN_GAPS {
+        return fallback;
+    }
+    let t = valley_bin(&hist);
+    ((t as f64 + 0.5) / BINS as f64 * TOP).clamp(0.2, 1.5)
+}
+
+/// Which edges of a line are word breaks. A line set in a fixed pitch
+/// (code: glyph centres on a grid, punctuation included) breaks where a
+/// cell is skipped; other lines break where the gap exceeds the page's
+/// word gap, or the line's own valley when its gaps split clearly in two.
+fn line_breaks(edges: &[Edge], page_gap: f64) -> Vec<bool> {
+    if let Some(pitch) = fixed_pitch(edges, page_gap) {
+        return edges.iter().map(|e| e.pitch >= 1.5 * pitch).collect();
+    }
+    let t = line_gap(edges, page_gap).unwrap_or(page_gap);
+    edges.iter().map(|e| e.gap > t).collect()
+}
+
+/// The pitch of a line whose glyph centres sit on a grid: at least six
+/// edges, and nine in ten centre distances within 12% of a whole number
+/// (1 or more) of cells, the cell being the median distance inside words.
+fn fixed_pitch(edges: &[Edge], page_gap: f64) -> Option<f64> {
+    if edges.len() < 6 {
+        return None;
+    }
+    let mut inner: Vec<f64> = edges
+        .iter()
+        .filter(|e| e.gap <= page_gap)
+        .map(|e| e.pitch)
+        .collect();
+    if inner.len() < 5 {
+        return None;
+    }
+    inner.sort_by(f64::total_cmp);
+    let pitch = inner[inner.len() / 2];
+    if pitch <= 0.1 {
+        return None;
+    }
+    let on_grid = edges
+        .iter()
+        .filter(|e| {
+            let k = (e.pitch / pitch).round();
+            k >= 1.0 && (e.pitch / pitch - k).abs() <= 0.12
+        })
+        .count();
+    (on_grid * 10 >= edges.len() * 9).then_some(pitch)
+}
+
+/// A line's own word gap when its gaps fall clearly into two groups: the
+/// widest jump between sorted gaps, where the group above is at least
+/// twice the one below and the jump lies within 0.35..1.6 of the page's.
+fn line_gap(edges: &[Edge], page_gap: f64) -> Option<f64> {
+    if edges.len() < 8 {
+        return None;
+    }
+    let mut g: Vec<f64> = edges.iter().map(|e| e.gap.max(0.0)).collect();
+    g.sort_by(f64::total_cmp);
+    let (mut best, mut at) = (0.0, None);
+    for k in 0..g.len() - 1 {
+        let jump = g[k + 1] - g[k];
+        let mid = (g[k + 1] + g[k]) / 2.0;
+        if jump > best && mid >= 0.35 * page_gap && mid <= 1.6 * page_gap {
+            best = jump;
+            at = Some(k);
+        }
+    }
+    let k = at?;
+    let (lo, hi) = (g[k], g[k + 1]);
+    (hi >= 2.0 * lo.max(0.05) && best >= 0.15).then_some((lo + hi) / 2.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn b(x0: u32, x1: u32, h: u32) -> (B, ()) {
-        (
-            B {
-                x0,
-                y0: 20 - h,
-                x1,
-                y1: 20,
-            },
-            (),
-        )
-    }
-
-    /// A line of 3-glyph words: glyphs 8 px wide, `inside` px apart, words
-    /// `between` px apart, all 10 px tall.
-    fn line(words: usize, inside: u32, between: u32) -> Vec<(B, ())> {
+    /// Edges of a line of 3-glyph words: glyphs 0.8 units wide, `inside`
+    /// units apart within words, `between` between them.
+    fn line(words: usize, inside: f64, between: f64) -> Vec<Edge> {
         let mut out = Vec::new();
-        let mut x = 0;
-        for _ in 0..words {
+        for w in 0..words {
             for g in 0..3 {
-                out.push(b(x, x + 8, 10));
-                x += 8 + if g < 2 { inside } else { between };
+                if w + 1 == words && g == 2 {
+                    break;
+                }
+                let gap = if g < 2 { inside } else { between };
+                out.push(Edge {
+                    gap,
+                    pitch: 0.8 + gap,
+                });
             }
         }
         out
+    }
+
+    fn chain(edges: Vec<Edge>) -> Chain {
+        Chain {
+            glyphs: (0..=edges.len()).collect(),
+            edges,
+        }
     }
 
     #[test]
@@ -435,23 +803,73 @@ mod tests {
     }
 
     #[test]
-    fn the_word_gap_is_learnt_between_inner_and_outer_gaps() {
-        // Inner gaps 2 px (0.2 × height), outer 8 px (0.8): the learnt gap
-        // separates them; the fixed default 0.5 would too, but a page with
-        // inner gaps of 6 px (broken glyphs, 0.6) and outer gaps of 14 px
-        // needs more than 0.5.
-        let g = adaptive_word_gap(&line(20, 2, 8), 10.0, 0.5);
-        assert!(g > 0.2 && g < 0.8, "{g}");
-        let g = adaptive_word_gap(&line(20, 6, 14), 10.0, 0.5);
+    fn the_page_word_gap_is_learnt_between_inner_and_outer_gaps() {
+        let g = page_word_gap(&[chain(line(20, 0.1, 0.6))], 0.5);
+        assert!(g > 0.1 && g < 0.6, "{g}");
+        // Broken glyphs (inner gaps 0.6) and wide spacing (1.4).
+        let g = page_word_gap(&[chain(line(20, 0.6, 1.4))], 0.5);
         assert!(g > 0.6 && g < 1.4, "{g}");
         // Too few gaps: the fallback.
-        assert_eq!(adaptive_word_gap(&line(3, 2, 8), 10.0, 0.5), 0.5);
+        assert_eq!(page_word_gap(&[chain(line(3, 0.1, 0.6))], 0.5), 0.5);
     }
 
     #[test]
-    fn a_period_gap_is_measured_in_character_heights() {
-        assert_eq!(gap_unit(2.0, 10.0, 8.0), 8.0);
-        assert_eq!(gap_unit(12.0, 16.0, 8.0), 12.0);
-        assert_eq!(gap_unit(0.0, 0.0, 0.0), 1.0);
+    fn a_monospace_line_breaks_at_skipped_cells_not_at_punctuation() {
+        // `manpage.xml.ex foo`: cells of 0.6; the period's box is narrow,
+        // so its gaps are wide, but its centre sits on the grid.
+        let mut e = Vec::new();
+        let word = "manpage.xml.ex";
+        let chars: Vec<char> = word.chars().collect();
+        for k in 0..chars.len() - 1 {
+            let narrow = chars[k] == '.' || chars[k + 1] == '.';
+            e.push(Edge {
+                gap: if narrow { 0.45 } else { 0.1 },
+                pitch: 0.6,
+            });
+        }
+        e.push(Edge {
+            gap: 0.7,
+            pitch: 1.2,
+        });
+        e.extend(
+            [Edge {
+                gap: 0.1,
+                pitch: 0.6,
+            }; 2],
+        );
+        assert!(fixed_pitch(&e, 0.3).is_some());
+        let breaks = line_breaks(&e, 0.3);
+        assert_eq!(breaks.iter().filter(|&&b| b).count(), 1);
+        assert!(breaks[chars.len() - 1]);
+        // The same gaps with proportional centres break at the periods.
+        let prop: Vec<Edge> = e
+            .iter()
+            .enumerate()
+            .map(|(i, x)| Edge {
+                pitch: x.pitch * (1.0 + 0.3 * ((i % 3) as f64)),
+                ..*x
+            })
+            .collect();
+        assert!(fixed_pitch(&prop, 0.3).is_none());
+        assert!(line_breaks(&prop, 0.3).iter().filter(|&&b| b).count() > 1);
+    }
+
+    #[test]
+    fn a_tight_line_finds_its_own_gap() {
+        // Justified tight serif: word gaps 0.28, letter gaps up to 0.1; the
+        // page's gap (0.4, from looser lines) would merge every word.
+        let e = line(6, 0.08, 0.28);
+        let t = line_gap(&e, 0.4).expect("a clear split");
+        assert!(t > 0.08 && t < 0.28, "{t}");
+        let b = line_breaks(&e, 0.4);
+        assert_eq!(b.iter().filter(|&&x| x).count(), 5);
+        // No clear split: the page's gap decides.
+        let flat: Vec<Edge> = (0..10)
+            .map(|i| Edge {
+                gap: 0.1 + 0.02 * i as f64,
+                pitch: 1.0,
+            })
+            .collect();
+        assert_eq!(line_gap(&flat, 0.4), None);
     }
 }

@@ -62,3 +62,52 @@ pub(crate) fn cmd_pages(
     }
     Ok(0)
 }
+
+pub(crate) fn cmd_pdf(
+    pdfs: &[std::path::PathBuf],
+    out: &Path,
+    opts: &crate::data::pdf::PdfOptions,
+) -> Result<i32, Exit> {
+    use crate::data::pdf::{check_tools, convert, PdfError};
+    if !(20.0..=600.0).contains(&opts.dpi) {
+        return Err(usage(anyhow!(
+            "--dpi must be in [20, 600], not {}",
+            opts.dpi
+        )));
+    }
+    check_tools().map_err(failure)?;
+    let stems: Vec<_> = pdfs.iter().map(|p| p.file_stem()).collect();
+    for (i, s) in stems.iter().enumerate() {
+        if let Some(j) = stems[..i].iter().position(|t| t == s) {
+            return Err(usage(anyhow!(
+                "{} and {} would write pages of the same names; convert them into different --out directories",
+                pdfs[j].display(),
+                pdfs[i].display()
+            )));
+        }
+    }
+    let (mut pages, mut words, mut figures) = (0, 0, 0);
+    for pdf in pdfs {
+        let done = convert(pdf, out, opts).map_err(|e| match e {
+            PdfError::Pages { .. } => usage(e),
+            e => failure(e),
+        })?;
+        for p in &done {
+            println!(
+                "{}\t{} words\t{} images\t{} graphics",
+                p.png.display(),
+                p.words,
+                p.images,
+                p.graphics
+            );
+            words += p.words;
+            figures += p.images + p.graphics;
+        }
+        pages += done.len();
+    }
+    eprintln!(
+        "{pages} pages, {words} words, {figures} figure regions written to {}",
+        out.display()
+    );
+    Ok(0)
+}

@@ -236,6 +236,30 @@ pub enum DataCommand {
         #[arg(long)]
         noisy: bool,
     },
+    /// Born-digital PDFs into the pages format: page PNGs with every word
+    /// of the text layer (ink-tight box and font box), raster image and
+    /// vector graphics regions (needs poppler-utils and ghostscript).
+    Pdf {
+        /// The PDF files.
+        #[arg(required = true)]
+        pdfs: Vec<PathBuf>,
+        /// Where to write STEM-pNNN.png + STEM-pNNN.json.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Render resolution.
+        #[arg(long, default_value_t = 150.0)]
+        dpi: f32,
+        /// Pages to convert, e.g. `1-20,31` or `5-` (default: all).
+        #[arg(long, value_name = "LIST")]
+        pages: Option<String>,
+        /// Also write word crops (ink box + 2 px) with labels.csv to OUT/words/.
+        #[arg(long)]
+        words: bool,
+        /// Degrade the page images like a scan (noise, blur, JPEG, small
+        /// rotation, uneven light), seeded; boxes follow the rotation.
+        #[arg(long, value_name = "SEED")]
+        degrade: Option<u64>,
+    },
 }
 
 /// An error with the exit code it deserves.
@@ -338,6 +362,26 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
                     noisy,
                 },
         } => data::cmd_pages(&out, count, seed, dpi, noisy),
+        Command::Data {
+            action:
+                DataCommand::Pdf {
+                    pdfs,
+                    out,
+                    dpi,
+                    pages,
+                    words,
+                    degrade,
+                },
+        } => data::cmd_pdf(
+            &pdfs,
+            &out,
+            &crate::data::pdf::PdfOptions {
+                dpi,
+                pages,
+                words,
+                degrade,
+            },
+        ),
         Command::Segment {
             plugin,
             variant,

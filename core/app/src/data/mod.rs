@@ -1,10 +1,13 @@
 //! Datasets for the workbench: the in-memory [`ImageSet`], IDX/MNIST files, the embedded synthetic digits and the MNIST download.
 
 pub mod corrupt;
+pub mod degrade;
 pub mod fetch;
 pub mod fonts;
 pub mod idx;
 pub mod pages;
+pub mod pdf;
+pub mod pdf_words;
 pub mod synthetic_digits;
 pub mod synthetic_pages;
 pub mod synthetic_words;

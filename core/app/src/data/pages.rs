@@ -3,6 +3,10 @@
 //! `{"width": W, "height": H, "words": [{"text"?, "x", "y", "w", "h"}],
 //! "images": [{"x", "y", "w", "h"}]}`, pixels, origin top-left. The same
 //! JSON shape is what `workbench segment` writes (with an optional `score`).
+//! Pages made from PDFs add `font_box`, `block` and `line` to words and a
+//! `graphics` list of vector-drawing regions. Pages may sit in
+//! subdirectories (one per document); directories holding `labels.csv`
+//! (word crops) are skipped.
 
 use super::DataError;
 use crate::metrics::BBox;
@@ -10,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// A word box.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WordBox {
     /// The word, where known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,10 +30,20 @@ pub struct WordBox {
     /// Confidence, in segmenter output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<f64>,
+    /// The font box `[x, y, w, h]` (from a PDF's text layer), where the
+    /// word's box is its ink.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_box: Option<[f64; 4]>,
+    /// Block number on the page, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<u32>,
+    /// Line number on the page, where known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
 }
 
 /// An image-region box.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImageBox {
     /// Left edge.
     pub x: f64,
@@ -69,7 +83,7 @@ impl ImageBox {
 }
 
 /// The regions of one page: ground truth, or a segmenter's output.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PageRegions {
     /// Page width in pixels.
     pub width: u32,
@@ -80,6 +94,18 @@ pub struct PageRegions {
     /// Image regions (may be empty; a missing list reads as empty).
     #[serde(default)]
     pub images: Vec<ImageBox>,
+    /// Vector graphics regions (drawings, diagrams; from PDFs), scored with
+    /// `images` as figure regions; absent reads as empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub graphics: Vec<ImageBox>,
+}
+
+impl PageRegions {
+    /// Image and graphics regions together: the figure regions a segmenter
+    /// is scored against.
+    pub fn figures(&self) -> impl Iterator<Item = &ImageBox> {
+        self.images.iter().chain(&self.graphics)
+    }
 }
 
 /// One page: a gray image (values in [0, 1], row-major) and, for datasets,
@@ -160,22 +186,38 @@ pub fn write_regions(path: &Path, regions: &PageRegions) -> Result<(), DataError
     std::fs::rename(&tmp, path).map_err(write)
 }
 
-/// The page images of `dir` (`.png`, `.jpg`, `.jpeg`), sorted by name.
+/// The page images of `dir` (`.png`, `.jpg`, `.jpeg`), sorted by name, then
+/// those of its subdirectories (one per document, say), in name order;
+/// subdirectories holding a `labels.csv` are word datasets and skipped.
 pub fn page_files(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     let entries = std::fs::read_dir(dir).map_err(|source| DataError::Io {
         path: dir.to_path_buf(),
         source,
     })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
+    let paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<PathBuf> = paths
+        .iter()
         .filter(|p| {
-            p.extension()
-                .and_then(|e| e.to_str())
-                .map(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
-                .unwrap_or(false)
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .map(|e| matches!(e.to_ascii_lowercase().as_str(), "png" | "jpg" | "jpeg"))
+                    .unwrap_or(false)
         })
+        .cloned()
         .collect();
     files.sort();
+    let mut subdirs: Vec<&PathBuf> = paths
+        .iter()
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            p.is_dir() && !name.starts_with('.') && !p.join("labels.csv").exists()
+        })
+        .collect();
+    subdirs.sort();
+    for d in subdirs {
+        files.extend(page_files(d)?);
+    }
     Ok(files)
 }
 
@@ -270,9 +312,9 @@ mod tests {
                     y: 0.0,
                     w: 2.0,
                     h: 1.0,
-                    score: None,
+                    ..Default::default()
                 }],
-                images: vec![],
+                ..Default::default()
             }),
         }
     }

@@ -495,7 +495,7 @@ fn render_page(cfg: &PagesConfig, rng: &mut ChaCha8Rng) -> Page {
                 y,
                 w: bw,
                 h: bh,
-                score: None,
+                ..Default::default()
             });
         } else {
             images.push(ImageBox {
@@ -550,6 +550,7 @@ fn render_page(cfg: &PagesConfig, rng: &mut ChaCha8Rng) -> Page {
         height: h,
         pixels,
         truth: Some(PageRegions {
+            graphics: Vec::new(),
             width: w as u32,
             height: h as u32,
             words,

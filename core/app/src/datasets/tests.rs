@@ -59,9 +59,9 @@ fn serving_words_needs_training_pages_and_texts() {
                 y: 5.0,
                 w: 20.0,
                 h: 8.0,
-                score: None,
+                ..Default::default()
             }],
-            images: Vec::new(),
+            ..Default::default()
         }),
     };
     let words = page_words(&[page(Some("ink"))], 16).unwrap();
@@ -165,8 +165,7 @@ fn counts_known_without_loading_are_checked_with_the_spec() {
             truth: Some(pages::PageRegions {
                 width: 4,
                 height: 4,
-                words: Vec::new(),
-                images: Vec::new(),
+                ..Default::default()
             }),
         };
         pages::save_page(&pages_dir, &page).unwrap();

@@ -30,6 +30,7 @@ pub struct SegmentationCounts {
 /// The regions of a page as segmenter output (the pages JSON shape, docs/CONTRACTS.md).
 pub fn to_page_regions(width: usize, height: usize, regions: &[Region]) -> PageRegions {
     let mut out = PageRegions {
+        graphics: Vec::new(),
         width: width as u32,
         height: height as u32,
         words: Vec::new(),
@@ -46,6 +47,7 @@ pub fn to_page_regions(width: usize, height: usize, regions: &[Region]) -> PageR
                 w,
                 h,
                 score,
+                ..Default::default()
             }),
             RegionKind::Image => out.images.push(ImageBox { x, y, w, h, score }),
         }
@@ -57,8 +59,24 @@ fn word_boxes(r: &PageRegions) -> Vec<BBox> {
     r.words.iter().map(|b| b.bbox()).collect()
 }
 
+/// Figure regions: raster images and vector graphics together.
 fn image_boxes(r: &PageRegions) -> Vec<BBox> {
-    r.images.iter().map(|b| b.bbox()).collect()
+    r.figures().map(|b| b.bbox()).collect()
+}
+
+/// The predicted words that are not inside a true raster image: text in
+/// screenshots and photos is not in the ground truth, so it is neither
+/// right nor wrong.
+fn scored_words(pred: &PageRegions, truth: &PageRegions) -> Vec<BBox> {
+    let inside = |w: &BBox, i: &BBox| {
+        let (cx, cy) = (w.x + w.w / 2.0, w.y + w.h / 2.0);
+        cx >= i.x && cx < i.x + i.w && cy >= i.y && cy < i.y + i.h
+    };
+    let rasters: Vec<BBox> = truth.images.iter().map(|b| b.bbox()).collect();
+    word_boxes(pred)
+        .into_iter()
+        .filter(|w| !rasters.iter().any(|i| inside(w, i)))
+        .collect()
 }
 
 /// Paints 0 background, 1 text, 2 image (words over images).
@@ -87,7 +105,7 @@ fn class_map(r: &PageRegions, width: usize, height: usize) -> Vec<u8> {
 impl SegmentationCounts {
     /// Adds one page: `pred` against `truth`, on a `width × height` page.
     pub fn add(&mut self, pred: &PageRegions, truth: &PageRegions, width: usize, height: usize) {
-        let w = match_boxes(&word_boxes(pred), &word_boxes(truth), 0.5);
+        let w = match_boxes(&scored_words(pred, truth), &word_boxes(truth), 0.5);
         self.words.0 += w.matched;
         self.words.1 += w.predicted;
         self.words.2 += w.truth;
@@ -244,7 +262,7 @@ mod tests {
                     y,
                     w,
                     h,
-                    score: None,
+                    ..Default::default()
                 })
                 .collect(),
             images: images
@@ -257,6 +275,7 @@ mod tests {
                     score: None,
                 })
                 .collect(),
+            graphics: Vec::new(),
         }
     }
 
