@@ -3,10 +3,11 @@
 //!
 //! Nothing here is meant to be called by hand; it is public only so that the
 //! macros can name it from the plugin crate.
+#![allow(unsafe_code)] // listed in ARCHITECTURE.md, "Where `unsafe` lives"
 
 use crate::raw::*;
 use crate::{
-    Autoencoder, Config, Context, Dataset, Image, Kind, OwnedImage, PluginError, PluginInfo,
+    Autoencoder, Config, Context, Dataset, Image, Kind, Lifecycle, OwnedImage, PluginError,
     Recognizer, Region, RegionKind, Segmenter,
 };
 use std::ffi::c_void;
@@ -14,19 +15,18 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::OnceLock;
 
-/// One shape for the three plugin traits, so the glue is written once.
+/// What the glue needs of an adapted plugin: its kind, the plugin (whose
+/// [`Lifecycle`] serves every kind alike), and the calls only some kinds
+/// answer.
 pub trait Exported: Sized + 'static {
     /// The kind the descriptor announces.
     const KIND: Kind;
-    /// Name, version, variants.
-    fn info() -> PluginInfo;
-    /// A fresh instance, or one loaded from `dir`.
-    fn create(variant: &str, config: &Config, dir: Option<&Path>) -> Result<Self, PluginError>;
-    /// Training.
-    fn fit(&mut self, train: &Dataset, val: &Dataset, ctx: &mut Context)
-        -> Result<(), PluginError>;
-    /// Saving.
-    fn save(&self, dir: &Path) -> Result<(), PluginError>;
+    /// The plugin type.
+    type Plugin: Lifecycle;
+    /// Adapts a plugin.
+    fn wrap(plugin: Self::Plugin) -> Self;
+    /// The adapted plugin.
+    fn plugin(&mut self) -> &mut Self::Plugin;
     /// Autoencoders only.
     fn encode(&mut self, _images: &[Image]) -> Result<Vec<Vec<f32>>, PluginError> {
         Err(unsupported("encode", Self::KIND))
@@ -49,35 +49,42 @@ fn unsupported(what: &str, kind: Kind) -> PluginError {
     PluginError::new(format!("`{what}` is not available on a {kind} plugin"))
 }
 
-/// Adapts an [`Autoencoder`].
-pub struct AsAutoencoder<T>(T);
-/// Adapts a [`Segmenter`].
-pub struct AsSegmenter<T>(T);
-/// Adapts a [`Recognizer`].
-pub struct AsRecognizer<T>(T);
+/// A fresh instance, or one loaded from `dir`.
+fn create_plugin<E: Exported>(
+    variant: &str,
+    config: &Config,
+    dir: Option<&Path>,
+) -> Result<E, PluginError> {
+    match dir {
+        Some(dir) => E::Plugin::load(variant, config, dir).map(E::wrap),
+        None => E::Plugin::new(variant, config).map(E::wrap),
+    }
+}
 
-impl<T: Autoencoder> Exported for AsAutoencoder<T> {
-    const KIND: Kind = Kind::Autoencoder;
-    fn info() -> PluginInfo {
-        T::info()
-    }
-    fn create(variant: &str, config: &Config, dir: Option<&Path>) -> Result<Self, PluginError> {
-        match dir {
-            Some(dir) => T::load(variant, config, dir).map(Self),
-            None => T::new(variant, config).map(Self),
+/// Declares an adapter type for one plugin kind: its kind, the plugin it
+/// wraps, and the calls of that kind it forwards.
+macro_rules! adapter {
+    ($(#[$doc:meta])* $name:ident: $bound:ident => $kind:expr, $($method:item)*) => {
+        $(#[$doc])*
+        pub struct $name<T>(T);
+
+        impl<T: $bound> Exported for $name<T> {
+            const KIND: Kind = $kind;
+            type Plugin = T;
+            fn wrap(plugin: T) -> Self {
+                Self(plugin)
+            }
+            fn plugin(&mut self) -> &mut T {
+                &mut self.0
+            }
+            $($method)*
         }
-    }
-    fn fit(
-        &mut self,
-        train: &Dataset,
-        val: &Dataset,
-        ctx: &mut Context,
-    ) -> Result<(), PluginError> {
-        self.0.fit(train, val, ctx)
-    }
-    fn save(&self, dir: &Path) -> Result<(), PluginError> {
-        self.0.save(dir)
-    }
+    };
+}
+
+adapter! {
+    /// Adapts an [`Autoencoder`].
+    AsAutoencoder: Autoencoder => Kind::Autoencoder,
     fn encode(&mut self, images: &[Image]) -> Result<Vec<Vec<f32>>, PluginError> {
         self.0.encode(images)
     }
@@ -86,55 +93,17 @@ impl<T: Autoencoder> Exported for AsAutoencoder<T> {
     }
 }
 
-impl<T: Segmenter> Exported for AsSegmenter<T> {
-    const KIND: Kind = Kind::Segmenter;
-    fn info() -> PluginInfo {
-        T::info()
-    }
-    fn create(variant: &str, config: &Config, dir: Option<&Path>) -> Result<Self, PluginError> {
-        match dir {
-            Some(dir) => T::load(variant, config, dir).map(Self),
-            None => T::new(variant, config).map(Self),
-        }
-    }
-    fn fit(
-        &mut self,
-        train: &Dataset,
-        val: &Dataset,
-        ctx: &mut Context,
-    ) -> Result<(), PluginError> {
-        self.0.fit(train, val, ctx)
-    }
-    fn save(&self, dir: &Path) -> Result<(), PluginError> {
-        self.0.save(dir)
-    }
+adapter! {
+    /// Adapts a [`Segmenter`].
+    AsSegmenter: Segmenter => Kind::Segmenter,
     fn segment(&mut self, page: &Image) -> Result<Vec<Region>, PluginError> {
         self.0.segment(page)
     }
 }
 
-impl<T: Recognizer> Exported for AsRecognizer<T> {
-    const KIND: Kind = Kind::Recognizer;
-    fn info() -> PluginInfo {
-        T::info()
-    }
-    fn create(variant: &str, config: &Config, dir: Option<&Path>) -> Result<Self, PluginError> {
-        match dir {
-            Some(dir) => T::load(variant, config, dir).map(Self),
-            None => T::new(variant, config).map(Self),
-        }
-    }
-    fn fit(
-        &mut self,
-        train: &Dataset,
-        val: &Dataset,
-        ctx: &mut Context,
-    ) -> Result<(), PluginError> {
-        self.0.fit(train, val, ctx)
-    }
-    fn save(&self, dir: &Path) -> Result<(), PluginError> {
-        self.0.save(dir)
-    }
+adapter! {
+    /// Adapts a [`Recognizer`].
+    AsRecognizer: Recognizer => Kind::Recognizer,
     fn recognize(&mut self, images: &[Image]) -> Result<Vec<(String, f32)>, PluginError> {
         self.0.recognize(images)
     }
@@ -146,7 +115,9 @@ pub fn descriptor<E: Exported>(
 ) -> *const PluginDescriptor {
     let built = catch_unwind(|| {
         holder
-            .get_or_init(|| DescriptorHolder::new(E::KIND.code(), &E::info(), vtable::<E>()))
+            .get_or_init(|| {
+                DescriptorHolder::new(E::KIND.code(), &E::Plugin::info(), vtable::<E>())
+            })
             .descriptor()
     });
     built.unwrap_or(std::ptr::null())
@@ -267,7 +238,7 @@ unsafe extern "C" fn create<E: Exported>(
             .map_err(|e| PluginError::new(format!("bad config from host: {e}")))?;
         let dir = model_dir.as_str();
         let dir = (!dir.is_empty()).then(|| Path::new(dir.as_ref()).to_path_buf());
-        let instance = E::create(&variant, &config, dir.as_deref())?;
+        let instance = create_plugin::<E>(&variant, &config, dir.as_deref())?;
         *out = Box::into_raw(Box::new(instance)) as *mut c_void;
         Ok(())
     })
@@ -293,7 +264,7 @@ unsafe extern "C" fn fit<E: Exported>(
         let train = dataset(train)?;
         let val = dataset(val)?;
         let mut ctx = Context::new(&*ctx);
-        this.fit(&train, &val, &mut ctx)
+        this.plugin().fit(&train, &val, &mut ctx)
     })
 }
 
@@ -303,8 +274,8 @@ unsafe extern "C" fn save<E: Exported>(
     err: *const RawError,
 ) -> i32 {
     guard("save", err, || {
-        let this = &*(instance as *const E);
-        this.save(Path::new(dir.as_str().as_ref()))
+        let this = &mut *(instance as *mut E);
+        this.plugin().save(Path::new(dir.as_str().as_ref()))
     })
 }
 

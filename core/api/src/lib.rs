@@ -3,9 +3,10 @@
 //!
 //! # Writing a plugin
 //!
-//! A plugin is a `cdylib` crate that depends on this crate, implements one of
-//! the safe traits [`Segmenter`], [`Recognizer`] or [`Autoencoder`], and calls
-//! the matching export macro once. It writes no `unsafe`:
+//! A plugin is a `cdylib` crate that depends on this crate, implements
+//! [`Lifecycle`] (what every kind has) and one of the safe traits
+//! [`Segmenter`], [`Recognizer`] or [`Autoencoder`] (what its kind does), and
+//! calls the matching export macro once. It writes no `unsafe`:
 //!
 //! ```
 //! use workbench_api::*;
@@ -14,7 +15,7 @@
 //! /// Reconstructs every image as its mean gray value.
 //! pub struct MeanGray;
 //!
-//! impl Autoencoder for MeanGray {
+//! impl Lifecycle for MeanGray {
 //!     fn info() -> PluginInfo {
 //!         PluginInfo {
 //!             name: "mean-gray".into(),
@@ -28,6 +29,10 @@
 //!         ctx.report("loss", 0.0);
 //!         Ok(())
 //!     }
+//!     fn save(&self, _dir: &Path) -> Result<(), PluginError> { Ok(()) }
+//! }
+//!
+//! impl Autoencoder for MeanGray {
 //!     fn encode(&mut self, images: &[Image]) -> Result<Vec<Vec<f32>>, PluginError> {
 //!         Ok(images.iter().map(|i| vec![i.data.iter().sum::<f32>() / i.data.len() as f32]).collect())
 //!     }
@@ -37,7 +42,6 @@
 //!             OwnedImage { data: vec![m; i.data.len()], ..i.to_owned_image() }
 //!         }).collect())
 //!     }
-//!     fn save(&self, _dir: &Path) -> Result<(), PluginError> { Ok(()) }
 //! }
 //!
 //! export_autoencoder!(MeanGray);
@@ -84,7 +88,7 @@ mod types;
 
 pub use context::Context;
 pub use raw::{PluginDescriptor, DESCRIPTOR_SYMBOL};
-pub use traits::{Autoencoder, Recognizer, Segmenter};
+pub use traits::{Autoencoder, Lifecycle, Recognizer, Segmenter};
 pub use types::{
     Config, Dataset, Image, Kind, OwnedImage, ParamKind, ParamSpec, PluginError, PluginInfo,
     Region, RegionKind, TrainSettings, VariantInfo,
@@ -102,6 +106,8 @@ pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
 macro_rules! __export_plugin {
     ($adapter:ty) => {
         /// The plugin descriptor (see `workbench_api`'s crate docs).
+        // The one exported symbol; listed in ARCHITECTURE.md, "Where `unsafe` lives".
+        #[allow(unsafe_code)]
         #[no_mangle]
         pub extern "C" fn workbench_plugin_descriptor() -> *const $crate::PluginDescriptor {
             static HOLDER: ::std::sync::OnceLock<$crate::raw::DescriptorHolder> =

@@ -3,6 +3,7 @@
 //! Everything here is part of the ABI: a change to any type in this module
 //! (a field added, removed, reordered or retyped) requires bumping
 //! [`ABI_VERSION`](crate::ABI_VERSION). Fields are only ever appended.
+#![allow(unsafe_code)] // listed in ARCHITECTURE.md, "Where `unsafe` lives"
 
 use std::ffi::c_void;
 use std::marker::PhantomData;

@@ -351,7 +351,25 @@ impl Config {
             .map_err(|e| PluginError::new(format!("parameter `{name}`: {e}")))
     }
 
+    /// This config with every parameter of `specs` that it lacks set to the
+    /// spec's default. The host fills them in already; a plugin calls this
+    /// in `new` so that a config built by hand (tests, tools) gets the same
+    /// defaults, and then reads every parameter with [`param`](Self::param):
+    /// the defaults live in the [`ParamSpec`]s only.
+    pub fn with_defaults(&self, specs: &[ParamSpec]) -> Config {
+        let mut config = self.clone();
+        for spec in specs {
+            config
+                .params
+                .entry(spec.name.clone())
+                .or_insert_with(|| spec.default.clone());
+        }
+        config
+    }
+
     /// Parameter `name` as `T`, or `default` when the config lacks it.
+    /// Prefer [`with_defaults`](Self::with_defaults) and
+    /// [`param`](Self::param), which keep the default in the `ParamSpec`.
     pub fn param_or<T: DeserializeOwned>(&self, name: &str, default: T) -> Result<T, PluginError> {
         if self.params.contains_key(name) {
             self.param(name)

@@ -11,7 +11,8 @@
 
 use crate::data::tiles;
 use crate::host::{HostError, Instance};
-use crate::worker::{open_trained, WorkerJob};
+use crate::plan::WorkerJob;
+use crate::trained::open_trained;
 use std::path::{Path, PathBuf};
 use workbench_api::{Kind, OwnedImage};
 
@@ -117,13 +118,9 @@ impl Preprocessor {
             )));
         }
         let instance = &mut self.instance;
-        tiles::slide(
-            words,
-            self.tile,
-            self.stride,
-            crate::evaluate::BATCH,
-            |batch| instance.reconstruct(batch).map_err(PreprocessError::Host),
-        )?;
+        tiles::slide(words, self.tile, self.stride, crate::host::BATCH, |batch| {
+            instance.reconstruct(batch).map_err(PreprocessError::Host)
+        })?;
         for w in words.iter_mut() {
             w.data.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
         }
@@ -136,7 +133,7 @@ pub fn of_recognizer(job: &WorkerJob) -> Result<Option<Preprocessor>, Preprocess
     match &job.plan.preprocess {
         None => Ok(None),
         Some(dir) => {
-            let height = job.plan.dataset.word_height().unwrap_or(32);
+            let height = job.plan.dataset.word_height_or_default();
             Preprocessor::open(dir, height).map(Some)
         }
     }

@@ -11,9 +11,11 @@ use crate::datasets::{Split, Splits};
 use crate::evaluate::evaluate;
 use crate::events::Event;
 use crate::host::{HostContext, Instance, Library};
+use crate::plan::RunPlan;
+use crate::plan::WorkerJob;
 use crate::preprocess::Preprocessor;
 use crate::results::{slug, MetricRow, MetricsLog, RunStatus};
-use crate::spec::RunPlan;
+use crate::trained::open_trained;
 use anyhow::{bail, Context as _};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -26,57 +28,6 @@ use std::time::Instant;
 use workbench_api::raw::{LOG_WARN, SPLIT_VAL};
 use workbench_api::{Config, Image, OwnedImage};
 
-/// What the parent writes into a run directory for its worker (`run.json`).
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct WorkerJob {
-    /// The run id.
-    pub run_id: String,
-    /// The experiment name.
-    pub experiment: String,
-    /// The resolved run.
-    pub plan: RunPlan,
-}
-
-/// Opens a finished run of `kind` with its saved model (`artifacts/model`):
-/// its job and a live plugin instance.
-pub fn open_trained(
-    run_dir: &Path,
-    kind: workbench_api::Kind,
-) -> anyhow::Result<(WorkerJob, Instance)> {
-    let job_path = run_dir.join("run.json");
-    let bytes = std::fs::read(&job_path).with_context(|| {
-        format!(
-            "{} is not a run directory (cannot read {})",
-            run_dir.display(),
-            job_path.display()
-        )
-    })?;
-    let job: WorkerJob = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a valid job", job_path.display()))?;
-    if job.plan.kind != kind {
-        bail!(
-            "run {} is a {} run, not a {kind} run",
-            job.run_id,
-            job.plan.kind
-        );
-    }
-    let model_dir = run_dir.join("artifacts").join("model");
-    if !model_dir.is_dir() {
-        bail!(
-            "run {} has no saved model ({} is missing; did the run finish?)",
-            job.run_id,
-            model_dir.display()
-        );
-    }
-    let lib = Library::load(&job.plan.plugin_file)?;
-    let config = Config {
-        params: job.plan.params.clone(),
-        train: job.plan.train.clone(),
-    };
-    let instance = Instance::create(&lib, &job.plan.variant, &config, Some(&model_dir))?;
-    Ok((job, instance))
-}
-
 /// The event channel to the parent.
 #[derive(Clone)]
 pub struct Emitter {
@@ -86,6 +37,7 @@ pub struct Emitter {
 impl Emitter {
     /// Takes over the process's stdout for events and points file
     /// descriptor 1 at stderr, so plugin output cannot corrupt the stream.
+    #[allow(unsafe_code)] // listed in ARCHITECTURE.md, "Where `unsafe` lives"
     pub fn take_stdout() -> anyhow::Result<Emitter> {
         std::io::stdout().flush().ok();
         // SAFETY: plain descriptor calls on descriptors this process owns.
@@ -257,7 +209,7 @@ type Outcome = (
 );
 
 fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::Result<Outcome> {
-    let job_path = run_dir.join("run.json");
+    let job_path = crate::results::RunDir::new(run_dir).job();
     let job: WorkerJob = serde_json::from_slice(
         &std::fs::read(&job_path).with_context(|| format!("cannot read {}", job_path.display()))?,
     )
@@ -299,13 +251,13 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
     };
     let mut instance = Instance::create(&lib, &plan.variant, &config, None)?;
 
-    let artifacts_dir = run_dir.join("artifacts");
+    let artifacts_dir = crate::results::RunDir::new(run_dir).artifacts();
     let checkpoints = artifacts_dir.join("checkpoints");
     std::fs::create_dir_all(&checkpoints)
         .with_context(|| format!("cannot create {}", checkpoints.display()))?;
     let mut ctx = WorkerCtx {
         emitter: emitter.clone(),
-        metrics: MetricsLog::open(&run_dir.join("metrics.csv"))?,
+        metrics: MetricsLog::open(&crate::results::RunDir::new(run_dir).metrics())?,
         stop: stop.clone(),
         diverged: None,
         last: BTreeMap::new(),
@@ -363,7 +315,7 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
         });
         let (job, mut recognizer) = open_trained(rec_dir, workbench_api::Kind::Recognizer)
             .with_context(|| format!("opening the recognizer run {}", rec_dir.display()))?;
-        let height = job.plan.dataset.word_height().unwrap_or(32);
+        let height = job.plan.dataset.word_height_or_default();
         let mut pre = crate::preprocess::of_recognizer(&job)?;
         metrics.extend(crate::evaluate::pipeline::evaluate(
             &mut instance,
@@ -405,7 +357,7 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
         })?;
     }
     for name in ["reconstructions", "preprocess"] {
-        let picture = run_dir.join("artifacts").join(format!("{name}.png"));
+        let picture = crate::results::RunDir::new(run_dir).artifact(&format!("{name}.png"));
         if picture.is_file() {
             emitter.send(&Event::Preview {
                 name: name.into(),
@@ -431,7 +383,7 @@ fn clean_words(
     run_dir: &Path,
 ) -> anyhow::Result<f64> {
     let t0 = Instant::now();
-    let height = plan.dataset.word_height().unwrap_or(32);
+    let height = plan.dataset.word_height_or_default();
     let mut pre = Preprocessor::open(dir, height)?;
     let before: Vec<OwnedImage> = match &splits.test {
         Split::Words(w) => w.images.iter().take(8).cloned().collect(),
@@ -453,7 +405,7 @@ fn clean_words(
                 .collect(),
         ];
         artifacts::save_png(
-            &run_dir.join("artifacts").join("preprocess.png"),
+            &crate::results::RunDir::new(run_dir).artifact("preprocess.png"),
             &artifacts::grid(&rows),
         )?;
     }

@@ -157,6 +157,7 @@ pub fn col2im_add(cols: &[f32], g: &Geometry, x: &mut [f32]) {
 /// `dst (m × n) = [dst +] lhs (m × k) · rhs (k × n)`, single-threaded; each
 /// matrix is given with its (row, column) strides.
 #[allow(clippy::too_many_arguments)]
+#[allow(unsafe_code)] // listed in ARCHITECTURE.md, "Where `unsafe` lives"
 fn matmul(
     (m, n, k): (usize, usize, usize),
     dst: &mut [f32],

@@ -49,7 +49,7 @@
 //! and returns `−(log_probs · γ/B).sum() + c` with `γ` and `c` constants, so
 //! the value is the batch-mean loss and the gradient w.r.t. `log_probs` is
 //! `−γ/B`, exact, on any device, through public operations only (see
-//! `DFDX-NOTES.md`).
+//! `docs/DFDX.md`).
 
 use crate::MlError;
 use dfdx::prelude::*;
@@ -74,8 +74,10 @@ pub fn min_input_length(target: &[usize]) -> usize {
     target.len() + target.windows(2).filter(|w| w[0] == w[1]).count()
 }
 
+/// `log(eᵃ + eᵇ)`, exact when either is −∞ (CTC's forward–backward and
+/// the beam search of `decode` both add probabilities in log space).
 #[inline]
-fn log_add(a: f32, b: f32) -> f32 {
+pub(crate) fn log_add(a: f32, b: f32) -> f32 {
     if a == f32::NEG_INFINITY {
         return b;
     }

@@ -18,7 +18,7 @@
 //!
 //! `confidence` is `exp(log_prob)`, in `[0, 1]`.
 
-use crate::ctc::BLANK;
+use crate::ctc::{log_add, BLANK};
 use std::collections::HashMap;
 
 /// A decoded sequence.
@@ -134,18 +134,6 @@ impl Lexicon {
     pub fn contains(&self, prefix: &[usize]) -> bool {
         self.node(prefix).is_some_and(|n| self.nodes[n].1)
     }
-}
-
-#[inline]
-fn log_add(a: f32, b: f32) -> f32 {
-    if a == f32::NEG_INFINITY {
-        return b;
-    }
-    if b == f32::NEG_INFINITY {
-        return a;
-    }
-    let (hi, lo) = if a > b { (a, b) } else { (b, a) };
-    hi + (lo - hi).exp().ln_1p()
 }
 
 /// One prefix in the beam: log-probabilities of its alignments ending in

@@ -96,6 +96,66 @@ fn cuda_present() -> Result<(), DeviceError> {
     Err(DeviceError::NotBuilt)
 }
 
+/// A family of types generic over the dfdx device, such as a plugin's
+/// `Model<D>`: names the member for each device.
+pub trait PerDevice {
+    /// The member for device `D`.
+    type On<D: dfdx::tensor_ops::Device<f32>>;
+}
+
+/// One value of family `F` on the device a run resolved to. Match it with
+/// [`on_device!`](crate::on_device), which runs the same generic code on
+/// whichever device it is; the `Cuda` variant exists in CUDA builds only.
+pub enum OnDevice<F: PerDevice> {
+    /// On dfdx's `Cpu`.
+    Cpu(F::On<dfdx::tensor::Cpu>),
+    /// On dfdx's `Cuda`.
+    #[cfg(feature = "cuda")]
+    Cuda(F::On<dfdx::tensor::Cuda>),
+}
+
+/// `per_device!(Family => Model)`: declares the unit struct `Family`, the
+/// [`PerDevice`](crate::device::PerDevice) family of `Model<D>`, so that
+/// `OnDevice<Family>` holds a `Model` on whichever device a run resolved to.
+#[macro_export]
+macro_rules! per_device {
+    ($vis:vis $family:ident => $model:ident) => {
+        /// The family of this plugin's model type, one member per dfdx device.
+        $vis struct $family;
+
+        impl $crate::device::PerDevice for $family {
+            type On<D: $crate::__dfdx::tensor_ops::Device<f32>> = $model<D>;
+        }
+    };
+}
+
+/// `on_device!(value, m => body)`: runs `body` with `m` bound to the value
+/// inside an [`OnDevice`](crate::device::OnDevice), whatever its device
+/// (`value` may be owned, `&` or `&mut`).
+#[cfg(feature = "cuda")]
+#[macro_export]
+macro_rules! on_device {
+    ($value:expr, $m:ident => $body:expr) => {
+        match $value {
+            $crate::device::OnDevice::Cpu($m) => $body,
+            $crate::device::OnDevice::Cuda($m) => $body,
+        }
+    };
+}
+
+/// `on_device!(value, m => body)`: runs `body` with `m` bound to the value
+/// inside an [`OnDevice`](crate::device::OnDevice), whatever its device
+/// (`value` may be owned, `&` or `&mut`).
+#[cfg(not(feature = "cuda"))]
+#[macro_export]
+macro_rules! on_device {
+    ($value:expr, $m:ident => $body:expr) => {
+        match $value {
+            $crate::device::OnDevice::Cpu($m) => $body,
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +177,21 @@ mod tests {
     fn cpu_build_resolves_auto_to_cpu_and_refuses_cuda() {
         assert_eq!(resolve(DeviceChoice::Auto), Ok(ResolvedDevice::Cpu));
         assert_eq!(resolve(DeviceChoice::Cuda), Err(DeviceError::NotBuilt));
+    }
+
+    struct Buffers;
+    impl PerDevice for Buffers {
+        type On<D: Device<f32>> = Tensor<(usize,), f32, D>;
+    }
+
+    #[test]
+    fn one_match_serves_every_device() {
+        let dev = cpu(1);
+        let mut value: OnDevice<Buffers> = OnDevice::Cpu(dev.tensor_from_vec(vec![1.0, 2.0], (2,)));
+        let sum = |v: &OnDevice<Buffers>| crate::on_device!(v, t => t.as_vec().iter().sum::<f32>());
+        assert_eq!(sum(&value), 3.0);
+        crate::on_device!(&mut value, t => *t = t.clone() * 2.0);
+        assert_eq!(sum(&value), 6.0);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Shared ML parts for workbench plugins, built on dfdx 0.13 with runtime
-//! shapes (see `DFDX-NOTES.md`: dfdx's own layers and optimizers need const
+//! shapes (see `docs/DFDX.md`: dfdx's own layers and optimizers need const
 //! shapes, and its conv/pool ops need nightly, so this crate provides them on
 //! public tensor operations):
 //!
@@ -41,7 +41,10 @@ pub mod params;
 pub mod rnn;
 pub mod train;
 
-pub use device::{DeviceChoice, DeviceError, ResolvedDevice};
+pub use device::{DeviceChoice, DeviceError, OnDevice, PerDevice, ResolvedDevice};
+
+#[doc(hidden)]
+pub use dfdx as __dfdx;
 pub use optim::{Optimizer, OptimizerKind};
 pub use params::{Init, ParamId, ParamStore};
 

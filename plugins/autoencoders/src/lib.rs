@@ -38,31 +38,20 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
 use workbench_api::*;
-use workbench_ml::device::{self, DeviceChoice, ResolvedDevice};
+use workbench_ml::device::{self, DeviceChoice, OnDevice, ResolvedDevice};
+use workbench_ml::on_device;
 
-/// A trained (or untrained) network on its device.
-enum Net {
-    Cpu(Model<Cpu>),
-    #[cfg(feature = "cuda")]
-    Cuda(Model<Cuda>),
-}
+workbench_ml::per_device!(Models => Model);
 
-macro_rules! with_net {
-    ($net:expr, $m:ident => $body:expr) => {
-        match $net {
-            Net::Cpu($m) => $body,
-            #[cfg(feature = "cuda")]
-            Net::Cuda($m) => $body,
-        }
-    };
-}
+/// A trained (or untrained) model on the device its run resolved to.
+type DeviceModel = OnDevice<Models>;
 
 /// The autoencoder plugin.
 pub struct Autoencoders {
     cfg: ModelConfig,
     train: TrainSettings,
     resume: bool,
-    net: Option<Net>,
+    net: Option<DeviceModel>,
 }
 
 /// `(height, width, channels)`.
@@ -234,12 +223,12 @@ impl Autoencoders {
         let seed = self.train.seed;
         let settings = self.settings();
         let mut net = match resolved {
-            ResolvedDevice::Cpu => Net::Cpu(
+            ResolvedDevice::Cpu => OnDevice::Cpu(
                 Model::new(self.cfg.clone(), shape, device::cpu(seed), seed)
                     .map_err(PluginError::new)?,
             ),
             #[cfg(feature = "cuda")]
-            ResolvedDevice::Cuda => Net::Cuda(
+            ResolvedDevice::Cuda => OnDevice::Cuda(
                 Model::new(
                     self.cfg.clone(),
                     shape,
@@ -251,12 +240,12 @@ impl Autoencoders {
             #[cfg(not(feature = "cuda"))]
             ResolvedDevice::Cuda => unreachable!("resolve refuses cuda without the feature"),
         };
-        with_net!(&mut net, m => train_model(m, &train_rows, &val_rows, &settings, rep))?;
+        on_device!(&mut net, m => train_model(m, &train_rows, &val_rows, &settings, rep))?;
         self.net = Some(net);
         Ok(())
     }
 
-    fn net(&mut self) -> Result<&mut Net, PluginError> {
+    fn net(&mut self) -> Result<&mut DeviceModel, PluginError> {
         self.net.as_mut().ok_or_else(|| {
             PluginError::new(
                 "the autoencoder is not trained: call fit (or load a saved model) first",
@@ -266,11 +255,11 @@ impl Autoencoders {
 
     /// The image shape the model works on.
     fn shape(&mut self) -> Result<Shape, PluginError> {
-        Ok(with_net!(self.net()?, m => m.shape))
+        Ok(on_device!(self.net()?, m => m.shape))
     }
 }
 
-impl Autoencoder for Autoencoders {
+impl Lifecycle for Autoencoders {
     fn info() -> PluginInfo {
         PluginInfo {
             name: "autoencoders".into(),
@@ -300,7 +289,7 @@ impl Autoencoder for Autoencoders {
             )));
         }
         me.cfg = model.cfg.clone();
-        me.net = Some(Net::Cpu(model));
+        me.net = Some(OnDevice::Cpu(model));
         Ok(me)
     }
 
@@ -313,25 +302,27 @@ impl Autoencoder for Autoencoders {
         self.fit_with(train, val, ctx)
     }
 
-    fn encode(&mut self, images: &[Image]) -> Result<Vec<Vec<f32>>, PluginError> {
-        let shape = self.shape()?;
-        let (rows, _) = to_rows(images, Some(shape))?;
-        Ok(with_net!(self.net()?, m => encode_rows(m, &rows)))
-    }
-
-    fn reconstruct(&mut self, images: &[Image]) -> Result<Vec<OwnedImage>, PluginError> {
-        let shape = self.shape()?;
-        let (rows, _) = to_rows(images, Some(shape))?;
-        let out = with_net!(self.net()?, m => reconstruct_rows(m, &rows));
-        Ok(from_rows(&out, shape))
-    }
-
     fn save(&self, dir: &Path) -> Result<(), PluginError> {
         let net = self
             .net
             .as_ref()
             .ok_or_else(|| PluginError::new("the autoencoder is not trained: nothing to save"))?;
-        with_net!(net, m => io::save(m, dir))
+        on_device!(net, m => io::save(m, dir))
+    }
+}
+
+impl Autoencoder for Autoencoders {
+    fn encode(&mut self, images: &[Image]) -> Result<Vec<Vec<f32>>, PluginError> {
+        let shape = self.shape()?;
+        let (rows, _) = to_rows(images, Some(shape))?;
+        Ok(on_device!(self.net()?, m => encode_rows(m, &rows)))
+    }
+
+    fn reconstruct(&mut self, images: &[Image]) -> Result<Vec<OwnedImage>, PluginError> {
+        let shape = self.shape()?;
+        let (rows, _) = to_rows(images, Some(shape))?;
+        let out = on_device!(self.net()?, m => reconstruct_rows(m, &rows));
+        Ok(from_rows(&out, shape))
     }
 }
 

@@ -211,7 +211,7 @@ fn check_variant(variant: &str) -> Result<(), PluginError> {
     }
 }
 
-impl Autoencoder for Pca {
+impl Lifecycle for Pca {
     fn info() -> PluginInfo {
         PluginInfo {
             name: "pca".into(),
@@ -239,7 +239,8 @@ impl Autoencoder for Pca {
 
     fn new(variant: &str, config: &Config) -> Result<Self, PluginError> {
         check_variant(variant)?;
-        let components: i64 = config.param_or("components", DEFAULT_COMPONENTS)?;
+        let config = config.with_defaults(&Self::info().variants[0].params);
+        let components: i64 = config.param("components")?;
         if !(1..=MAX_COMPONENTS).contains(&components) {
             return Err(PluginError::new(format!(
                 "parameter `components` = {components} must be between 1 and {MAX_COMPONENTS}"
@@ -247,7 +248,7 @@ impl Autoencoder for Pca {
         }
         Ok(Pca {
             components: components as usize,
-            whiten: config.param_or("whiten", false)?,
+            whiten: config.param("whiten")?,
             fitted: None,
         })
     }
@@ -306,6 +307,12 @@ impl Autoencoder for Pca {
         Ok(())
     }
 
+    fn save(&self, dir: &Path) -> Result<(), PluginError> {
+        io::save(self.fitted()?, dir)
+    }
+}
+
+impl Autoencoder for Pca {
     fn encode(&mut self, images: &[Image]) -> Result<Vec<Vec<f32>>, PluginError> {
         let (fitted, data) = self.stack_for_model(images)?;
         let k = fitted.model.k();
@@ -326,10 +333,6 @@ impl Autoencoder for Pca {
                 data: px.to_vec(),
             })
             .collect())
-    }
-
-    fn save(&self, dir: &Path) -> Result<(), PluginError> {
-        io::save(self.fitted()?, dir)
     }
 }
 

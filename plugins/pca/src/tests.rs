@@ -310,33 +310,3 @@ fn stop_before_the_decomposition() {
     assert!(out.is_none());
     assert!(pca.fitted.is_none());
 }
-
-/// Fit time on MNIST-sized random data. Run with
-/// `cargo test --release -p workbench-pca -- --ignored --nocapture fit_timing`.
-#[test]
-#[ignore]
-fn fit_timing() {
-    let (n, d) = (8000, 784);
-    let data = random_images(10, n, d);
-    let train = images(&data, 28, 28, 1);
-    for k in [16, 64, 256] {
-        let mut pca = Pca::new("pca", &config(k, false)).unwrap();
-        let start = Instant::now();
-        let stats = fit(&mut pca, &train, &[]);
-        let total = start.elapsed().as_secs_f64();
-        println!(
-            "n = {n}, d = {d}, k = {k}: decomposition {:.3} s, whole fit (with train MSE) {total:.3} s, threads {}",
-            stats.seconds,
-            faer::get_global_parallelism().degree()
-        );
-    }
-    // The alternative the covariance path was chosen over.
-    for method in [Method::Covariance, Method::Svd] {
-        let start = Instant::now();
-        model::fit_pca_with(&data, n, d, 16, method).unwrap();
-        println!(
-            "{method:?} alone, k = 16: {:.3} s",
-            start.elapsed().as_secs_f64()
-        );
-    }
-}

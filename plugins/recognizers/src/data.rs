@@ -143,19 +143,8 @@ pub fn decode(labels: &[usize], charset: &[char]) -> String {
         .collect()
 }
 
-/// Levenshtein distance in Unicode scalar values (for the monitoring CER).
+/// Levenshtein distance in Unicode scalar values (for the monitoring CER):
+/// `strsim`'s, the same the workbench scores CER with.
 pub fn levenshtein(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let sub = prev[j - 1] + usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = sub.min(prev[j] + 1).min(cur[j - 1] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
+    strsim::levenshtein(a, b)
 }

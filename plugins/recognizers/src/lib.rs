@@ -23,14 +23,15 @@ pub mod model;
 
 use data::{batch, prepare, Prepared};
 use dfdx::prelude::*;
-use model::{Arch, Net};
+use model::{Architecture, Network};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use workbench_api::*;
 use workbench_ml::checkpoint::{self, CheckpointMeta};
 use workbench_ml::ctc::{ctc_loss, min_input_length};
 use workbench_ml::decode::{beam_search, greedy, sample, Lexicon};
-use workbench_ml::device::{resolve, DeviceChoice, ResolvedDevice};
+use workbench_ml::device::{resolve, DeviceChoice, OnDevice, ResolvedDevice};
+use workbench_ml::on_device;
 use workbench_ml::{Optimizer, OptimizerKind, ParamStore};
 
 const MODEL_FILE: &str = "recognizer.safetensors";
@@ -97,16 +98,16 @@ struct Settings {
 
 /// A model on device `D`.
 struct Model<D: Device<f32>> {
-    arch: Arch,
+    arch: Architecture,
     chars: Vec<char>,
-    net: Net,
+    net: Network,
     store: ParamStore<D>,
 }
 
 impl<D: Device<f32>> Model<D> {
-    fn new(dev: D, arch: Arch, seed: u64) -> Self {
+    fn new(dev: D, arch: Architecture, seed: u64) -> Self {
         let mut store = ParamStore::new(dev, seed);
-        let net = Net::new(&mut store, &arch);
+        let net = Network::new(&mut store, &arch);
         Model {
             chars: arch.charset.chars().collect(),
             arch,
@@ -312,31 +313,19 @@ impl<D: Device<f32>> Model<D> {
     }
 }
 
-/// The runtime device of a model.
-enum Engine {
-    Cpu(Model<Cpu>),
-    #[cfg(feature = "cuda")]
-    Cuda(Model<dfdx::tensor::Cuda>),
-}
+workbench_ml::per_device!(Models => Model);
 
-macro_rules! with_model {
-    ($engine:expr, $m:ident => $body:expr) => {
-        match $engine {
-            Engine::Cpu($m) => $body,
-            #[cfg(feature = "cuda")]
-            Engine::Cuda($m) => $body,
-        }
-    };
-}
+/// A model on the device its run resolved to.
+type DeviceModel = OnDevice<Models>;
 
 /// The plugin: one of the three variants.
 pub struct Recognizers {
     variant: String,
     settings: Settings,
-    arch: Arch,
+    arch: Architecture,
     device: ResolvedDevice,
     /// Built at `fit` (the charset may come from the data) or `load`.
-    engine: Option<Engine>,
+    model: Option<DeviceModel>,
 }
 
 fn params() -> Vec<ParamSpec> {
@@ -391,16 +380,20 @@ fn params() -> Vec<ParamSpec> {
     ]
 }
 
-fn new_engine(device: ResolvedDevice, arch: Arch, seed: u64) -> Result<Engine, PluginError> {
+fn new_model(
+    device: ResolvedDevice,
+    arch: Architecture,
+    seed: u64,
+) -> Result<DeviceModel, PluginError> {
     arch.validate().map_err(PluginError::new)?;
     match device {
-        ResolvedDevice::Cpu => Ok(Engine::Cpu(Model::new(
+        ResolvedDevice::Cpu => Ok(OnDevice::Cpu(Model::new(
             workbench_ml::device::cpu(seed),
             arch,
             seed,
         ))),
         #[cfg(feature = "cuda")]
-        ResolvedDevice::Cuda => Ok(Engine::Cuda(Model::new(
+        ResolvedDevice::Cuda => Ok(OnDevice::Cuda(Model::new(
             workbench_ml::device::cuda(seed).map_err(ml)?,
             arch,
             seed,
@@ -412,9 +405,10 @@ fn new_engine(device: ResolvedDevice, arch: Arch, seed: u64) -> Result<Engine, P
 
 impl Recognizers {
     fn from_config(variant: &str, config: &Config) -> Result<Self, PluginError> {
+        let config = &config.with_defaults(&params());
         let usize_param = |n: &str| config.param::<i64>(n).map(|v| v.max(0) as usize);
         let channels: Vec<i64> = config.param("channels")?;
-        let arch = Arch {
+        let arch = Architecture {
             variant: variant.to_string(),
             height: usize_param("height")?,
             channels: channels.into_iter().map(|c| c.max(1) as usize).collect(),
@@ -429,13 +423,13 @@ impl Recognizers {
             settings: Settings {
                 max_width: usize_param("max_width")?,
                 beam_width: usize_param("beam_width")?,
-                lexicon: config.param_or("lexicon", String::new())?,
+                lexicon: config.param("lexicon")?,
                 resume: config.param("resume")?,
                 train: config.train.clone(),
             },
             arch,
             device: resolve(choice).map_err(ml)?,
-            engine: None,
+            model: None,
         })
     }
 
@@ -451,7 +445,7 @@ impl Recognizers {
                 "recognizers need one text per image (a word dataset)",
             ));
         }
-        if self.engine.is_none() {
+        if self.model.is_none() {
             let mut arch = self.arch.clone();
             if arch.charset.is_empty() {
                 // Validation words are scored with the same labels, so their
@@ -462,15 +456,15 @@ impl Recognizers {
             if arch.charset.is_empty() {
                 return Err(PluginError::new("the training texts are empty: no charset"));
             }
-            self.engine = Some(new_engine(self.device, arch, self.settings.train.seed)?);
+            self.model = Some(new_model(self.device, arch, self.settings.train.seed)?);
         }
         mon.info("device", self.device.name());
         let s = self.settings.clone();
-        with_model!(self.engine.as_mut().expect("built"), m => m.fit(&s, train, val, mon))
+        on_device!(self.model.as_mut().expect("built"), m => m.fit(&s, train, val, mon))
     }
 }
 
-impl Recognizer for Recognizers {
+impl Lifecycle for Recognizers {
     fn info() -> PluginInfo {
         PluginInfo {
             name: "recognizers".into(),
@@ -503,14 +497,14 @@ impl Recognizer for Recognizers {
         let mut r = Self::from_config(variant, config)?;
         let path = dir.join(MODEL_FILE);
         let meta = checkpoint::read_meta(&path).map_err(ml)?;
-        let arch: Arch =
+        let arch: Architecture =
             serde_json::from_str(meta.extra.get("arch").ok_or_else(|| {
                 PluginError::new(format!("{}: no `arch` metadata", path.display()))
             })?)?;
-        let mut engine = new_engine(r.device, arch.clone(), 0)?;
-        with_model!(&mut engine, m => checkpoint::load(&path, &mut m.store, None).map_err(ml))?;
+        let mut model = new_model(r.device, arch.clone(), 0)?;
+        on_device!(&mut model, m => checkpoint::load(&path, &mut m.store, None).map_err(ml))?;
         r.arch = arch;
-        r.engine = Some(engine);
+        r.model = Some(model);
         Ok(r)
     }
 
@@ -523,14 +517,24 @@ impl Recognizer for Recognizers {
         self.fit_with(train, val, ctx)
     }
 
+    fn save(&self, dir: &Path) -> Result<(), PluginError> {
+        let model = self
+            .model
+            .as_ref()
+            .ok_or_else(|| PluginError::new(format!("`{}` is not trained", self.variant)))?;
+        on_device!(model, m => checkpoint::save(&dir.join(MODEL_FILE), &m.store, None, &m.meta(0, 0)).map_err(ml))
+    }
+}
+
+impl Recognizer for Recognizers {
     fn recognize(&mut self, images: &[Image]) -> Result<Vec<(String, f32)>, PluginError> {
         let (mw, beam) = (self.settings.max_width, self.settings.beam_width);
-        let engine = self
-            .engine
+        let model = self
+            .model
             .as_mut()
             .ok_or_else(|| PluginError::new(format!("`{}` is not trained", self.variant)))?;
         let lexicon = self.settings.lexicon.clone();
-        with_model!(engine, m => {
+        on_device!(model, m => {
             let lex = if lexicon.is_empty() {
                 None
             } else {
@@ -539,14 +543,6 @@ impl Recognizer for Recognizers {
             let items = m.prepare(images, mw);
             Ok(m.recognize(&items, beam, lex.as_ref()))
         })
-    }
-
-    fn save(&self, dir: &Path) -> Result<(), PluginError> {
-        let engine = self
-            .engine
-            .as_ref()
-            .ok_or_else(|| PluginError::new(format!("`{}` is not trained", self.variant)))?;
-        with_model!(engine, m => checkpoint::save(&dir.join(MODEL_FILE), &m.store, None, &m.meta(0, 0)).map_err(ml))
     }
 }
 

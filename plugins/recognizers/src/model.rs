@@ -23,7 +23,7 @@ use workbench_ml::rnn::{BiRnn, CellKind, T3};
 
 /// What a model is: every size needed to rebuild it (saved with it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Arch {
+pub struct Architecture {
     /// `crnn`, `crnn-gru` or `conv-ctc`.
     pub variant: String,
     /// Image height after resizing.
@@ -38,7 +38,7 @@ pub struct Arch {
     pub charset: String,
 }
 
-impl Arch {
+impl Architecture {
     /// Classes including the blank.
     pub fn classes(&self) -> usize {
         self.charset.chars().count() + 1
@@ -81,22 +81,22 @@ impl Arch {
 
 /// The layers of a model, as ids into its parameter store.
 #[derive(Clone, Debug)]
-pub struct Net {
+pub struct Network {
     blocks: Vec<(Conv2d, BatchNorm, (usize, usize))>,
     rnns: Vec<BiRnn>,
     seq_convs: Vec<Conv2d>,
     out: Linear,
 }
 
-impl Net {
+impl Network {
     /// Adds every parameter of `arch` to `store`.
-    pub fn new<D: Device<f32>>(store: &mut ParamStore<D>, arch: &Arch) -> Self {
+    pub fn new<D: Device<f32>>(store: &mut ParamStore<D>, arch: &Architecture) -> Self {
         let mut c_in = 1;
         let mut blocks = Vec::new();
         for (i, &c) in arch.channels.iter().enumerate() {
             let conv = Conv2d::same(store, &format!("conv{i}"), c_in, c, 3);
             let bn = BatchNorm::new(store, &format!("bn{i}"), c);
-            blocks.push((conv, bn, Arch::pool(i)));
+            blocks.push((conv, bn, Architecture::pool(i)));
             c_in = c;
         }
         let feat_h = arch.height >> arch.channels.len();
@@ -129,7 +129,7 @@ impl Net {
             }
         }
         let out = Linear::new(store, "out", feat, arch.classes(), false);
-        Net {
+        Network {
             blocks,
             rnns,
             seq_convs,

@@ -211,10 +211,10 @@ fn train_and_check(variant: &str, epochs: u32) {
     let before = {
         // An untrained model of the same seed: its CER on the validation set.
         let mut u = Recognizers::new(variant, &c).unwrap();
-        u.engine = Some(
-            new_engine(
+        u.model = Some(
+            new_model(
                 ResolvedDevice::Cpu,
-                Arch {
+                Architecture {
                     charset: "abcd".into(),
                     ..u.arch.clone()
                 },
@@ -308,37 +308,4 @@ fn resume_continues_from_the_last_checkpoint() {
     // Only epoch 3 ran: 2 steps of 8.
     assert_eq!(Recorder::values(&rec2.train, "loss").len(), 2);
     assert!(rec2.logs.iter().any(|l| l.contains("resumed")));
-}
-
-/// Time per training step with the default sizes (height 32, channels
-/// 16/32/64, 2 × BiLSTM 64), batch 32 of 2–4-glyph words:
-/// `cargo test -p workbench-recognizers default_step_timing -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn default_step_timing() {
-    for variant in ["crnn", "crnn-gru", "conv-ctc"] {
-        let train = Owned::new(words(64, 2));
-        let mut c = Config::default();
-        for p in params() {
-            c.params.insert(p.name.clone(), p.default.clone());
-        }
-        c.train = TrainSettings {
-            epochs: 1,
-            batch_size: 32,
-            device: "cpu".into(),
-            ..TrainSettings::default()
-        };
-        let mut r = Recognizers::new(variant, &c).unwrap();
-        let mut rec = Recorder::default();
-        let t0 = std::time::Instant::now();
-        r.fit_with(&train.dataset(), &Dataset::default(), &mut rec)
-            .unwrap();
-        let steps = Recorder::values(&rec.train, "loss").len();
-        let params = rec.infos.iter().find(|(k, _)| k == "parameters").unwrap();
-        eprintln!(
-            "{variant}: {:.1} ms/step over {steps} steps, {} parameters",
-            t0.elapsed().as_secs_f64() * 1e3 / steps as f64,
-            params.1
-        );
-    }
 }

@@ -28,7 +28,7 @@ pub enum Segmenters {
     XyCut(xycut::XyParams),
 }
 
-impl Segmenter for Segmenters {
+impl Lifecycle for Segmenters {
     fn info() -> PluginInfo {
         PluginInfo {
             name: "segmenters".into(),
@@ -63,7 +63,9 @@ impl Segmenter for Segmenters {
             other => Err(PluginError::new(format!("unknown variant `{other}`"))),
         }
     }
+}
 
+impl Segmenter for Segmenters {
     fn segment(&mut self, page: &Image) -> Result<Vec<Region>, PluginError> {
         if page.width == 0 || page.height == 0 {
             return Ok(Vec::new());

@@ -1,10 +1,9 @@
 //! `workbench plugins`, `runs` and `report`: looking at what exists.
 
-use super::run::record;
 use super::{failure, usage, Exit};
 use crate::host::{discover, search_dirs};
-use crate::report::{build_table, render, Format, RunRecord};
-use crate::results::list_runs;
+use crate::report::{build_table, record, render, Format, RunRecord};
+use crate::results::{list_runs, spec_metrics};
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 
@@ -123,11 +122,4 @@ pub(crate) fn cmd_report(
         None => print!("{text}"),
     }
     Ok(0)
-}
-
-/// The metrics list recorded in a run's resolved `spec.yaml`.
-pub(crate) fn spec_metrics(run_dir: &Path) -> Option<Vec<String>> {
-    let text = std::fs::read_to_string(run_dir.join("spec.yaml")).ok()?;
-    let value: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
-    serde_yaml::from_value(value.get("metrics")?.clone()).ok()
 }

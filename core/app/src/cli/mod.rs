@@ -1,9 +1,8 @@
 //! The command line: parsing with clap, running a command, and turning
 //! every error into a message and an exit code (never a panic).
 
-use crate::host::{discover, search_dirs, Discovery};
-use crate::spec::{resolve, Override, Spec, SpecError};
-use anyhow::anyhow;
+use crate::host::Discovery;
+use crate::spec::{LoadError, Spec};
 use clap::{Args, Parser, Subcommand};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -407,62 +406,17 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
     }
 }
 
-/// Loads a spec and resolves it against the plugins it can see.
+/// Loads a spec and resolves it against the plugins it can see
+/// ([`crate::spec::load_experiment`]), its errors as exit codes.
 pub(crate) fn load(
     spec_path: &Path,
     set: &[String],
     results_root: &Path,
 ) -> Result<(Spec, Discovery, crate::spec::resolve::Experiment), Exit> {
-    let overrides = set
-        .iter()
-        .map(|s| Override::parse(s))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| usage(anyhow!(e)))?;
-    let spec = Spec::load(spec_path, &overrides).map_err(usage)?;
-    let configured: Vec<(PathBuf, String)> = spec
-        .plugin_dirs()
-        .into_iter()
-        .map(|(dir, path)| {
-            (
-                dir,
-                format!(
-                    "{} {}",
-                    spec.path.display(),
-                    crate::spec::path_to_string(&path)
-                ),
-            )
-        })
-        .collect();
-    let discovery = match discover(&search_dirs(&configured)) {
-        Ok(d) => d,
-        Err(crate::host::HostError::MissingDir { dir, origin }) => {
-            let index = configured.iter().position(|(d, _)| *d == dir);
-            let err = match index {
-                Some(i) => SpecError::Invalid(vec![spec.diag(
-                    &[crate::spec::Seg::Key("plugins".into()), crate::spec::Seg::Index(i)],
-                    format!("plugin directory {} does not exist", dir.display()),
-                    Some("paths under `plugins:` are relative to the spec file; build the plugins with `cargo build --release`".into()),
-                )])
-                .into(),
-                None => anyhow!("plugin directory {} (from {origin}) does not exist", dir.display()),
-            };
-            return Err(usage(err));
-        }
-        Err(e) => return Err(failure(e)),
-    };
-    let entries: Vec<_> = discovery.plugins.iter().map(|p| p.entry.clone()).collect();
-    let mut exp = resolve(&spec, &entries).map_err(|e| {
-        let mut msg = e.to_string();
-        if entries.is_empty() || msg.contains("no plugin named") {
-            msg.push_str(&format!(
-                "\nplugins were searched in: {}",
-                discovery.searched_list()
-            ));
-        }
-        usage(anyhow!(msg))
-    })?;
-    crate::spec::resolve::resolve_trained_runs(&spec, &mut exp, results_root).map_err(usage)?;
-    Ok((spec, discovery, exp))
+    crate::spec::load_experiment(spec_path, set, results_root).map_err(|e| match e {
+        LoadError::Usage(e) => usage(e),
+        LoadError::Failure(e) => failure(e),
+    })
 }
 
 /// `workbench` alone in a terminal: the UI over `experiments/` and `results/`.

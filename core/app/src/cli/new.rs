@@ -112,7 +112,7 @@ pub struct Plugin {
     gap: usize,
 }
 
-impl Segmenter for Plugin {
+impl Lifecycle for Plugin {
     fn info() -> PluginInfo {
         PluginInfo {
             name: "{name}".into(),
@@ -129,12 +129,17 @@ impl Segmenter for Plugin {
     }
 
     fn new(_variant: &str, config: &Config) -> Result<Self, PluginError> {
+        // The defaults are the `ParamSpec`s' above (the host fills them in;
+        // `with_defaults` does for a config built by hand, as in the tests).
+        let config = config.with_defaults(&Self::info().variants[0].params);
         Ok(Plugin {
-            threshold: config.param_or("threshold", 0.5)?,
-            gap: config.param_or::<i64>("gap", 4)? as usize,
+            threshold: config.param("threshold")?,
+            gap: config.param::<i64>("gap")? as usize,
         })
     }
+}
 
+impl Segmenter for Plugin {
     fn segment(&mut self, page: &Image) -> Result<Vec<Region>, PluginError> {
         let (w, h) = (page.width, page.height);
         let ink = |x: usize, y: usize| {

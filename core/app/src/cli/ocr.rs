@@ -5,7 +5,7 @@
 use super::reconstruct::open_run;
 use super::{failure, usage, Exit};
 use crate::host::{discover, search_dirs, Instance};
-use crate::pipeline::ocr_page;
+use crate::ocr::ocr_page;
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 use workbench_api::{Config, Image, Kind};
@@ -13,7 +13,7 @@ use workbench_api::{Config, Image, Kind};
 /// Output formats of `workbench ocr`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OcrFormat {
-    /// Words with boxes, text and confidence (the DESIGN.md page JSON).
+    /// Words with boxes, text and confidence (the page JSON of docs/CONTRACTS.md).
     Json,
     /// Plain text in reading order.
     Txt,
@@ -101,7 +101,7 @@ pub(crate) fn cmd_ocr(
     )
     .map_err(failure)?;
     let (job, mut recognizer) = open_run(run_dir, Kind::Recognizer)?;
-    let height = job.plan.dataset.word_height().unwrap_or(32);
+    let height = job.plan.dataset.word_height_or_default();
     let mut pre = crate::preprocess::of_recognizer(&job).map_err(usage)?;
     let formats = if formats.is_empty() {
         vec![OcrFormat::Json, OcrFormat::Txt, OcrFormat::Hocr]

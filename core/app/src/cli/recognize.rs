@@ -23,7 +23,7 @@ pub(crate) fn cmd_recognize(
     out: Option<&Path>,
 ) -> Result<i32, Exit> {
     let (job, mut instance) = open_run(run_dir, Kind::Recognizer)?;
-    let height = job.plan.dataset.word_height().unwrap_or(32);
+    let height = job.plan.dataset.word_height_or_default();
     let mut words = images
         .iter()
         .map(|p| read_word(p, height))

@@ -3,7 +3,7 @@
 use super::{failure, usage, Exit};
 use crate::host::Instance;
 use crate::metrics;
-use crate::worker::WorkerJob;
+use crate::plan::WorkerJob;
 use anyhow::{anyhow, Context as _};
 use std::path::{Path, PathBuf};
 use workbench_api::{Image, Kind};
@@ -43,7 +43,7 @@ pub fn read_gray(
 /// Opens a finished run of `kind` with its saved model; its problems are
 /// the user's input problems.
 pub(crate) fn open_run(run_dir: &Path, kind: Kind) -> Result<(WorkerJob, Instance), Exit> {
-    crate::worker::open_trained(run_dir, kind).map_err(usage)
+    crate::trained::open_trained(run_dir, kind).map_err(usage)
 }
 
 pub(crate) fn cmd_reconstruct(

@@ -2,7 +2,7 @@
 
 use super::{failure, load, Exit, EXIT_CANCELLED, EXIT_FAILURE};
 use crate::headless::Headless;
-use crate::report::{build_table, render, Format, RunRecord};
+use crate::report::{build_table, record, render, Format, RunRecord};
 use crate::results::RunStatus;
 use crate::scheduler::{prepare, Cancel};
 use anyhow::Context as _;
@@ -70,25 +70,5 @@ fn finish(
         0
     } else {
         EXIT_FAILURE
-    }
-}
-
-/// A results-store summary as a report row.
-pub(crate) fn record(s: &crate::results::RunSummary, run_dir: &Path) -> RunRecord {
-    RunRecord {
-        run_id: s.run_id.clone(),
-        plugin: s.plugin.clone(),
-        variant: s.variant.clone(),
-        params: s.key_params.clone(),
-        seed: s.seed,
-        status: s
-            .status
-            .map(|st| st.name().to_string())
-            .unwrap_or_else(|| "unknown".into()),
-        checkpoint: s
-            .checkpoint
-            .as_ref()
-            .map(|c| run_dir.join(c).display().to_string()),
-        metrics: s.metrics.clone(),
     }
 }

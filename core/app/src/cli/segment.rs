@@ -1,5 +1,5 @@
 //! `workbench segment`: run a segmenter plugin on page images and write one
-//! JSON per page (the DESIGN.md pages format), optionally an overlay PNG.
+//! JSON per page (the pages format, docs/CONTRACTS.md), optionally an overlay PNG.
 //! Where a page has ground truth beside it (`NAME.json`), the scores are
 //! printed too.
 
@@ -11,7 +11,7 @@ use crate::spec::resolve::check_params;
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use workbench_api::{Config, Kind};
+use workbench_api::{Config, Image, Kind, Region};
 
 /// What `workbench segment` was asked.
 pub(crate) struct SegmentArgs<'a> {
@@ -109,47 +109,9 @@ pub(crate) fn cmd_segment(a: SegmentArgs<'_>) -> Result<i32, Exit> {
         ..Default::default()
     };
     let mut instance = Instance::create(lib, a.variant, &config, None).map_err(failure)?;
-    let mut counts = SegmentationCounts::default();
-    let mut scored = 0;
-    for file in &files {
-        let (width, height, pixels) = pages::read_gray(file).map_err(usage)?;
-        let name = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "page".into());
-        let page = Page {
-            name: name.clone(),
-            width,
-            height,
-            pixels,
-            truth: None,
-        };
-        let t = Instant::now();
-        let regions = instance.segment(&page.image()).map_err(failure)?;
-        let ms = t.elapsed().as_secs_f64() * 1e3;
-        let pred = to_page_regions(width, height, &regions);
-        let json = a.out.join(format!("{name}.json"));
-        pages::write_regions(&json, &pred).map_err(failure)?;
-        println!(
-            "{}: {} words, {} images in {ms:.0} ms -> {}",
-            file.display(),
-            pred.words.len(),
-            pred.images.len(),
-            json.display()
-        );
-        if a.overlay {
-            let png = a.out.join(format!("{name}.overlay.png"));
-            overlay(&page, &pred)
-                .save(&png)
-                .map_err(|e| failure(anyhow!("cannot write {}: {e}", png.display())))?;
-        }
-        let truth_file = file.with_extension("json");
-        if truth_file.is_file() && truth_file != json {
-            let truth = pages::read_regions(&truth_file).map_err(usage)?;
-            counts.add(&pred, &truth, width, height);
-            scored += 1;
-        }
-    }
+    let (counts, scored) = segment_pages(&files, a.out, a.overlay, |page| {
+        instance.segment(page).map_err(failure)
+    })?;
     if scored > 0 {
         let m = counts.metrics();
         println!(
@@ -163,4 +125,97 @@ pub(crate) fn cmd_segment(a: SegmentArgs<'_>) -> Result<i32, Exit> {
         );
     }
     Ok(0)
+}
+
+/// Segments every file and writes its outputs before reading the next, so
+/// a plugin that fails or crashes on one page leaves the pages before it
+/// written. Returns the scores against the ground truth found beside the
+/// pages, and how many pages had one.
+fn segment_pages(
+    files: &[PathBuf],
+    out: &Path,
+    with_overlay: bool,
+    mut segment: impl FnMut(&Image<'_>) -> Result<Vec<Region>, Exit>,
+) -> Result<(SegmentationCounts, usize), Exit> {
+    let mut counts = SegmentationCounts::default();
+    let mut scored = 0;
+    for file in files {
+        let (width, height, pixels) = pages::read_gray(file).map_err(usage)?;
+        let name = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "page".into());
+        let page = Page {
+            name: name.clone(),
+            width,
+            height,
+            pixels,
+            truth: None,
+        };
+        let t = Instant::now();
+        let regions = segment(&page.image())?;
+        let ms = t.elapsed().as_secs_f64() * 1e3;
+        let pred = to_page_regions(width, height, &regions);
+        let json = out.join(format!("{name}.json"));
+        pages::write_regions(&json, &pred).map_err(failure)?;
+        println!(
+            "{}: {} words, {} images in {ms:.0} ms -> {}",
+            file.display(),
+            pred.words.len(),
+            pred.images.len(),
+            json.display()
+        );
+        if with_overlay {
+            let png = out.join(format!("{name}.overlay.png"));
+            overlay(&page, &pred)
+                .save(&png)
+                .map_err(|e| failure(anyhow!("cannot write {}: {e}", png.display())))?;
+        }
+        let truth_file = file.with_extension("json");
+        if truth_file.is_file() && truth_file != json {
+            let truth = pages::read_regions(&truth_file).map_err(usage)?;
+            counts.add(&pred, &truth, width, height);
+            scored += 1;
+        }
+    }
+    Ok((counts, scored))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_on_page_17_keeps_pages_1_to_16() {
+        let dir = tempfile::tempdir().unwrap();
+        let pages_dir = dir.path().join("pages");
+        let mut files = Vec::new();
+        for i in 1..=20 {
+            let page = Page {
+                name: format!("p{i:02}"),
+                width: 8,
+                height: 8,
+                pixels: vec![1.0; 64],
+                truth: None,
+            };
+            pages::save_page(&pages_dir, &page).unwrap();
+            files.push(pages_dir.join(format!("p{i:02}.png")));
+        }
+        let out = dir.path().join("out");
+        std::fs::create_dir_all(&out).unwrap();
+        let mut seen = 0;
+        let result = segment_pages(&files, &out, false, |_| {
+            seen += 1;
+            if seen == 17 {
+                Err(failure(anyhow!("the plugin crashed")))
+            } else {
+                Ok(Vec::new())
+            }
+        });
+        assert!(result.is_err());
+        for i in 1..=20 {
+            let written = out.join(format!("p{i:02}.json")).is_file();
+            assert_eq!(written, i < 17, "page {i}");
+        }
+    }
 }

@@ -31,6 +31,16 @@ pub struct IdxArray {
 ///
 /// Never panics and never allocates more than the file really holds (plus a small bound).
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
+    read(path, false)
+}
+
+/// The dimensions an IDX file's header announces, without reading its data.
+pub fn read_idx_dims(path: &Path) -> Result<Vec<usize>, DataError> {
+    Ok(read(path, true)?.dims)
+}
+
+/// Reads the header, and the data unless `header_only`.
+fn read(path: &Path, header_only: bool) -> Result<IdxArray, DataError> {
     let corrupt = |reason: String| DataError::Corrupt {
         path: path.to_path_buf(),
         reason,
@@ -131,6 +141,12 @@ pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
             }
         };
         dims.push(d);
+    }
+    if header_only {
+        return Ok(IdxArray {
+            dims,
+            data: Vec::new(),
+        });
     }
 
     // Read at most one byte more than expected, so a lying header cannot make us read or
@@ -244,6 +260,13 @@ pub fn load_mnist_dir(dir: &Path) -> Result<(ImageSet, ImageSet), DataError> {
         });
     }
     Ok((train, test))
+}
+
+/// `(train, test)` image counts of an MNIST-style folder, from the headers.
+pub fn mnist_counts(dir: &Path) -> Result<(usize, usize), DataError> {
+    let count =
+        |name: &str| -> Result<usize, DataError> { Ok(read_idx_dims(&find_file(dir, name)?)?[0]) };
+    Ok((count(MNIST_FILES[0])?, count(MNIST_FILES[2])?))
 }
 
 /// `dir/name` if it exists, else `dir/name.gz`, else a Missing error.

@@ -3,6 +3,7 @@
 pub mod corrupt;
 pub mod degrade;
 pub mod fetch;
+pub mod fonts;
 pub mod idx;
 pub mod pages;
 pub mod pdf;
@@ -53,6 +54,18 @@ impl ImageSet {
     /// True when the set holds no image.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Borrowed views of every image, in order.
+    pub fn images(&self) -> Vec<workbench_api::Image<'_>> {
+        (0..self.len())
+            .map(|i| workbench_api::Image {
+                height: self.height,
+                width: self.width,
+                channels: self.channels,
+                data: self.image(i),
+            })
+            .collect()
     }
 
     /// Values per image: `height * width * channels`.

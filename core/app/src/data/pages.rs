@@ -1,4 +1,4 @@
-//! Pages with ground truth, in the DESIGN.md format: a directory of
+//! Pages with ground truth, in the pages format of docs/CONTRACTS.md: a directory of
 //! `NAME.png` (or `.jpg`/`.jpeg`) each with `NAME.json`:
 //! `{"width": W, "height": H, "words": [{"text"?, "x", "y", "w", "h"}],
 //! "images": [{"x", "y", "w", "h"}]}`, pixels, origin top-left. The same

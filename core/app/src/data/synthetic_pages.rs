@@ -8,11 +8,15 @@
 //! word or image drew it, and a box is the extent of its own pixels after the
 //! skew (so a word box is its inked extent). Seeded and deterministic.
 
+use super::fonts::{self, embedded_fonts, text_width};
 use super::pages::{ImageBox, Page, PageRegions, WordBox};
-use super::synthetic_digits::embedded_fonts;
-use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
+use ab_glyph::FontRef;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+
+mod word_list;
+
+pub use word_list::WORDS;
 
 /// How pages are drawn and degraded.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,195 +56,6 @@ impl Default for PagesConfig {
         }
     }
 }
-
-/// The embedded word list.
-pub const WORDS: &[&str] = &[
-    "the",
-    "of",
-    "and",
-    "to",
-    "in",
-    "is",
-    "was",
-    "that",
-    "for",
-    "on",
-    "with",
-    "as",
-    "by",
-    "at",
-    "from",
-    "this",
-    "which",
-    "are",
-    "be",
-    "an",
-    "or",
-    "have",
-    "not",
-    "were",
-    "had",
-    "their",
-    "one",
-    "all",
-    "can",
-    "has",
-    "been",
-    "more",
-    "some",
-    "would",
-    "there",
-    "other",
-    "into",
-    "time",
-    "two",
-    "these",
-    "may",
-    "first",
-    "then",
-    "its",
-    "only",
-    "new",
-    "over",
-    "such",
-    "also",
-    "page",
-    "image",
-    "word",
-    "line",
-    "text",
-    "column",
-    "figure",
-    "table",
-    "result",
-    "method",
-    "model",
-    "data",
-    "set",
-    "value",
-    "error",
-    "rate",
-    "test",
-    "train",
-    "network",
-    "layer",
-    "input",
-    "output",
-    "system",
-    "paper",
-    "section",
-    "document",
-    "region",
-    "pixel",
-    "noise",
-    "light",
-    "shadow",
-    "contrast",
-    "recognition",
-    "segmentation",
-    "analysis",
-    "quick",
-    "brown",
-    "fox",
-    "jumps",
-    "lazy",
-    "dog",
-    "history",
-    "science",
-    "theory",
-    "between",
-    "under",
-    "several",
-    "number",
-    "small",
-    "large",
-    "higher",
-    "lower",
-    "report",
-    "study",
-    "experiment",
-    "measure",
-    "letter",
-    "reading",
-    "writing",
-    "printed",
-    "archive",
-    "library",
-    "journal",
-    "volume",
-    "chapter",
-    "example",
-    "general",
-    "special",
-    "public",
-    "private",
-    "market",
-    "village",
-    "river",
-    "mountain",
-    "winter",
-    "summer",
-    "morning",
-    "evening",
-    "question",
-    "answer",
-    "problem",
-    "solution",
-    "because",
-    "although",
-    "however",
-    "therefore",
-    "during",
-    "within",
-    "without",
-    "against",
-    "towards",
-    "through",
-    "around",
-    "company",
-    "government",
-    "Europe",
-    "London",
-    "Paris",
-    "March",
-    "June",
-    "Monday",
-    "Figure",
-    "Table",
-    "Section",
-    "1998",
-    "2024",
-    "42",
-    "3.5",
-    "12%",
-    "(see",
-    "below)",
-    "etc.",
-    "e.g.",
-    "i.e.",
-    "good,",
-    "well,",
-    "here.",
-    "there.",
-    "work;",
-    "end:",
-    "ABC",
-    "OCR",
-    "HTML",
-    "quality",
-    "journey",
-    "gazette",
-    "jigsaw",
-    "pygmy",
-    "quiz",
-    "jolly",
-    "big",
-    "fig",
-    "dig",
-    "gap",
-    "yes",
-    "why",
-];
 
 /// Generates `count` pages named `page-0000` ... from `seed`.
 pub fn generate(cfg: &PagesConfig, count: usize, seed: u64) -> Vec<Page> {
@@ -287,21 +102,6 @@ struct Rect {
     h: f32,
 }
 
-fn text_width(font: &FontRef<'static>, px: f32, text: &str) -> f32 {
-    let s = font.as_scaled(PxScale::from(px));
-    let mut prev = None;
-    let mut w = 0.0;
-    for ch in text.chars() {
-        let g = s.glyph_id(ch);
-        if let Some(p) = prev {
-            w += s.kern(p, g);
-        }
-        w += s.h_advance(g);
-        prev = Some(g);
-    }
-    w
-}
-
 fn draw_text(
     canvas: &mut Canvas,
     font: &FontRef<'static>,
@@ -311,29 +111,8 @@ fn draw_text(
     text: &str,
     id: u32,
 ) {
-    let s = font.as_scaled(PxScale::from(px));
-    let mut caret = x;
-    let mut prev = None;
-    for ch in text.chars() {
-        let g = s.glyph_id(ch);
-        if let Some(p) = prev {
-            caret += s.kern(p, g);
-        }
-        let glyph = g.with_scale_and_position(PxScale::from(px), point(caret, baseline));
-        if let Some(o) = font.outline_glyph(glyph) {
-            let b = o.px_bounds();
-            o.draw(|gx, gy, c| {
-                canvas.put(
-                    b.min.x as i64 + gx as i64,
-                    b.min.y as i64 + gy as i64,
-                    c,
-                    id,
-                );
-            });
-        }
-        caret += s.h_advance(g);
-        prev = Some(g);
-    }
+    let (glyphs, _) = fonts::lay_out(font, px, x, baseline, text);
+    fonts::draw(font, glyphs, |x, y, c| canvas.put(x, y, c, id));
 }
 
 /// Smooth value noise in [0, 1] at (x, y) on a grid of `cell` pixels.

@@ -4,7 +4,7 @@
 //! noise). Dark ink on light paper, gray, a fixed height. Seeded: the same
 //! seed gives the same images.
 
-use super::synthetic_digits::embedded_fonts;
+use super::fonts::{self, embedded_fonts};
 use super::words::WordSet;
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 use rand::{Rng, SeedableRng};
@@ -106,35 +106,16 @@ fn render_text(font: &FontRef<'static>, text: &str, size: f32) -> (usize, usize,
     let margin = (size * 0.25).ceil();
     let ascent = scaled.ascent();
     let height = (scaled.ascent() - scaled.descent()).ceil() + 2.0 * margin;
-    let mut x = margin;
-    let mut glyphs = Vec::new();
-    let mut prev = None;
-    for ch in text.chars() {
-        let id = font.glyph_id(ch);
-        if let Some(p) = prev {
-            x += scaled.kern(p, id);
-        }
-        glyphs.push(
-            id.with_scale_and_position(PxScale::from(size), ab_glyph::point(x, margin + ascent)),
-        );
-        x += scaled.h_advance(id);
-        prev = Some(id);
-    }
-    let width = (x + margin).ceil() as usize;
+    let (glyphs, end) = fonts::lay_out(font, size, margin, margin + ascent, text);
+    let width = (end + margin).ceil() as usize;
     let height = height as usize;
     let mut ink = vec![0.0f32; width * height];
-    for g in glyphs {
-        if let Some(outlined) = font.outline_glyph(g) {
-            let b = outlined.px_bounds();
-            outlined.draw(|gx, gy, c| {
-                let (px, py) = (b.min.x as i64 + gx as i64, b.min.y as i64 + gy as i64);
-                if px >= 0 && py >= 0 && (px as usize) < width && (py as usize) < height {
-                    let v = &mut ink[py as usize * width + px as usize];
-                    *v = (*v + c).min(1.0);
-                }
-            });
+    fonts::draw(font, glyphs, |px, py, c| {
+        if px >= 0 && py >= 0 && (px as usize) < width && (py as usize) < height {
+            let v = &mut ink[py as usize * width + px as usize];
+            *v = (*v + c).min(1.0);
         }
-    }
+    });
     (width, height, ink)
 }
 

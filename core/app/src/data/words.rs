@@ -1,5 +1,5 @@
 //! Word-image datasets: a directory with `labels.csv` (`filename,text`, as
-//! DESIGN.md fixes it) and the images it names, read into gray images of a
+//! docs/CONTRACTS.md fixes it) and the images it names, read into gray images of a
 //! fixed height.
 
 use super::DataError;

@@ -3,14 +3,14 @@
 //! detection on the held-out class, a linear probe on the codes, and the
 //! artifacts: reconstruction grid, code scatter, loss curve.
 
-use super::{images, probe, EvalError, BATCH};
+use super::{probe, EvalError, BATCH};
 use crate::artifacts;
 use crate::data::corrupt::Noise;
 use crate::data::ImageSet;
 use crate::host::Instance;
 use crate::metrics;
+use crate::plan::RunPlan;
 use crate::results::{write_atomic, MetricsLog};
-use crate::spec::RunPlan;
 use std::collections::BTreeMap;
 use std::path::Path;
 use workbench_api::{Image, OwnedImage};
@@ -53,9 +53,9 @@ pub(super) fn evaluate(
     test: &ImageSet,
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
-    let artifacts_dir = run_dir.join("artifacts");
+    let artifacts_dir = crate::results::RunDir::new(run_dir).artifacts();
     let mut out = BTreeMap::new();
-    let clean = images(test);
+    let clean = test.images();
 
     // Inputs: corrupted for denoising runs, the same noise every time for a seed.
     let noise = noise_of(plan);
@@ -64,7 +64,7 @@ pub(super) fn evaluate(
         noise.apply(&mut noisy_set.pixels, plan.train.seed ^ 0x7e57);
     }
     let inputs = if noise.is_some() {
-        images(&noisy_set)
+        noisy_set.images()
     } else {
         clean.clone()
     };
@@ -94,7 +94,7 @@ pub(super) fn evaluate(
         if is_anomaly.iter().any(|a| *a) && !val.is_empty() {
             let test_scores =
                 metrics::per_image_mse(&test.pixels, &recon_pixels, test.image_len())?;
-            let val_recon = flatten(&reconstruct_all(instance, &images(val))?);
+            let val_recon = flatten(&reconstruct_all(instance, &val.images())?);
             let val_scores = metrics::per_image_mse(&val.pixels, &val_recon, val.image_len())?;
             let a = metrics::anomaly_detection(
                 &val_scores,
@@ -211,7 +211,7 @@ pub fn project_2d(codes: &[Vec<f32>]) -> Vec<(f64, f64)> {
 /// `artifacts/loss_curve.csv` and `.png` from the run's `metrics.csv`:
 /// training loss per step (blue) and validation loss (orange).
 fn loss_curve(run_dir: &Path) -> Result<(), EvalError> {
-    let path = run_dir.join("metrics.csv");
+    let path = crate::results::RunDir::new(run_dir).metrics();
     let rows = match MetricsLog::read(&path) {
         Ok(rows) => rows,
         Err(_) => return Ok(()),
@@ -227,7 +227,7 @@ fn loss_curve(run_dir: &Path) -> Result<(), EvalError> {
     for r in &losses {
         csv.push_str(&format!("{},{},{},{}\n", r.step, r.epoch, r.split, r.value));
     }
-    let dir = run_dir.join("artifacts");
+    let dir = crate::results::RunDir::new(run_dir).artifacts();
     write_atomic(&dir.join("loss_curve.csv"), csv.as_bytes())?;
     let series = |split: &str| -> Vec<(f64, f64)> {
         losses

@@ -2,7 +2,7 @@
 //! recognizer, against pages whose ground-truth words have texts.
 //!
 //! `ocr_cer` is Σ Levenshtein(predicted page text, true page text) / Σ len(true
-//! page text), both in reading order (DESIGN.md's CER, over pages instead of
+//! page text), both in reading order (the CER of docs/CONTRACTS.md, over pages instead of
 //! words); a predicted word counts for `ocr_word_precision/recall/f1` when its
 //! box matches a ground-truth box at IoU ≥ 0.5 one-to-one and its text is
 //! equal.
@@ -10,8 +10,9 @@
 use super::EvalError;
 use crate::data::pages::Page;
 use crate::host::Instance;
+use crate::layout::{OcrPage, OcrWord};
 use crate::metrics::{levenshtein, match_boxes_where, BBox};
-use crate::pipeline::{ocr_page, OcrPage, OcrWord};
+use crate::ocr::ocr_page;
 use crate::preprocess::Preprocessor;
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! Scoring recognizers: CER, WER and word accuracy over the test split (as
-//! DESIGN.md defines them), recognition speed, and the worst errors.
+//! docs/CONTRACTS.md defines them), recognition speed, and the worst errors.
 
 use super::{EvalError, BATCH};
 use crate::data::words::WordSet;
@@ -36,7 +36,7 @@ pub(super) fn evaluate(
         out.insert("words_per_sec".to_string(), images.len() as f64 / seconds);
     }
     write_atomic(
-        &run_dir.join("artifacts").join("worst_errors.csv"),
+        &crate::results::RunDir::new(run_dir).artifact("worst_errors.csv"),
         worst_errors(test, &preds).as_bytes(),
     )?;
     Ok(out)

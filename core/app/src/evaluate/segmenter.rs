@@ -27,7 +27,7 @@ pub struct SegmentationCounts {
     pub image: (u64, u64, u64),
 }
 
-/// The regions of a page as segmenter output (the DESIGN.md JSON shape).
+/// The regions of a page as segmenter output (the pages JSON shape, docs/CONTRACTS.md).
 pub fn to_page_regions(width: usize, height: usize, regions: &[Region]) -> PageRegions {
     let mut out = PageRegions {
         graphics: Vec::new(),
@@ -184,7 +184,7 @@ pub(super) fn evaluate(
     test: &[Page],
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
-    let out_dir = run_dir.join("artifacts").join("segmentation");
+    let out_dir = crate::results::RunDir::new(run_dir).artifact("segmentation");
     std::fs::create_dir_all(&out_dir)
         .map_err(|e| EvalError::Unsupported(format!("cannot create {}: {e}", out_dir.display())))?;
     let mut counts = SegmentationCounts::default();

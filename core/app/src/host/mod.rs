@@ -16,6 +16,9 @@ pub use library::{Library, PluginEntry};
 
 use std::path::PathBuf;
 
+/// Predictions are requested from a plugin in batches of this many images.
+pub const BATCH: usize = 512;
+
 /// Errors of the plugin host.
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {

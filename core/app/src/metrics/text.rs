@@ -19,26 +19,11 @@ pub struct TextMetrics {
 
 /// Edit distance (insertions, deletions, substitutions all cost 1) between two sequences.
 ///
-/// Two-row dynamic programme; memory is O(min(len a, len b)), time O(len a · len b).
+/// `strsim`'s, the one implementation in the workspace (the recognizers'
+/// monitoring CER uses it too): one row of memory, time O(len a · len b).
 pub fn levenshtein<T: PartialEq>(a: &[T], b: &[T]) -> usize {
-    // Let `short` be the row dimension so that memory is O(min).
-    let (long, short) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-    if short.is_empty() {
-        return long.len();
-    }
-    let mut prev: Vec<usize> = (0..=short.len()).collect();
-    let mut cur = vec![0usize; short.len() + 1];
-    for (i, x) in long.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, y) in short.iter().enumerate() {
-            let substitute = prev[j] + usize::from(x != y);
-            let delete = prev[j + 1] + 1;
-            let insert = cur[j] + 1;
-            cur[j + 1] = substitute.min(delete).min(insert);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[short.len()]
+    let (a, b): (Vec<&T>, Vec<&T>) = (a.iter().collect(), b.iter().collect());
+    strsim::generic_levenshtein(&a, &b)
 }
 
 /// CER, WER and word accuracy of `preds` against `refs` (one pair per word image).

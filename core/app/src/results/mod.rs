@@ -1,5 +1,5 @@
 //! The results store: where runs live on disk and how their files are
-//! written (`results/<experiment>/<run-id>/`, as DESIGN.md fixes it).
+//! written (`results/<experiment>/<run-id>/`, as docs/CONTRACTS.md fixes it).
 //!
 //! Files that are replaced (`summary.json`, `summary.csv`) are written to a
 //! temporary name and renamed, so a crash never leaves half a file.
@@ -7,10 +7,12 @@
 
 mod ids;
 mod metrics_log;
+mod run_dir;
 mod summary;
 
 pub use ids::{new_run_id, slug};
 pub use metrics_log::{MetricRow, MetricsLog};
+pub use run_dir::{ExperimentDir, RunDir};
 pub use summary::{
     list_runs, read_summary, write_experiment_summary, RunStatus, RunSummary, Versions,
 };
@@ -76,7 +78,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
 
 /// The directory of one experiment's runs: `<root>/<slug(experiment)>`.
 pub fn experiment_dir(root: &Path, experiment: &str) -> PathBuf {
-    root.join(slug(experiment))
+    ExperimentDir::new(root, experiment).path().to_path_buf()
+}
+
+/// The metrics list recorded in a run's resolved `spec.yaml`.
+pub fn spec_metrics(run_dir: &Path) -> Option<Vec<String>> {
+    let text = std::fs::read_to_string(RunDir::new(run_dir).spec()).ok()?;
+    let value: serde_yaml::Value = serde_yaml::from_str(&text).ok()?;
+    serde_yaml::from_value(value.get("metrics")?.clone()).ok()
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! `summary.json` per run and `summary.csv` per experiment.
 
-use super::{experiment_dir, io_err, write_atomic, ResultsError};
+use super::{experiment_dir, io_err, write_atomic, ExperimentDir, ResultsError, RunDir};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -108,13 +108,13 @@ impl RunSummary {
     /// Writes `summary.json` into `run_dir`, atomically.
     pub fn write(&self, run_dir: &Path) -> Result<(), ResultsError> {
         let json = serde_json::to_vec_pretty(self).expect("summaries serialize");
-        write_atomic(&run_dir.join("summary.json"), &json)
+        write_atomic(&RunDir::new(run_dir).summary(), &json)
     }
 }
 
 /// Reads a run's `summary.json`.
 pub fn read_summary(run_dir: &Path) -> Result<RunSummary, ResultsError> {
-    let path = run_dir.join("summary.json");
+    let path = RunDir::new(run_dir).summary();
     let bytes = std::fs::read(&path).map_err(io_err(&path))?;
     serde_json::from_slice(&bytes).map_err(|e| ResultsError::Invalid {
         path,
@@ -193,7 +193,7 @@ pub fn write_experiment_summary(exp_dir: &Path, runs: &[RunSummary]) -> Result<(
     header.push("duration_seconds".into());
     header.push("checkpoint".into());
     let csv_err = |e: csv::Error| ResultsError::Invalid {
-        path: exp_dir.join("summary.csv"),
+        path: ExperimentDir::at(exp_dir).summary_csv(),
         reason: e.to_string(),
     };
     w.write_record(&header).map_err(csv_err)?;
@@ -225,10 +225,10 @@ pub fn write_experiment_summary(exp_dir: &Path, runs: &[RunSummary]) -> Result<(
         w.write_record(&row).map_err(csv_err)?;
     }
     let bytes = w.into_inner().map_err(|e| ResultsError::Invalid {
-        path: exp_dir.join("summary.csv"),
+        path: ExperimentDir::at(exp_dir).summary_csv(),
         reason: e.to_string(),
     })?;
-    write_atomic(&exp_dir.join("summary.csv"), &bytes)
+    write_atomic(&ExperimentDir::at(exp_dir).summary_csv(), &bytes)
 }
 
 #[cfg(test)]
@@ -279,7 +279,7 @@ mod tests {
         let mut b = summary("b", 0.25);
         b.metrics.insert("psnr".into(), 6.0);
         write_experiment_summary(dir.path(), &[summary("a", 0.5), b]).unwrap();
-        let text = std::fs::read_to_string(dir.path().join("summary.csv")).unwrap();
+        let text = std::fs::read_to_string(ExperimentDir::at(dir.path()).summary_csv()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[0],

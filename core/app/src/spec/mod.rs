@@ -8,14 +8,19 @@
 //! [`RunPlan`]s with every default filled in.
 
 mod diagnostics;
+mod load;
 mod locate;
 mod overrides;
 pub mod resolve;
+mod trained_refs;
 
-pub use diagnostics::{nearest_hint, Diagnostic, SpecError};
+pub use crate::plan::{EvaluationSettings, RunPlan};
+pub use diagnostics::{Diagnostic, SpecError};
+pub use load::{load_experiment, LoadError};
 pub use locate::{path_to_string, Locator, Seg, YamlPath};
 pub use overrides::Override;
-pub use resolve::{resolve, Experiment, RunPlan};
+pub use resolve::{resolve, Experiment};
+pub use trained_refs::resolve_trained_runs;
 
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
@@ -56,42 +61,6 @@ pub struct RawSpec {
     /// How runs are scored beyond the plain test metrics.
     #[serde(default)]
     pub evaluation: EvaluationSettings,
-}
-
-fn default_holdout() -> Option<u8> {
-    Some(0)
-}
-fn default_percentile() -> f64 {
-    95.0
-}
-fn default_true() -> bool {
-    true
-}
-
-/// `evaluation:`: the scoring protocol for autoencoders on labelled digits.
-#[derive(Clone, Debug, PartialEq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvaluationSettings {
-    /// Class left out of the training and validation splits, so the test
-    /// split's images of it are anomalies (`null`: none held out).
-    #[serde(default = "default_holdout")]
-    pub holdout_class: Option<u8>,
-    /// Anomaly threshold: this percentile of the validation reconstruction errors.
-    #[serde(default = "default_percentile")]
-    pub anomaly_percentile: f64,
-    /// Fit a linear probe (softmax regression) on the codes.
-    #[serde(default = "default_true")]
-    pub probe: bool,
-}
-
-impl Default for EvaluationSettings {
-    fn default() -> Self {
-        EvaluationSettings {
-            holdout_class: default_holdout(),
-            anomaly_percentile: default_percentile(),
-            probe: true,
-        }
-    }
 }
 
 /// `dataset:`: a kind and its parameters.

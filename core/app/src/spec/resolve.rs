@@ -2,60 +2,15 @@
 //! kinds, and expanding runs × sweep grid × seeds into [`RunPlan`]s with
 //! every default filled in.
 
-use super::diagnostics::nearest_hint;
 use super::{Diagnostic, RawTrain, Seg, Spec, SpecError};
 use crate::datasets::DatasetSpec;
-use crate::evaluate;
+use crate::hint::nearest_hint;
 use crate::host::PluginEntry;
-use serde::{Deserialize, Serialize};
+use crate::plan::{default_metrics, known_metrics, RunPlan};
 use serde_json::{Map, Value as Json};
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use workbench_api::{Kind, ParamKind, ParamSpec, TrainSettings};
-
-/// One run, fully resolved: what the worker needs and what `spec.yaml` records.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RunPlan {
-    /// Position in the experiment.
-    pub index: usize,
-    /// Display name (unique within the experiment).
-    pub name: String,
-    /// Plugin name.
-    pub plugin: String,
-    /// The library it comes from.
-    pub plugin_file: PathBuf,
-    /// Plugin version.
-    pub plugin_version: String,
-    /// Plugin kind.
-    pub kind: Kind,
-    /// Variant.
-    pub variant: String,
-    /// Every parameter of the variant, defaults filled in.
-    pub params: Map<String, Json>,
-    /// The parameters the spec set or swept (for tables), formatted.
-    pub key_params: BTreeMap<String, String>,
-    /// Training settings, seed included.
-    pub train: TrainSettings,
-    /// The dataset.
-    pub dataset: DatasetSpec,
-    /// The metrics the experiment reports.
-    pub metrics: Vec<String>,
-    /// The scoring protocol.
-    #[serde(default)]
-    pub evaluation: super::EvaluationSettings,
-    /// Index of the spec's `runs:` entry this run comes from.
-    #[serde(default)]
-    pub source: usize,
-    /// A trained recognizer run reading this segmenter's words (resolved
-    /// by [`resolve_trained_runs`]).
-    #[serde(default)]
-    pub recognizer: Option<PathBuf>,
-    /// A trained autoencoder run that cleans every word image of this
-    /// recognizer run (resolved by [`resolve_trained_runs`]).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub preprocess: Option<PathBuf>,
-}
+use workbench_api::{ParamKind, ParamSpec, TrainSettings};
 
 /// A checked, expanded experiment.
 #[derive(Clone, Debug)]
@@ -75,7 +30,7 @@ pub struct Experiment {
 const OPTIMIZERS: &[&str] = &["adam", "sgd", "rmsprop"];
 const DEVICES: &[&str] = &["auto", "cpu", "cuda"];
 
-fn key(k: &str) -> Seg {
+pub(super) fn key(k: &str) -> Seg {
     Seg::Key(k.to_string())
 }
 
@@ -179,7 +134,7 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
     let dataset_kind = dataset.as_ref().map(|d| d.serves());
     let mut metrics = raw.metrics.clone();
     if let Some(kind) = dataset_kind {
-        let known = evaluate::known_metrics(kind);
+        let known = known_metrics(kind);
         for (i, m) in raw.metrics.iter().enumerate() {
             let ok = known.contains(&m.as_str())
                 || m == "parameters"
@@ -194,7 +149,7 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
             }
         }
         if metrics.is_empty() {
-            metrics = evaluate::default_metrics(kind)
+            metrics = default_metrics(kind)
                 .iter()
                 .map(|s| s.to_string())
                 .collect();
@@ -362,127 +317,6 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
         parallel: parallel.max(1),
         metrics,
     })
-}
-
-/// Finds the trained run `reference` names: a directory (relative to the
-/// spec file) holding `run.json`, or `EXPERIMENT/NAME`, the newest `done`
-/// run of that name under `results_root`. `what` names the kind wanted in
-/// messages. Errors are (message, hint).
-fn find_run(
-    spec: &Spec,
-    reference: &str,
-    results_root: &std::path::Path,
-    what: &str,
-) -> Result<PathBuf, (String, Option<String>)> {
-    use crate::results::{list_runs, RunStatus};
-    let as_path = spec.base_dir.join(reference);
-    if as_path.join("run.json").is_file() {
-        return Ok(as_path);
-    }
-    if let Some((experiment, name)) = reference.rsplit_once('/') {
-        let named: Vec<_> = list_runs(results_root, Some(experiment))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(_, s)| s.name == name)
-            .collect();
-        if let Some((dir, _)) = named
-            .iter()
-            .rev()
-            .find(|(_, s)| s.status == Some(RunStatus::Done))
-        {
-            return Ok(dir.clone());
-        }
-        if let Some((dir, latest)) = named.last() {
-            let status = latest
-                .status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "unknown".into());
-            return Err((
-                format!(
-                    "{what} run `{reference}` has not finished (its latest run, {}, is {status})",
-                    dir.display()
-                ),
-                Some(format!(
-                    "run experiment `{experiment}` to the end first, or name a done run directory"
-                )),
-            ));
-        }
-    }
-    Err((
-        format!("no finished {what} run `{reference}`"),
-        Some(format!(
-            "name a run directory, or EXPERIMENT/NAME of a done run under {} (run the {what} experiment first)",
-            results_root.display()
-        )),
-    ))
-}
-
-/// Resolves the trained runs that runs name: `recognizer:` (segmenter runs;
-/// a finished recognizer run scoring the page pipeline) and `preprocess:`
-/// (recognizer runs; a finished autoencoder run trained on word tiles of
-/// the run's word height). See [`find_run`] for how a reference is found.
-pub fn resolve_trained_runs(
-    spec: &Spec,
-    exp: &mut Experiment,
-    results_root: &std::path::Path,
-) -> Result<(), SpecError> {
-    let mut diags = Vec::new();
-    for plan in &mut exp.runs {
-        let Some(raw) = spec.raw.runs.get(plan.source) else {
-            continue;
-        };
-        if let Some(reference) = &raw.recognizer {
-            let at = [key("runs"), Seg::Index(plan.source), key("recognizer")];
-            if plan.kind != Kind::Segmenter {
-                diags.push(spec.diag(&at, "only segmenter runs can name a recognizer", None));
-            } else {
-                match find_run(spec, reference, results_root, "recognizer") {
-                    Ok(dir) => plan.recognizer = Some(dir),
-                    Err((message, hint)) => diags.push(spec.diag(&at, message, hint)),
-                }
-            }
-        }
-        if let Some(reference) = &raw.preprocess {
-            let at = [key("runs"), Seg::Index(plan.source), key("preprocess")];
-            if plan.kind != Kind::Recognizer {
-                diags.push(spec.diag(
-                    &at,
-                    format!("only recognizer runs can name a preprocess run, not {} runs", plan.kind),
-                    Some("preprocess cleans the word images a recognizer trains and is scored on".into()),
-                ));
-                continue;
-            }
-            let dir = match find_run(spec, reference, results_root, "autoencoder") {
-                Ok(dir) => dir,
-                Err((message, hint)) => {
-                    diags.push(spec.diag(&at, message, hint));
-                    continue;
-                }
-            };
-            let job = std::fs::read(dir.join("run.json"))
-                .map_err(|e| e.to_string())
-                .and_then(|b| {
-                    serde_json::from_slice::<crate::worker::WorkerJob>(&b)
-                        .map_err(|e| e.to_string())
-                });
-            let checked = job
-                .map_err(|e| format!("{} is not a readable run ({e})", dir.display()))
-                .and_then(|job| crate::preprocess::check_job(&job, plan.dataset.word_height()));
-            match checked {
-                Ok(_) => plan.preprocess = Some(dir),
-                Err(message) => diags.push(spec.diag(
-                    &at,
-                    format!("`{reference}`: {message}"),
-                    Some("train it on a word dataset with `tile_width` and this dataset's `height` (see experiments/denoise-word-ae.yaml)".into()),
-                )),
-            }
-        }
-    }
-    if diags.is_empty() {
-        Ok(())
-    } else {
-        Err(SpecError::Invalid(diags))
-    }
 }
 
 type YamlKey = Vec<Seg>;

@@ -226,7 +226,7 @@ fn unknown_metrics_get_a_hint() {
 /// directory of hand-written finished runs.
 mod trained_runs {
     use super::*;
-    use crate::worker::WorkerJob;
+    use crate::plan::WorkerJob;
 
     fn entries() -> Vec<PluginEntry> {
         let mut out = plugins();
@@ -289,7 +289,7 @@ mod trained_runs {
     fn resolve_in(body: &str, results: &Path) -> Result<Experiment, SpecError> {
         let spec = Spec::parse(Path::new("exp.yaml"), body, &[])?;
         let mut exp = resolve(&spec, &entries())?;
-        resolve::resolve_trained_runs(&spec, &mut exp, results)?;
+        super::resolve_trained_runs(&spec, &mut exp, results)?;
         Ok(exp)
     }
 

@@ -4,7 +4,7 @@
 
 use super::app::{CompareCache, DetailCache, PluginInfo, PluginsInfo, UiState, View};
 use super::images;
-use crate::cli::run::record;
+use crate::report::record;
 use crate::report::{build_table, render, Format, RunRecord};
 use crate::results::{list_runs, write_atomic, MetricsLog};
 use crate::state::{ExperimentState, MetricPoint, RunRow};
@@ -116,10 +116,7 @@ pub fn compare(root: &Path, experiment: &str, metrics: &[String]) -> CompareCach
     let metrics = if metrics.is_empty() {
         list_runs(root, Some(experiment))
             .ok()
-            .and_then(|r| {
-                r.last()
-                    .and_then(|(d, _)| crate::cli::inspect::spec_metrics(d))
-            })
+            .and_then(|r| r.last().and_then(|(d, _)| crate::results::spec_metrics(d)))
             .unwrap_or_default()
     } else {
         metrics.to_vec()
@@ -136,16 +133,16 @@ pub fn compare(root: &Path, experiment: &str, metrics: &[String]) -> CompareCach
 /// Writes `report.csv`, `report.md` and `report.tex` under
 /// `results/<experiment>/`; returns the directory.
 pub fn export(root: &Path, c: &CompareCache) -> Result<PathBuf, String> {
-    let dir = crate::results::experiment_dir(root, &c.experiment);
-    for (name, format) in [
-        ("report.csv", Format::Csv),
-        ("report.md", Format::Markdown),
-        ("report.tex", Format::Latex),
+    let exp = crate::results::ExperimentDir::new(root, &c.experiment);
+    for (extension, format) in [
+        ("csv", Format::Csv),
+        ("md", Format::Markdown),
+        ("tex", Format::Latex),
     ] {
-        write_atomic(&dir.join(name), render(&c.table, format).as_bytes())
+        write_atomic(&exp.report(extension), render(&c.table, format).as_bytes())
             .map_err(|e| e.to_string())?;
     }
-    Ok(dir)
+    Ok(exp.path().to_path_buf())
 }
 
 /// Loads what the current view needs and is not cached yet. `refresh`
@@ -184,7 +181,7 @@ fn detail(ui: &mut UiState) {
     };
     let fresh = ui.detail.as_ref().is_none_or(|d| d.run != i || !d.loaded);
     if fresh {
-        let spec = std::fs::read_to_string(run.dir.join("spec.yaml"))
+        let spec = std::fs::read_to_string(crate::results::RunDir::new(&run.dir).spec())
             .unwrap_or_else(|e| format!("cannot read spec.yaml: {e}"));
         ui.detail = Some(DetailCache {
             run: i,
@@ -195,7 +192,7 @@ fn detail(ui: &mut UiState) {
         });
         // A past run: its history from metrics.csv.
         if run.history.is_empty() {
-            if let Ok(rows) = MetricsLog::read(&run.dir.join("metrics.csv")) {
+            if let Ok(rows) = MetricsLog::read(&crate::results::RunDir::new(&run.dir).metrics()) {
                 let run = &mut ui.state.runs[i];
                 for r in rows {
                     let key = match r.split.as_str() {
@@ -228,13 +225,14 @@ fn detail(ui: &mut UiState) {
             )
         })
         .collect();
-    let mut pngs: Vec<PathBuf> = std::fs::read_dir(run.dir.join("artifacts"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("png"))
-        .collect();
+    let mut pngs: Vec<PathBuf> =
+        std::fs::read_dir(crate::results::RunDir::new(&run.dir).artifacts())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("png"))
+            .collect();
     pngs.sort();
     for p in pngs {
         if !paths.iter().any(|(_, q)| *q == p) {

@@ -314,7 +314,7 @@ fn event_loop(
 }
 
 fn load_and_prepare(path: &Path, results_root: &Path) -> Result<Prepared, String> {
-    let (_spec, _discovery, exp) =
-        crate::cli::load(path, &[], results_root).map_err(|e| format!("{:#}", e.error))?;
+    let (_spec, _discovery, exp) = crate::spec::load_experiment(path, &[], results_root)
+        .map_err(|e| format!("{:#}", e.error()))?;
     prepare(&exp, results_root, false).map_err(|e| e.to_string())
 }

@@ -4,16 +4,14 @@
 //! current. A worker that panics, aborts or segfaults fails its own run only.
 
 use crate::events::Event;
-use crate::results::{
-    experiment_dir, new_run_id, write_experiment_summary, ResultsError, RunStatus, RunSummary,
-    Versions,
-};
-use crate::spec::resolve::Experiment;
-use crate::spec::RunPlan;
+use crate::results::{write_experiment_summary, RunStatus, RunSummary};
 use crate::state::{ExperimentState, RunRow, Update};
-use crate::worker::WorkerJob;
 use anyhow::Context as _;
-use serde::Serialize;
+
+mod prepare;
+
+use prepare::{fresh_run_id, now_rfc3339, prepare_run};
+pub use prepare::{prepare, PreparedRun};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -22,7 +20,7 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// How long workers get to stop after a cancel before they are killed.
 const GRACE: Duration = Duration::from_secs(10);
@@ -65,64 +63,6 @@ pub enum Control {
     Rerun(usize),
 }
 
-/// The resolved spec of one run, as its `spec.yaml` records it.
-#[derive(Serialize)]
-struct ResolvedRunSpec<'a> {
-    experiment: &'a str,
-    description: &'a str,
-    run_id: &'a str,
-    #[serde(flatten)]
-    plan: &'a RunPlan,
-}
-
-/// One prepared run.
-pub struct PreparedRun {
-    /// The plan.
-    pub plan: RunPlan,
-    /// Its id.
-    pub run_id: String,
-    /// Its directory.
-    pub dir: PathBuf,
-    /// Its summary as the parent keeps it.
-    pub summary: RunSummary,
-    /// Already done in an earlier invocation (`--resume`): not run again.
-    pub skip: bool,
-}
-
-/// Earlier runs of an experiment with a readable job, oldest first.
-fn earlier_runs(exp_dir: &Path) -> Vec<(PathBuf, WorkerJob)> {
-    let mut out: Vec<(PathBuf, WorkerJob)> = std::fs::read_dir(exp_dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let dir = e.path();
-            let job: WorkerJob =
-                serde_json::from_slice(&std::fs::read(dir.join("run.json")).ok()?).ok()?;
-            Some((dir, job))
-        })
-        .collect();
-    out.sort_by(|a, b| a.1.run_id.cmp(&b.1.run_id));
-    out
-}
-
-/// Whether two plans describe the same run (ignoring where the plugin file
-/// is and the `resume` switch).
-fn same_run(a: &RunPlan, b: &RunPlan) -> bool {
-    let params = |p: &RunPlan| {
-        let mut m = p.params.clone();
-        m.remove("resume");
-        m
-    };
-    a.name == b.name
-        && a.plugin == b.plugin
-        && a.variant == b.variant
-        && params(a) == params(b)
-        && a.train == b.train
-        && a.dataset == b.dataset
-        && a.evaluation == b.evaluation
-}
-
 /// An experiment whose run directories exist.
 pub struct Prepared {
     /// `results/<experiment>`.
@@ -135,169 +75,6 @@ pub struct Prepared {
     pub state: ExperimentState,
     /// The experiment's description (for re-runs' `spec.yaml`).
     pub description: String,
-}
-
-fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
-}
-
-/// Creates `results/<experiment>/<run-id>/` for every run with its resolved
-/// `spec.yaml`, `run.json` (the worker's job) and a queued `summary.json`.
-///
-/// With `resume`, a run whose plan matches an earlier run of the experiment
-/// reuses that run's directory: a finished (`done`) run is kept as it is and
-/// not run again; any other is run again in place, appending to its
-/// `metrics.csv`, and a variant that declares a `resume` parameter gets it set
-/// so it continues from its last per-epoch checkpoint.
-pub fn prepare(
-    exp: &Experiment,
-    results_root: &Path,
-    resume: bool,
-) -> Result<Prepared, ResultsError> {
-    let exp_dir = experiment_dir(results_root, &exp.name);
-    let earlier = if resume {
-        earlier_runs(&exp_dir)
-    } else {
-        Vec::new()
-    };
-    let started = SystemTime::now();
-    let mut runs = Vec::new();
-    let mut state = ExperimentState {
-        name: exp.name.clone(),
-        metrics: exp.metrics.clone(),
-        runs: Vec::new(),
-    };
-    for plan in &exp.runs {
-        let previous = earlier
-            .iter()
-            .rev()
-            .find(|(_, job)| same_run(&job.plan, plan));
-        if let Some((dir, job)) = previous {
-            if let Ok(summary) = crate::results::read_summary(dir) {
-                if summary.status == Some(RunStatus::Done) {
-                    let mut row = RunRow::queued(
-                        &job.run_id,
-                        dir.clone(),
-                        &plan.name,
-                        &plan.plugin,
-                        &plan.variant,
-                        plan.key_params.clone(),
-                    );
-                    row.status = RunStatus::Done;
-                    row.latest = summary.metrics.clone();
-                    state.runs.push(row);
-                    runs.push(PreparedRun {
-                        plan: plan.clone(),
-                        run_id: job.run_id.clone(),
-                        dir: dir.clone(),
-                        summary,
-                        skip: true,
-                    });
-                    continue;
-                }
-            }
-        }
-        let mut plan = plan.clone();
-        let resuming = previous.is_some() && plan.params.contains_key("resume");
-        if resuming {
-            plan.params
-                .insert("resume".into(), serde_json::Value::Bool(true));
-        }
-        let plan = &plan;
-        let run_id = previous
-            .map(|(_, job)| job.run_id.clone())
-            .unwrap_or_else(|| new_run_id(started, plan.index, &plan.name));
-        let run = prepare_run(&exp.name, &exp.description, &exp_dir, plan, run_id)?;
-        state.runs.push(run.row());
-        runs.push(run);
-    }
-    Ok(Prepared {
-        exp_dir,
-        runs,
-        parallel: exp.parallel,
-        state,
-        description: exp.description.clone(),
-    })
-}
-
-/// A run id for a re-run: a suffix when the original started in the same second.
-fn fresh_run_id(exp_dir: &Path, plan: &RunPlan) -> String {
-    let base = new_run_id(SystemTime::now(), plan.index, &plan.name);
-    let mut run_id = base.clone();
-    let mut n = 1;
-    while exp_dir.join(&run_id).exists() {
-        n += 1;
-        run_id = format!("{base}-{n}");
-    }
-    run_id
-}
-
-/// Creates one run's directory with `spec.yaml`, `run.json` and a queued
-/// `summary.json`.
-fn prepare_run(
-    experiment: &str,
-    description: &str,
-    exp_dir: &Path,
-    plan: &RunPlan,
-    run_id: String,
-) -> Result<PreparedRun, ResultsError> {
-    let dir = exp_dir.join(&run_id);
-    std::fs::create_dir_all(&dir).map_err(crate::results::io_err(&dir))?;
-    let resolved = ResolvedRunSpec {
-        experiment,
-        description,
-        run_id: &run_id,
-        plan,
-    };
-    let yaml = serde_yaml::to_string(&resolved).expect("resolved specs serialize");
-    crate::results::write_atomic(&dir.join("spec.yaml"), yaml.as_bytes())?;
-    let job = WorkerJob {
-        run_id: run_id.clone(),
-        experiment: experiment.to_string(),
-        plan: plan.clone(),
-    };
-    crate::results::write_atomic(
-        &dir.join("run.json"),
-        &serde_json::to_vec_pretty(&job).expect("jobs serialize"),
-    )?;
-    let summary = RunSummary {
-        run_id: run_id.clone(),
-        experiment: experiment.to_string(),
-        name: plan.name.clone(),
-        plugin: plan.plugin.clone(),
-        variant: plan.variant.clone(),
-        key_params: plan.key_params.clone(),
-        seed: plan.train.seed,
-        status: Some(RunStatus::Queued),
-        versions: Versions {
-            workbench: env!("CARGO_PKG_VERSION").to_string(),
-            abi: workbench_api::ABI_VERSION,
-            plugin: plan.plugin_version.clone(),
-        },
-        ..Default::default()
-    };
-    summary.write(&dir)?;
-    Ok(PreparedRun {
-        plan: plan.clone(),
-        run_id,
-        dir,
-        summary,
-        skip: false,
-    })
-}
-
-impl PreparedRun {
-    /// The run as the views first see it (queued).
-    pub fn row(&self) -> RunRow {
-        RunRow::queued(
-            &self.run_id,
-            self.dir.clone(),
-            &self.plan.name,
-            &self.plan.plugin,
-            &self.plan.variant,
-            self.plan.key_params.clone(),
-        )
-    }
 }
 
 enum Msg {
@@ -507,7 +284,8 @@ impl Prepared {
                                 Some(format!("cancelled ({})", describe_exit(status))),
                             ),
                             _ => {
-                                let log = tail(&self.runs[i].dir.join("log.txt"), 15);
+                                let log =
+                                    tail(&crate::results::RunDir::new(&self.runs[i].dir).log(), 15);
                                 let mut msg = describe_exit(status);
                                 if !log.trim().is_empty() {
                                     msg.push_str("; last lines of log.txt:\n");
@@ -586,7 +364,7 @@ impl Prepared {
 
     fn launch(&self, i: usize, exe: &Path, tx: mpsc::Sender<Msg>) -> anyhow::Result<Active> {
         let dir = &self.runs[i].dir;
-        let log_path = dir.join("log.txt");
+        let log_path = crate::results::RunDir::new(dir).log();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -1,7 +1,8 @@
 //! The page pipeline's layout half: word boxes into blocks, lines and
-//! reading order, and the three outputs (JSON as DESIGN.md fixes it, plain
-//! text, hOCR). Segmenting and recognizing are plugin calls; this module
-//! decides only where words go.
+//! reading order, how a word is cut from a page for a reader
+//! ([`word_images`]), and the three outputs (page JSON as docs/CONTRACTS.md
+//! fixes it, plain text, hOCR). Segmenting and recognizing
+//! are plugin calls (see `ocr`); this module decides only where words go.
 //!
 //! Reading order comes from a recursive XY-cut over the word boxes: a band
 //! of the page is cut across at the widest empty horizontal gap of at least
@@ -12,11 +13,9 @@
 //! smaller height vertically form a line, read left to right.
 
 use crate::data::words::normalize;
-use crate::host::{HostError, Instance};
 use crate::metrics::BBox;
-use crate::preprocess::{PreprocessError, Preprocessor};
 use serde::{Deserialize, Serialize};
-use workbench_api::{Image, OwnedImage, RegionKind};
+use workbench_api::{Image, OwnedImage};
 
 /// A recognized word on a page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -180,7 +179,7 @@ impl OcrPage {
             .join("\n\n")
     }
 
-    /// The DESIGN.md page JSON, words in reading order with their text and
+    /// The page JSON (docs/CONTRACTS.md), words in reading order with their text and
     /// confidence as `score`.
     pub fn json(&self) -> serde_json::Value {
         let order = self.blocks.iter().flatten().flatten();
@@ -338,70 +337,6 @@ pub fn word_images(page: &Image<'_>, boxes: &[BBox], height: usize) -> Vec<Owned
     cut.iter()
         .map(|b| normalize(&crop(page, b, 0.25 * b.h), height))
         .collect()
-}
-
-/// Why reading a page failed.
-#[derive(Debug, thiserror::Error)]
-pub enum OcrError {
-    /// The segmenter or the recognizer failed.
-    #[error(transparent)]
-    Host(#[from] HostError),
-    /// The recognizer's preprocess run failed.
-    #[error(transparent)]
-    Preprocess(#[from] PreprocessError),
-}
-
-/// The whole pipeline on one gray page: segment, crop every word region,
-/// clean the crops with the recognizer's `preprocess` run if it has one,
-/// recognize the crops (scaled to `height`), and order the words.
-pub fn ocr_page(
-    segmenter: &mut Instance,
-    recognizer: &mut Instance,
-    preprocess: Option<&mut Preprocessor>,
-    page: &Image<'_>,
-    height: usize,
-) -> Result<OcrPage, OcrError> {
-    let regions = segmenter.segment(page)?;
-    let bbox = |r: &workbench_api::Region| BBox {
-        x: r.x as f64,
-        y: r.y as f64,
-        w: r.w as f64,
-        h: r.h as f64,
-    };
-    let word_boxes: Vec<BBox> = regions
-        .iter()
-        .filter(|r| r.kind == RegionKind::Word)
-        .map(bbox)
-        .collect();
-    let images: Vec<BBox> = regions
-        .iter()
-        .filter(|r| r.kind == RegionKind::Image)
-        .map(bbox)
-        .collect();
-    let mut crops = word_images(page, &word_boxes, height);
-    if let Some(pre) = preprocess {
-        pre.apply(&mut crops)?;
-    }
-    let borrowed: Vec<Image> = crops.iter().map(|c| c.as_image()).collect();
-    let mut texts = Vec::with_capacity(borrowed.len());
-    for chunk in borrowed.chunks(crate::evaluate::BATCH) {
-        texts.extend(recognizer.recognize(chunk)?);
-    }
-    let words = word_boxes
-        .into_iter()
-        .zip(texts)
-        .map(|(bbox, (text, confidence))| OcrWord {
-            text,
-            confidence,
-            bbox,
-        })
-        .collect();
-    Ok(OcrPage::new(
-        page.width as u32,
-        page.height as u32,
-        words,
-        images,
-    ))
 }
 
 /// Escapes text for XML.

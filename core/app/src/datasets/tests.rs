@@ -1,0 +1,221 @@
+//! Tests of the dataset kinds.
+
+use super::*;
+use crate::data::pages;
+use std::path::Path;
+
+fn spec(kind: &str, params: &str) -> Result<DatasetSpec, DatasetSpecError> {
+    let params: Mapping = serde_yaml::from_str(params).unwrap();
+    DatasetSpec::from_parts(kind, &params, Path::new("."))
+}
+
+#[test]
+fn synthetic_pages_serve_their_words_cut_as_the_pipeline_cuts_them() {
+    let s = spec(
+        "synthetic-pages",
+        "{train: 1, test: 1, seed: 4, serve: words, height: 24}",
+    )
+    .unwrap();
+    assert_eq!(s.serves(), Kind::Recognizer);
+    assert_eq!(s.word_height(), Some(24));
+    let splits = s.load().unwrap();
+    let (Split::Words(train), Split::Words(val), Split::Words(test)) =
+        (&splits.train, &splits.val, &splits.test)
+    else {
+        panic!("word splits expected");
+    };
+    // One page has hundreds of words; a tenth of them validate.
+    assert!(train.len() > 100, "{} training words", train.len());
+    assert_eq!(val.len(), (train.len() + val.len()) / 10);
+    assert!(!test.is_empty());
+    for (img, text) in train.images.iter().zip(&train.texts) {
+        assert_eq!(img.height, 24);
+        assert!(img.width >= 1 && !text.trim().is_empty());
+    }
+    // The same kind without `serve` still gives pages to segmenters.
+    let pages = spec("synthetic-pages", "{test: 1}").unwrap();
+    assert_eq!(pages.serves(), Kind::Segmenter);
+    assert_eq!(pages.word_height(), None);
+}
+
+#[test]
+fn serving_words_needs_training_pages_and_texts() {
+    let e = spec("synthetic-pages", "{test: 1, serve: words}").unwrap_err();
+    assert_eq!(e.path, vec!["params", "train"]);
+    let e = spec("synthetic-pages", "{train: 1, test: 1, serve: lines}").unwrap_err();
+    assert!(e.message.contains("unknown variant"), "{}", e.message);
+
+    let page = |text: Option<&str>| Page {
+        name: "p".into(),
+        width: 40,
+        height: 20,
+        pixels: vec![1.0; 800],
+        truth: Some(pages::PageRegions {
+            width: 40,
+            height: 20,
+            words: vec![pages::WordBox {
+                text: text.map(String::from),
+                x: 5.0,
+                y: 5.0,
+                w: 20.0,
+                h: 8.0,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }),
+    };
+    let words = page_words(&[page(Some("ink"))], 16).unwrap();
+    assert_eq!(words.texts, vec!["ink"]);
+    assert_eq!(words.names, vec!["p#0"]);
+    assert_eq!(words.images[0].height, 16);
+    let e = page_words(&[page(None)], 16).unwrap_err();
+    assert!(e.to_string().contains("word 0 has no text"), "{e}");
+}
+
+#[test]
+fn word_tiles_feed_autoencoders_with_a_fixed_shape() {
+    let d = spec(
+        "synthetic-words",
+        "{train: 6, val: 2, test: 3, tile_width: 24}",
+    )
+    .unwrap();
+    assert_eq!(d.serves(), Kind::Autoencoder);
+    assert_eq!(d.tiles(), Some((24, 12)));
+    assert_eq!(d.image_shape(), Some((32, 24, 1)));
+    let splits = d.load().unwrap();
+    let Split::Images(train) = &splits.train else {
+        panic!("tiles are images")
+    };
+    assert_eq!((train.height, train.width, train.channels), (32, 24, 1));
+    assert!(train.len() >= 6 && !train.has_labels());
+    assert!(matches!(splits.test, Split::Images(ref t) if t.len() >= 3));
+    let plain = spec("synthetic-words", "{train: 6, test: 3}").unwrap();
+    assert_eq!(
+        (plain.serves(), plain.tiles(), plain.image_shape()),
+        (Kind::Recognizer, None, None)
+    );
+}
+
+#[test]
+fn test_noise_corrupts_only_the_test_words_and_the_same_way_each_time() {
+    let clean = spec("synthetic-words", "{train: 4, val: 1, test: 3, seed: 2}").unwrap();
+    let noisy = spec(
+        "synthetic-words",
+        "{train: 4, val: 1, test: 3, seed: 2, test_noise: gaussian:0.3}",
+    )
+    .unwrap();
+    let (c, n, n2) = (
+        clean.load().unwrap(),
+        noisy.load().unwrap(),
+        noisy.load().unwrap(),
+    );
+    let words = |s: &Split| match s {
+        Split::Words(w) => w.clone(),
+        _ => panic!("word split"),
+    };
+    assert_eq!(words(&c.train), words(&n.train));
+    assert_eq!(words(&c.val), words(&n.val));
+    let (ct, nt) = (words(&c.test), words(&n.test));
+    assert_eq!(ct.texts, nt.texts);
+    assert_ne!(ct.images, nt.images);
+    assert_eq!(nt, words(&n2.test));
+    let diff: f32 = ct.images[0]
+        .data
+        .iter()
+        .zip(&nt.images[0].data)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f32>()
+        / ct.images[0].data.len() as f32;
+    assert!(diff > 0.05, "{diff}");
+}
+
+#[test]
+fn bad_word_options_are_refused_at_their_key() {
+    let e = spec("synthetic-words", "{tile_stride: 4}").unwrap_err();
+    assert_eq!(e.path, ["params", "tile_stride"]);
+    assert!(e.message.contains("needs `tile_width`"), "{e:?}");
+    let e = spec("synthetic-words", "{tile_width: 16, tile_stride: 17}").unwrap_err();
+    assert!(e.message.contains("between 1 and tile_width (16)"), "{e:?}");
+    let e = spec("synthetic-words", "{tile_width: 2}").unwrap_err();
+    assert_eq!(e.path, ["params", "tile_width"]);
+    let e = spec("synthetic-words", "{test_noise: salt:0.1}").unwrap_err();
+    assert_eq!(e.path, ["params", "test_noise"]);
+    assert!(e.message.contains("unknown noise `salt`"), "{e:?}");
+    let e = spec("synthetic-words", "{test_noise: gaussian}").unwrap_err();
+    assert!(e.message.contains("expected KIND:LEVEL"), "{e:?}");
+    let e = spec(
+        "synthetic-words",
+        "{tile_width: 16, test_noise: gaussian:0.1}",
+    )
+    .unwrap_err();
+    assert!(e.message.contains("does not apply to tiles"), "{e:?}");
+}
+
+#[test]
+fn counts_known_without_loading_are_checked_with_the_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two pages: training on both leaves nothing to test.
+    let pages_dir = dir.path().join("pages");
+    for name in ["a", "b"] {
+        let page = Page {
+            name: name.into(),
+            width: 4,
+            height: 4,
+            pixels: vec![1.0; 16],
+            truth: Some(pages::PageRegions {
+                width: 4,
+                height: 4,
+                ..Default::default()
+            }),
+        };
+        pages::save_page(&pages_dir, &page).unwrap();
+    }
+    let params: Mapping = serde_yaml::from_str("{dir: pages, train: 2}").unwrap();
+    let e = DatasetSpec::from_parts("pages", &params, dir.path()).unwrap_err();
+    assert_eq!(e.path, ["params", "train"]);
+    assert!(e.message.contains("leave none of the 2"), "{e:?}");
+    let params: Mapping = serde_yaml::from_str("{dir: pages, train: 1}").unwrap();
+    assert!(DatasetSpec::from_parts("pages", &params, dir.path()).is_ok());
+
+    // MNIST files with 3 training images: 3 validation images leave none.
+    let mnist = dir.path().join("mnist");
+    std::fs::create_dir_all(&mnist).unwrap();
+    for (name, n) in [("train", 3), ("t10k", 2)] {
+        crate::data::idx::write_idx(
+            &mnist.join(format!("{name}-images-idx3-ubyte")),
+            &[n, 28, 28],
+            &vec![0; n * 28 * 28],
+            false,
+        )
+        .unwrap();
+        crate::data::idx::write_idx(
+            &mnist.join(format!("{name}-labels-idx1-ubyte")),
+            &[n],
+            &vec![0; n],
+            true,
+        )
+        .unwrap();
+    }
+    let params: Mapping = serde_yaml::from_str("{dir: mnist, val: 3}").unwrap();
+    let e = DatasetSpec::from_parts("mnist", &params, dir.path()).unwrap_err();
+    assert_eq!(e.path, ["params", "val"]);
+    assert!(
+        e.message
+            .contains("3 validation images leave none of the 3"),
+        "{e:?}"
+    );
+    let params: Mapping = serde_yaml::from_str("{dir: mnist, val: 1}").unwrap();
+    assert!(DatasetSpec::from_parts("mnist", &params, dir.path()).is_ok());
+}
+
+#[test]
+fn parameters_are_refused_at_their_key_without_reading_serde_messages() {
+    assert!(fields_of::<PagesParams>().contains(&"serve"));
+    let e = spec("synthetic-digits", "{trian: 4}").unwrap_err();
+    assert_eq!(e.path, ["params", "trian"]);
+    assert_eq!(e.message, "unknown key `trian`");
+    assert_eq!(e.hint.as_deref(), Some("did you mean `train`?"));
+    let e = spec("synthetic-digits", "{train: many}").unwrap_err();
+    assert_eq!(e.path, ["params", "train"]);
+    assert!(e.message.contains("invalid type"), "{e:?}");
+}

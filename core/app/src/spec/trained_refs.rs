@@ -1,0 +1,129 @@
+//! Runs that name finished runs: `recognizer:` (a segmenter run scored
+//! through a trained recognizer run) and `preprocess:` (a recognizer run
+//! reading words cleaned by a trained autoencoder run), found under the
+//! results directory and checked before anything runs.
+
+use super::resolve::{key, Experiment};
+use super::{Seg, Spec, SpecError};
+use std::path::PathBuf;
+use workbench_api::Kind;
+
+/// Finds the trained run `reference` names: a directory (relative to the
+/// spec file) holding `run.json`, or `EXPERIMENT/NAME`, the newest `done`
+/// run of that name under `results_root`. `what` names the kind wanted in
+/// messages. Errors are (message, hint).
+fn find_run(
+    spec: &Spec,
+    reference: &str,
+    results_root: &std::path::Path,
+    what: &str,
+) -> Result<PathBuf, (String, Option<String>)> {
+    use crate::results::{list_runs, RunStatus};
+    let as_path = spec.base_dir.join(reference);
+    if crate::results::RunDir::new(&as_path).is_run() {
+        return Ok(as_path);
+    }
+    if let Some((experiment, name)) = reference.rsplit_once('/') {
+        let named: Vec<_> = list_runs(results_root, Some(experiment))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, s)| s.name == name)
+            .collect();
+        if let Some((dir, _)) = named
+            .iter()
+            .rev()
+            .find(|(_, s)| s.status == Some(RunStatus::Done))
+        {
+            return Ok(dir.clone());
+        }
+        if let Some((dir, latest)) = named.last() {
+            let status = latest
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "unknown".into());
+            return Err((
+                format!(
+                    "{what} run `{reference}` has not finished (its latest run, {}, is {status})",
+                    dir.display()
+                ),
+                Some(format!(
+                    "run experiment `{experiment}` to the end first, or name a done run directory"
+                )),
+            ));
+        }
+    }
+    Err((
+        format!("no finished {what} run `{reference}`"),
+        Some(format!(
+            "name a run directory, or EXPERIMENT/NAME of a done run under {} (run the {what} experiment first)",
+            results_root.display()
+        )),
+    ))
+}
+
+/// Resolves the trained runs that runs name: `recognizer:` (segmenter runs;
+/// a finished recognizer run scoring the page pipeline) and `preprocess:`
+/// (recognizer runs; a finished autoencoder run trained on word tiles of
+/// the run's word height). See [`find_run`] for how a reference is found.
+pub fn resolve_trained_runs(
+    spec: &Spec,
+    exp: &mut Experiment,
+    results_root: &std::path::Path,
+) -> Result<(), SpecError> {
+    let mut diags = Vec::new();
+    for plan in &mut exp.runs {
+        let Some(raw) = spec.raw.runs.get(plan.source) else {
+            continue;
+        };
+        if let Some(reference) = &raw.recognizer {
+            let at = [key("runs"), Seg::Index(plan.source), key("recognizer")];
+            if plan.kind != Kind::Segmenter {
+                diags.push(spec.diag(&at, "only segmenter runs can name a recognizer", None));
+            } else {
+                match find_run(spec, reference, results_root, "recognizer") {
+                    Ok(dir) => plan.recognizer = Some(dir),
+                    Err((message, hint)) => diags.push(spec.diag(&at, message, hint)),
+                }
+            }
+        }
+        if let Some(reference) = &raw.preprocess {
+            let at = [key("runs"), Seg::Index(plan.source), key("preprocess")];
+            if plan.kind != Kind::Recognizer {
+                diags.push(spec.diag(
+                    &at,
+                    format!("only recognizer runs can name a preprocess run, not {} runs", plan.kind),
+                    Some("preprocess cleans the word images a recognizer trains and is scored on".into()),
+                ));
+                continue;
+            }
+            let dir = match find_run(spec, reference, results_root, "autoencoder") {
+                Ok(dir) => dir,
+                Err((message, hint)) => {
+                    diags.push(spec.diag(&at, message, hint));
+                    continue;
+                }
+            };
+            let job = std::fs::read(crate::results::RunDir::new(&dir).job())
+                .map_err(|e| e.to_string())
+                .and_then(|b| {
+                    serde_json::from_slice::<crate::plan::WorkerJob>(&b).map_err(|e| e.to_string())
+                });
+            let checked = job
+                .map_err(|e| format!("{} is not a readable run ({e})", dir.display()))
+                .and_then(|job| crate::preprocess::check_job(&job, plan.dataset.word_height()));
+            match checked {
+                Ok(_) => plan.preprocess = Some(dir),
+                Err(message) => diags.push(spec.diag(
+                    &at,
+                    format!("`{reference}`: {message}"),
+                    Some("train it on a word dataset with `tile_width` and this dataset's `height` (see experiments/denoise-word-ae.yaml)".into()),
+                )),
+            }
+        }
+    }
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(SpecError::Invalid(diags))
+    }
+}
