@@ -110,20 +110,22 @@ pub fn params() -> Vec<ParamSpec> {
 }
 
 impl CcaParams {
-    /// Reads the parameters (defaults where missing).
+    /// Reads the parameters; those the config lacks take their declared
+    /// defaults.
     pub fn from_config(c: &Config) -> Result<CcaParams, PluginError> {
+        let c = &c.with_defaults(&params());
         Ok(CcaParams {
             prep: Prep::from_config(c)?,
-            speck: c.param_or("speck", 0.15)?,
-            image_height: c.param_or("image_height", 4.0)?,
-            gaps: c.param_or("gaps", "adaptive".to_string())?,
-            word_gap: c.param_or("word_gap", 0.5)?,
-            dot_gap: c.param_or("dot_gap", 0.35)?,
-            image_merge: c.param_or("image_merge", 1.0)?,
-            min_image: c.param_or("min_image", 2.0)?,
-            rules: c.param_or("rules", true)?,
-            figure_text: c.param_or("figure_text", true)?,
-            photos: c.param_or("photos", true)?,
+            speck: c.param("speck")?,
+            image_height: c.param("image_height")?,
+            gaps: c.param("gaps")?,
+            word_gap: c.param("word_gap")?,
+            dot_gap: c.param("dot_gap")?,
+            image_merge: c.param("image_merge")?,
+            min_image: c.param("min_image")?,
+            rules: c.param("rules")?,
+            figure_text: c.param("figure_text")?,
+            photos: c.param("photos")?,
         })
     }
 }
@@ -395,18 +397,23 @@ fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<B> {
             edges.iter().filter(|&&e| e).count() < 2
         })
         .filter_map(|c| {
-            let (mut n, mut sum, mut sq) = (0u64, 0f64, 0f64);
+            // Cover: everything darker than the paper; spread: of the
+            // tones between ink and paper (a text box's ground is one).
+            let (mut n, mut m, mut sum, mut sq) = (0u64, 0u64, 0f64, 0f64);
             for y in c.y as usize..(c.y + c.h) as usize {
                 for &g in &gray.data[y * w + c.x as usize..y * w + (c.x + c.w) as usize] {
                     if g <= tone {
                         n += 1;
-                        sum += g as f64;
-                        sq += (g as f64) * (g as f64);
+                        if g > t {
+                            m += 1;
+                            sum += g as f64;
+                            sq += (g as f64) * (g as f64);
+                        }
                     }
                 }
             }
-            let mean = sum / n.max(1) as f64;
-            let sd = (sq / n.max(1) as f64 - mean * mean).max(0.0).sqrt();
+            let mean = sum / m.max(1) as f64;
+            let sd = (sq / m.max(1) as f64 - mean * mean).max(0.0).sqrt();
             (n as f64 >= PHOTO_FILL * c.bbox_area() as f64 && sd >= PHOTO_SPREAD).then(|| B::of(c))
         })
         .collect()
@@ -416,8 +423,9 @@ fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<B> {
 const PHOTO_TONE: u8 = 24;
 /// ... covering this share of the area's box...
 const PHOTO_FILL: f64 = 0.5;
-/// ... with at least this spread of tones (a standard deviation).
-const PHOTO_SPREAD: f64 = 20.0;
+/// ... with at least this spread of its tones between ink and paper (a
+/// standard deviation in gray levels).
+const PHOTO_SPREAD: f64 = 8.0;
 
 /// Which components are drawings whose ruling lines stay: tall ones,
 /// except tables and frames (nearly all ruling lines, with text inside).

@@ -53,11 +53,12 @@ pub fn prep_params() -> Vec<ParamSpec> {
 impl Prep {
     /// Reads the preprocessing parameters.
     pub fn from_config(c: &Config) -> Result<Prep, PluginError> {
+        let c = &c.with_defaults(&prep_params());
         Ok(Prep {
-            denoise: c.param_or("denoise", "auto".to_string())?,
-            binarize: c.param_or("binarize", "auto".to_string())?,
-            sauvola_k: c.param_or("sauvola_k", 0.3)?,
-            sauvola_window: c.param_or("sauvola_window", 0.03)?,
+            denoise: c.param("denoise")?,
+            binarize: c.param("binarize")?,
+            sauvola_k: c.param("sauvola_k")?,
+            sauvola_window: c.param("sauvola_window")?,
         })
     }
 
