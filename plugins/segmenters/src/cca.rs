@@ -987,17 +987,6 @@ fn page_word_gap(chains: &[Chain], fallback: f64) -> f64 {
 /// cell is skipped; other lines break where the gap exceeds the page's
 /// word gap, or the line's own valley when its gaps split clearly in two.
 fn line_breaks(edges: &[Edge], page_gap: f64) -> Vec<bool> {
-    if std::env::var_os("CCA_DEBUG").is_some() && edges.len() > 20 {
-        let p: Vec<String> = edges
-            .iter()
-            .map(|e| format!("{:.2}/{:.2}", e.gap, e.pitch))
-            .collect();
-        eprintln!(
-            "pg {page_gap:.2} fixed {:?}: {}",
-            fixed_pitch(edges, page_gap),
-            p.join(" ")
-        );
-    }
     if let Some(pitch) = fixed_pitch(edges, page_gap) {
         return edges.iter().map(|e| e.pitch >= 1.5 * pitch).collect();
     }
@@ -1036,7 +1025,14 @@ fn fixed_pitch(edges: &[Edge], page_gap: f64) -> Option<f64> {
         .iter()
         .filter(|&&r| (r - r.round()).abs() <= 0.12)
         .count();
-    (spaced.len() >= 6 && on_grid * 10 >= spaced.len() * 8).then_some(pitch)
+    // Inside words every step is one cell (proportional letters, from `i`
+    // to `m`, are not).
+    let one_cell = inner
+        .iter()
+        .filter(|&&d| (d / pitch - 1.0).abs() <= 0.1)
+        .count();
+    (spaced.len() >= 6 && on_grid * 10 >= spaced.len() * 8 && one_cell * 10 >= inner.len() * 8)
+        .then_some(pitch)
 }
 
 /// A line's own word gap when its gaps fall clearly into two groups: the
