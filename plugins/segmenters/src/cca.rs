@@ -942,7 +942,7 @@ fn join_marks(cols: Vec<(B, u64)>, ch: f64) -> Vec<(B, u64)> {
 const LINE_REACH: f64 = 2.5;
 /// Glyphs at least this tall (× char height) make lines; smaller ones are
 /// marks that join a line.
-const CORE_HEIGHT: f64 = 0.5;
+const CORE_HEIGHT: f64 = 0.75;
 /// A mark joins a line when it lies within its rows, give or take this
 /// share of the line's height (underscores, commas below the baseline).
 const MARK_SLACK: f64 = 0.3;
