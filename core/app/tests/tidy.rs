@@ -244,16 +244,27 @@ fn a_cyclic_import_is_refused() {
         fs::create_dir_all(to.parent().unwrap()).unwrap();
         fs::copy(&file, &to).unwrap();
     }
-    let metrics = dir.path().join("metrics/mod.rs");
-    let text = read(&metrics);
-    fs::write(&metrics, format!("use crate::cli::Cli;\n{text}")).unwrap();
+    let add = |file: &str, import: &str| {
+        let path = dir.path().join(file);
+        let text = read(&path);
+        fs::write(&path, format!("{import}\n{text}")).unwrap();
+    };
+    // Upward: a leaf naming the top.
+    add("metrics/mod.rs", "use crate::cli::Cli;");
+    // A cycle: `evaluate` imports `plan`, and now `plan` imports `evaluate`.
+    add("plan.rs", "use crate::evaluate::EvalError;");
+    // Sideways, within one layer: `spec` and `worker` share a row.
+    add("spec/mod.rs", "use crate::{worker::run, hint};");
     let problems = layer_violations(dir.path(), &layers());
-    assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert!(
-        problems[0].contains("`metrics` (layer 0) imports `crate::cli`"),
-        "{}",
-        problems[0]
-    );
+    let expected = [
+        "`metrics` (layer 0) imports `crate::cli` (layer 12)",
+        "`plan` (layer 4) imports `crate::evaluate` (layer 8)",
+        "`spec` (layer 9) imports `crate::worker` (layer 9)",
+    ];
+    assert_eq!(problems.len(), expected.len(), "{problems:#?}");
+    for e in expected {
+        assert!(problems.iter().any(|p| p.contains(e)), "{e}: {problems:#?}");
+    }
 }
 
 #[test]

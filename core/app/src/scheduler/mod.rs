@@ -189,7 +189,7 @@ impl Prepared {
                         }
                     }
                     Control::Rerun(i) if i < self.runs.len() && stop_sent_at.is_none() => {
-                        let plan = self.runs[i].plan.clone();
+                        let plan = self.runs[i].job.plan.clone();
                         let run = prepare_run(
                             &self.state.name,
                             &self.description,
@@ -243,7 +243,7 @@ impl Prepared {
                         active.insert(i, a);
                         self.runs[i].summary.status = Some(RunStatus::Running);
                         self.runs[i].summary.started_at = Some(now_rfc3339());
-                        self.runs[i].summary.write(&self.runs[i].dir)?;
+                        self.runs[i].summary.write(self.runs[i].dir.path())?;
                         self.apply(i, Update::Launched, observer);
                     }
                     Err(e) => self.end(
@@ -284,8 +284,7 @@ impl Prepared {
                                 Some(format!("cancelled ({})", describe_exit(status))),
                             ),
                             _ => {
-                                let log =
-                                    tail(&crate::results::RunDir::new(&self.runs[i].dir).log(), 15);
+                                let log = tail(&self.runs[i].dir.log(), 15);
                                 let mut msg = describe_exit(status);
                                 if !log.trim().is_empty() {
                                     msg.push_str("; last lines of log.txt:\n");
@@ -325,7 +324,7 @@ impl Prepared {
         match ev {
             Event::Started { pid } => {
                 s.info.insert("worker_pid".into(), pid.to_string());
-                let _ = s.write(&run.dir);
+                let _ = s.write(run.dir.path());
             }
             Event::Info { key, value } => {
                 s.info.insert(key.clone(), value.clone());
@@ -354,7 +353,7 @@ impl Prepared {
             run.summary.status = Some(status);
             run.summary.error = error.clone();
             run.summary.finished_at = Some(now_rfc3339());
-            run.summary.write(&run.dir)?;
+            run.summary.write(run.dir.path())?;
         }
         let all: Vec<RunSummary> = self.runs.iter().map(|r| r.summary.clone()).collect();
         write_experiment_summary(&self.exp_dir, &all)?;
@@ -364,7 +363,7 @@ impl Prepared {
 
     fn launch(&self, i: usize, exe: &Path, tx: mpsc::Sender<Msg>) -> anyhow::Result<Active> {
         let dir = &self.runs[i].dir;
-        let log_path = crate::results::RunDir::new(dir).log();
+        let log_path = dir.log();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -372,7 +371,7 @@ impl Prepared {
             .with_context(|| format!("cannot open {}", log_path.display()))?;
         let mut child = Command::new(exe)
             .arg("worker")
-            .arg(dir)
+            .arg(dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

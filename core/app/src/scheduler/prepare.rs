@@ -4,7 +4,9 @@
 
 use super::Prepared;
 use crate::plan::{RunPlan, WorkerJob};
-use crate::results::{experiment_dir, new_run_id, ResultsError, RunStatus, RunSummary, Versions};
+use crate::results::{
+    experiment_dir, new_run_id, ResultsError, RunDir, RunStatus, RunSummary, Versions,
+};
 use crate::spec::resolve::Experiment;
 use crate::state::{ExperimentState, RunRow};
 use serde::Serialize;
@@ -21,14 +23,13 @@ struct ResolvedRunSpec<'a> {
     plan: &'a RunPlan,
 }
 
-/// One prepared run.
+/// One prepared run: the job its worker runs (plan and ids, as `run.json`
+/// holds them), where it lives, and its summary so far.
 pub struct PreparedRun {
-    /// The plan.
-    pub plan: RunPlan,
-    /// Its id.
-    pub run_id: String,
+    /// The job.
+    pub job: WorkerJob,
     /// Its directory.
-    pub dir: PathBuf,
+    pub dir: RunDir,
     /// Its summary as the parent keeps it.
     pub summary: RunSummary,
     /// Already done in an earlier invocation (`--resume`): not run again.
@@ -43,10 +44,8 @@ fn earlier_runs(exp_dir: &Path) -> Vec<(PathBuf, WorkerJob)> {
         .flatten()
         .filter_map(|e| {
             let dir = e.path();
-            let job: WorkerJob = serde_json::from_slice(
-                &std::fs::read(crate::results::RunDir::new(&dir).job()).ok()?,
-            )
-            .ok()?;
+            let job: WorkerJob =
+                serde_json::from_slice(&std::fs::read(RunDir::new(&dir).job()).ok()?).ok()?;
             Some((dir, job))
         })
         .collect();
@@ -121,9 +120,12 @@ pub fn prepare(
                     row.latest = summary.metrics.clone();
                     state.runs.push(row);
                     runs.push(PreparedRun {
-                        plan: plan.clone(),
-                        run_id: job.run_id.clone(),
-                        dir: dir.clone(),
+                        job: WorkerJob {
+                            run_id: job.run_id.clone(),
+                            experiment: exp.name.clone(),
+                            plan: plan.clone(),
+                        },
+                        dir: RunDir::new(dir),
                         summary,
                         skip: true,
                     });
@@ -184,14 +186,14 @@ pub(super) fn prepare_run(
         plan,
     };
     let yaml = serde_yaml::to_string(&resolved).expect("resolved specs serialize");
-    crate::results::write_atomic(&crate::results::RunDir::new(&dir).spec(), yaml.as_bytes())?;
+    crate::results::write_atomic(&RunDir::new(&dir).spec(), yaml.as_bytes())?;
     let job = WorkerJob {
         run_id: run_id.clone(),
         experiment: experiment.to_string(),
         plan: plan.clone(),
     };
     crate::results::write_atomic(
-        &crate::results::RunDir::new(&dir).job(),
+        &RunDir::new(&dir).job(),
         &serde_json::to_vec_pretty(&job).expect("jobs serialize"),
     )?;
     let summary = RunSummary {
@@ -212,9 +214,8 @@ pub(super) fn prepare_run(
     };
     summary.write(&dir)?;
     Ok(PreparedRun {
-        plan: plan.clone(),
-        run_id,
-        dir,
+        job,
+        dir: RunDir::new(dir),
         summary,
         skip: false,
     })
@@ -223,13 +224,14 @@ pub(super) fn prepare_run(
 impl PreparedRun {
     /// The run as the views first see it (queued).
     pub fn row(&self) -> RunRow {
+        let plan = &self.job.plan;
         RunRow::queued(
-            &self.run_id,
-            self.dir.clone(),
-            &self.plan.name,
-            &self.plan.plugin,
-            &self.plan.variant,
-            self.plan.key_params.clone(),
+            &self.job.run_id,
+            self.dir.path().to_path_buf(),
+            &plan.name,
+            &plan.plugin,
+            &plan.variant,
+            plan.key_params.clone(),
         )
     }
 }
