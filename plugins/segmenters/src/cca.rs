@@ -4,7 +4,7 @@
 use crate::common::{prep_params, region, Prep};
 use workbench_api::{Config, Image, ParamSpec, PluginError, Region, RegionKind};
 use workbench_vision::{
-    components, label, otsu_split, ruling_lines, subtract, Binary, Component, Connectivity,
+    components, label, otsu_split, ruling_lines, subtract, Binary, Component, Connectivity, Gray,
     Labeling,
 };
 
@@ -34,6 +34,8 @@ pub struct CcaParams {
     pub rules: bool,
     /// Text-like words inside a drawing stay words (its labels).
     pub figure_text: bool,
+    /// Find continuous-tone images (photos, renderings) by their tones.
+    pub photos: bool,
 }
 
 /// The parameters `cca` declares.
@@ -98,24 +100,32 @@ pub fn params() -> Vec<ParamSpec> {
             true,
             "text-like words inside a drawing stay words (its labels)",
         ),
+        ParamSpec::bool(
+            "photos",
+            true,
+            "find continuous-tone images (photos, renderings) by their tones",
+        ),
     ]);
     p
 }
 
 impl CcaParams {
-    /// Reads the parameters (defaults where missing).
+    /// Reads the parameters; those the config lacks take their declared
+    /// defaults.
     pub fn from_config(c: &Config) -> Result<CcaParams, PluginError> {
+        let c = &c.with_defaults(&params());
         Ok(CcaParams {
             prep: Prep::from_config(c)?,
-            speck: c.param_or("speck", 0.15)?,
-            image_height: c.param_or("image_height", 4.0)?,
-            gaps: c.param_or("gaps", "adaptive".to_string())?,
-            word_gap: c.param_or("word_gap", 0.5)?,
-            dot_gap: c.param_or("dot_gap", 0.35)?,
-            image_merge: c.param_or("image_merge", 1.0)?,
-            min_image: c.param_or("min_image", 2.0)?,
-            rules: c.param_or("rules", true)?,
-            figure_text: c.param_or("figure_text", true)?,
+            speck: c.param("speck")?,
+            image_height: c.param("image_height")?,
+            gaps: c.param("gaps")?,
+            word_gap: c.param("word_gap")?,
+            dot_gap: c.param("dot_gap")?,
+            image_merge: c.param("image_merge")?,
+            min_image: c.param("min_image")?,
+            rules: c.param("rules")?,
+            figure_text: c.param("figure_text")?,
+            photos: c.param("photos")?,
         })
     }
 }
@@ -247,34 +257,175 @@ fn valley_bin(hist: &[u64]) -> usize {
 
 /// Segments one page.
 pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
-    let bin = p.prep.run(page);
+    let (gray, bin, otsu) = p.prep.run_gray(page);
     let (width, height) = (page.width as u32, page.height as u32);
+    let info = |ch| PageInfo {
+        gray: &gray,
+        otsu,
+        ch,
+        width,
+        height,
+    };
     if !p.rules {
         let comps = components(&bin, Connectivity::Eight);
         let ch = char_height(&comps, height);
-        return regions(p, &comps, &[], ch, width, height);
+        let photos = photos(p, &gray, otsu, ch);
+        return regions(p, &comps, &[], &photos, &info(ch));
     }
     let lab = label(&bin, Connectivity::Eight);
     let ch = char_height(&lab.components, height);
+    let photos = photos(p, &gray, otsu, ch);
     // Ruling lines (table grids, frames, rules, underlines) come out
     // before the words are grouped, so the words in a table's cells are
     // free; the lines of a drawing (axes, boxes of a plot) stay in it.
     let min_len = (RULE_LENGTH * ch).max(8.0) as usize;
     let thick = ((RULE_THICKNESS * ch).round() as usize).max(2);
     let mut lines = ruling_lines(&bin, min_len, thick);
-    if lines.count() == 0 {
-        return regions(p, &lab.components, &[], ch, width, height);
+    let container = containers(p, &lab, ch);
+    if lines.count() == 0 && !container.contains(&true) {
+        return regions(p, &lab.components, &[], &photos, &info(ch));
     }
     let drawing = drawings(p, &lab, &lines, ch);
     for (v, &l) in lines.data.iter_mut().zip(&lab.labels) {
-        if *v != 0 && l > 0 && drawing[l as usize - 1] {
+        if *v != 0 && l > 0 && drawing[l as usize - 1] && !container[l as usize - 1] {
             *v = 0;
         }
     }
-    let rest = components(&subtract(&bin, &lines), Connectivity::Eight);
+    // Containers (a slide's block, a boxed note) go whole, lines or not.
+    let mut removed = lines.clone();
+    for (v, &l) in removed.data.iter_mut().zip(&lab.labels) {
+        if l > 0 && container[l as usize - 1] {
+            *v = 1;
+        }
+    }
+    let rest = components(&subtract(&bin, &removed), Connectivity::Eight);
     let lines = components(&lines, Connectivity::Eight);
-    regions(p, &rest, &lines, ch, width, height)
+    regions(p, &rest, &lines, &photos, &info(ch))
 }
+
+/// Containers: tall components that frame text (a slide's block with its
+/// title bar and shadow, a boxed note, a table's outline): almost none of
+/// their own ink lies in their interior (their box less a fifth on each
+/// side and a third at the top, where title bars are), and body-size text
+/// set as letters lies inside.
+fn containers(p: &CcaParams, lab: &Labeling, ch: f64) -> Vec<bool> {
+    let comps = &lab.components;
+    let tall = (p.image_height * ch) as u32;
+    let glyph = |c: &Component| (c.h as f64) >= 0.3 * ch && (c.h as f64) <= 2.0 * ch;
+    comps
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            if c.h <= tall || (c.w as f64) < 4.0 * ch {
+                return false;
+            }
+            let (mx, my) = (c.w / 5, c.h / 5);
+            let (x0, x1) = ((c.x + mx) as usize, (c.x + c.w - mx) as usize);
+            let (y0, y1) = ((c.y + c.h / 3) as usize, (c.y + c.h - my) as usize);
+            let label = k as u32 + 1;
+            let own: usize = (y0..y1)
+                .map(|y| {
+                    lab.labels[y * lab.width + x0..y * lab.width + x1]
+                        .iter()
+                        .filter(|&&l| l == label)
+                        .count()
+                })
+                .sum();
+            if own as f64 >= CONTAINER_INK * ((x1 - x0) * (y1 - y0)).max(1) as f64 {
+                return false;
+            }
+            let b = B::of(c);
+            let mut inside: Vec<B> = comps
+                .iter()
+                .filter(|g| glyph(g) && b.contains_center(&B::of(g)))
+                .map(B::of)
+                .collect();
+            let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
+            if hs.is_empty() {
+                return false;
+            }
+            let mid = hs.len() / 2;
+            let body = *hs.select_nth_unstable(mid).1 as f64 >= TABLE_TEXT * ch;
+            body && lettered(&mut inside) >= TABLE_GLYPHS
+        })
+        .collect()
+}
+
+/// A container's own ink covers less than this share of its interior.
+const CONTAINER_INK: f64 = 0.02;
+
+/// Photographs, renderings and other continuous-tone images, which a
+/// global threshold breaks into blobs: large areas darker than the paper
+/// that cover much of their box and vary in tone (a shaded or dark box
+/// behind text is one flat tone, and stays text), and that do not run off
+/// the page (as uneven light does). `t`: the page's Otsu threshold.
+fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<B> {
+    if !p.photos {
+        return Vec::new();
+    }
+    let mut hist = [0u64; 256];
+    for &g in &gray.data {
+        hist[g as usize] += 1;
+    }
+    // The paper: the median of the pixels lighter than the threshold.
+    let light: u64 = hist[t as usize + 1..].iter().sum();
+    let (mut acc, mut paper) = (0u64, 255u8);
+    for (v, &c) in hist.iter().enumerate().skip(t as usize + 1) {
+        acc += c;
+        if acc * 2 >= light {
+            paper = v as u8;
+            break;
+        }
+    }
+    let tone = paper.saturating_sub(PHOTO_TONE);
+    if tone <= t {
+        return Vec::new();
+    }
+    let mask = workbench_vision::threshold(gray, tone);
+    let big = (p.image_height * ch) as u32;
+    let w = gray.width;
+    components(&mask, Connectivity::Eight)
+        .iter()
+        .filter(|c| c.w > big && c.h > big)
+        .filter(|c| {
+            let edges = [
+                c.x == 0,
+                c.y == 0,
+                c.x + c.w >= gray.width as u32,
+                c.y + c.h >= gray.height as u32,
+            ];
+            edges.iter().filter(|&&e| e).count() < 2
+        })
+        .filter_map(|c| {
+            // Cover: everything darker than the paper; spread: of the
+            // tones between ink and paper (a text box's ground is one).
+            let (mut n, mut m, mut sum, mut sq) = (0u64, 0u64, 0f64, 0f64);
+            for y in c.y as usize..(c.y + c.h) as usize {
+                for &g in &gray.data[y * w + c.x as usize..y * w + (c.x + c.w) as usize] {
+                    if g <= tone {
+                        n += 1;
+                        if g > t {
+                            m += 1;
+                            sum += g as f64;
+                            sq += (g as f64) * (g as f64);
+                        }
+                    }
+                }
+            }
+            let mean = sum / m.max(1) as f64;
+            let sd = (sq / m.max(1) as f64 - mean * mean).max(0.0).sqrt();
+            (n as f64 >= PHOTO_FILL * c.bbox_area() as f64 && sd >= PHOTO_SPREAD).then(|| B::of(c))
+        })
+        .collect()
+}
+
+/// Darker than the paper by this many gray levels is image tone...
+const PHOTO_TONE: u8 = 24;
+/// ... covering this share of the area's box...
+const PHOTO_FILL: f64 = 0.5;
+/// ... with at least this spread of its tones between ink and paper (a
+/// standard deviation in gray levels).
+const PHOTO_SPREAD: f64 = 8.0;
 
 /// Which components are drawings whose ruling lines stay: tall ones,
 /// except tables and frames (nearly all ruling lines, with text inside).
@@ -300,19 +451,67 @@ fn drawings(p: &CcaParams, lab: &Labeling, lines: &Binary, ch: f64) -> Vec<bool>
                 return true;
             }
             let b = B::of(c);
-            let inside = comps
+            let mut inside: Vec<B> = comps
                 .iter()
                 .filter(|g| glyph(g) && b.contains_center(&B::of(g)))
-                .count();
-            inside < TABLE_GLYPHS
+                .map(B::of)
+                .collect();
+            let lettered = lettered(&mut inside);
+            // A table's text is set about as large as the page's; a
+            // screenshot's is smaller.
+            let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
+            let mid = hs.len() / 2;
+            let small = hs.is_empty() || (*hs.select_nth_unstable(mid).1 as f64) < TABLE_TEXT * ch;
+            lettered < TABLE_GLYPHS || lettered * 2 < inside.len() || small
         })
         .collect()
 }
 
+/// How many of `glyphs` have a neighbour set as letters are: on the same
+/// row, at most a third of their height away (a table's text has them;
+/// the marks of a plot, spaced by their own size, do not).
+fn lettered(glyphs: &mut [B]) -> usize {
+    glyphs.sort_by_key(|b| b.x0);
+    let mut near = vec![false; glyphs.len()];
+    for i in 0..glyphs.len() {
+        let a = glyphs[i];
+        for j in i + 1..glyphs.len() {
+            let b = glyphs[j];
+            let reach = a.h().max(b.h()) as f64 / 3.0;
+            if b.x0 as f64 > a.x1 as f64 + reach {
+                break;
+            }
+            let vov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
+            if vov >= 0.5 * a.h().min(b.h()) as f64 && b.x0 + 1 >= a.x1 {
+                near[i] = true;
+                near[j] = true;
+            }
+        }
+    }
+    near.iter().filter(|&&v| v).count()
+}
+
+/// A table's glyphs are at least this tall (× char height), as medians.
+const TABLE_TEXT: f64 = 0.75;
 /// A tall component with at least this share of its ink on ruling lines...
 const TABLE_RULED: f64 = 0.9;
-/// ... and at least this many glyphs inside is a table or a frame.
+/// ... and at least this many glyphs inside set as letters (most of them)
+/// is a table or a frame.
 const TABLE_GLYPHS: usize = 8;
+
+/// What grouping needs to know of the page besides its components.
+struct PageInfo<'a> {
+    /// The gray page.
+    gray: &'a Gray,
+    /// Its Otsu threshold.
+    otsu: u8,
+    /// Its character height.
+    ch: f64,
+    /// Columns.
+    width: u32,
+    /// Rows.
+    height: u32,
+}
 
 /// Ruling lines are at least this long (× char height)...
 const RULE_LENGTH: f64 = 3.0;
@@ -353,10 +552,16 @@ fn regions(
     p: &CcaParams,
     comps: &[Component],
     lines: &[Component],
-    ch: f64,
-    width: u32,
-    height: u32,
+    photos: &[B],
+    page: &PageInfo,
 ) -> Vec<Region> {
+    let &PageInfo {
+        gray,
+        otsu: t,
+        ch,
+        width,
+        height,
+    } = page;
     let speck = ((p.speck * ch) as u32).max(1);
     let comps: Vec<&Component> = comps
         .iter()
@@ -375,6 +580,7 @@ fn regions(
                 b: B::of(c),
                 ink: c.pixels,
             })
+            .chain(photos.iter().map(|&b| Figure { b, ink: b.area() }))
             .collect(),
         margin,
     );
@@ -404,6 +610,21 @@ fn regions(
     }
 
     let words = group_words(p, &text, ch);
+    // How dark each figure's box is on the page itself (the binary image
+    // hollows out dark areas).
+    for f in &mut figs {
+        let b = f.b;
+        let (x1, y1) = (b.x1.min(gray.width as u32), b.y1.min(gray.height as u32));
+        let mut dark = 0u64;
+        for y in b.y0..y1 {
+            let row = &gray.data[y as usize * gray.width..];
+            dark += row[b.x0 as usize..x1 as usize]
+                .iter()
+                .filter(|&&g| g <= t)
+                .count() as u64;
+        }
+        f.ink = f.ink.max(dark);
+    }
 
     // Words inside a figure: in a drawing (little ink over its box), the
     // ones that look like text are its labels and stay words; in a photo
@@ -419,7 +640,7 @@ fn regions(
             let density = f.ink as f64 / f.b.area().max(1) as f64;
             let label = p.figure_text
                 && density < DRAWING_DENSITY
-                && w.b.h() >= min_word
+                && w.b.h() as f64 >= LABEL_MIN * ch
                 && w.b.h() <= max_label
                 && (w.glyphs >= 2 || w.b.h() as f64 >= 0.8 * ch);
             if !label {
@@ -454,7 +675,10 @@ fn regions(
     out
 }
 
-/// Words inside a drawing taller than this (× char height) are not labels.
+/// Words inside a drawing shorter than this (× char height) are not labels
+/// (a screenshot's small print)...
+const LABEL_MIN: f64 = 0.7;
+/// ... nor those taller than this.
 const LABEL_HEIGHT: f64 = 3.0;
 /// A figure whose parts' ink covers less than this share of its box is a
 /// drawing (strokes), whose text-like parts are labels.
@@ -514,6 +738,7 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
     }
     let mut cols: Vec<(B, u64)> = cols.into_iter().flatten().collect();
     cols.sort_by_key(|(b, _)| (b.x0, b.y0));
+    let cols = join_marks(cols, ch);
     let n = cols.len();
 
     // Lines are chained from the glyphs of letter size (each one's
@@ -570,14 +795,30 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
     for i in (0..n).filter(|&i| core[i]) {
         members.entry(lines.find(i)).or_default().push(i);
     }
+    // A letter-size glyph alone on its "line" (a broken-off descender, a
+    // bracket taller than its neighbours) is placed as marks are.
+    // Units placed as marks are: the small glyphs, and "lines" of at most
+    // two glyphs narrower than two character heights (a broken-off
+    // descender, a quote's two ticks, a bracket taller than its
+    // neighbours); a unit that fits no line stays on its own.
+    let mut loose: Vec<Vec<usize>> = (0..n).filter(|&i| !core[i]).map(|i| vec![i]).collect();
+    members.retain(|_, m| {
+        let b = m.iter().fold(cols[m[0]].0, |b, &i| b.join(cols[i].0));
+        if m.len() <= 2 && (b.w() as f64) < 2.0 * ch {
+            loose.push(std::mem::take(m));
+            false
+        } else {
+            true
+        }
+    });
     // Each line's rows and columns, for its marks.
     let mut bands: Vec<(usize, B)> = members
         .iter()
         .map(|(&r, m)| (r, m.iter().fold(cols[m[0]].0, |b, &i| b.join(cols[i].0))))
         .collect();
     bands.sort_by_key(|(_, b)| b.x0);
-    for i in (0..n).filter(|&i| !core[i]) {
-        let m = cols[i].0;
+    for unit in loose {
+        let m = unit.iter().fold(cols[unit[0]].0, |b, &i| b.join(cols[i].0));
         let mut best: Option<(usize, f64)> = None;
         for &(r, band) in &bands {
             if band.x0 as f64 > m.x1 as f64 + LINE_REACH * band.h() as f64 {
@@ -593,12 +834,18 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
             } else {
                 0.0
             };
-            if within && dx <= LINE_REACH * band.h() as f64 && best.is_none_or(|(_, d)| dx < d) {
-                best = Some((r, dx));
+            // Lines of code sit close: prefer the line the mark lies in
+            // (rows first), then the nearest along the line.
+            let vd =
+                (band.y0 as f64 - m.y0 as f64).max(0.0) + (m.y1 as f64 - band.y1 as f64).max(0.0);
+            let mid = ((m.y0 + m.y1) as f64 - (band.y0 + band.y1) as f64).abs() / 2.0;
+            let score = dx + 4.0 * vd + 0.5 * mid;
+            if within && dx <= LINE_REACH * band.h() as f64 && best.is_none_or(|(_, d)| score < d) {
+                best = Some((r, score));
             }
         }
-        let r = best.map_or(i, |(r, _)| r);
-        members.entry(r).or_default().push(i);
+        let r = best.map_or(unit[0], |(r, _)| r);
+        members.entry(r).or_default().extend(unit);
     }
 
     // Per line: the edges with their gaps in the line's unit.
@@ -649,11 +896,53 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
     out.into_iter().flatten().collect()
 }
 
+/// Small marks that make one character together (the bars of `=`, the
+/// dots of `:`, the ticks of `"`) joined into one: stacked with a gap of at
+/// most half a character height, or side by side at most a fifth apart.
+/// `cols` is sorted by `x0`, and so is the result.
+fn join_marks(cols: Vec<(B, u64)>, ch: f64) -> Vec<(B, u64)> {
+    let small = |b: &B| (b.h() as f64) < CORE_HEIGHT * ch && (b.w() as f64) < 1.5 * ch;
+    let n = cols.len();
+    let mut sets = Sets::new(n);
+    for i in 0..n {
+        let a = cols[i].0;
+        if !small(&a) {
+            continue;
+        }
+        for (j, (b, _)) in cols.iter().enumerate().skip(i + 1) {
+            if b.x0 as f64 > a.x1 as f64 + 0.2 * ch {
+                break;
+            }
+            if !small(b) {
+                continue;
+            }
+            let xov = a.x1.min(b.x1) as f64 - a.x0.max(b.x0) as f64;
+            let yov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
+            let stacked = xov >= 0.5 * a.w().min(b.w()) as f64 && -yov <= 0.5 * ch;
+            let paired = yov >= 0.5 * a.h().min(b.h()) as f64 && -xov <= 0.2 * ch;
+            if stacked || paired {
+                sets.union(i, j);
+            }
+        }
+    }
+    let mut out: Vec<Option<(B, u64)>> = vec![None; n];
+    for (i, &(b, ink)) in cols.iter().enumerate() {
+        let r = sets.find(i);
+        out[r] = Some(match out[r] {
+            None => (b, ink),
+            Some((c, k)) => (c.join(b), k + ink),
+        });
+    }
+    let mut out: Vec<(B, u64)> = out.into_iter().flatten().collect();
+    out.sort_by_key(|(b, _)| (b.x0, b.y0));
+    out
+}
+
 /// Glyphs chain to a right neighbour at most this far (× their height).
 const LINE_REACH: f64 = 2.5;
 /// Glyphs at least this tall (× char height) make lines; smaller ones are
 /// marks that join a line.
-const CORE_HEIGHT: f64 = 0.5;
+const CORE_HEIGHT: f64 = 0.75;
 /// A mark joins a line when it lies within its rows, give or take this
 /// share of the line's height (underscores, commas below the baseline).
 const MARK_SLACK: f64 = 0.3;
@@ -706,8 +995,9 @@ fn line_breaks(edges: &[Edge], page_gap: f64) -> Vec<bool> {
 }
 
 /// The pitch of a line whose glyph centres sit on a grid: at least six
-/// edges, and nine in ten centre distances within 12% of a whole number
-/// (1 or more) of cells, the cell being the median distance inside words.
+/// edges, and eight in ten centre distances within 12% of a whole number
+/// of cells (pieces less than half a cell apart left out), the cell being
+/// the median distance inside words.
 fn fixed_pitch(edges: &[Edge], page_gap: f64) -> Option<f64> {
     if edges.len() < 6 {
         return None;
@@ -725,14 +1015,24 @@ fn fixed_pitch(edges: &[Edge], page_gap: f64) -> Option<f64> {
     if pitch <= 0.1 {
         return None;
     }
-    let on_grid = edges
+    // Pieces sharing a cell (less than half a cell apart) say nothing.
+    let spaced: Vec<f64> = edges
         .iter()
-        .filter(|e| {
-            let k = (e.pitch / pitch).round();
-            k >= 1.0 && (e.pitch / pitch - k).abs() <= 0.12
-        })
+        .map(|e| e.pitch / pitch)
+        .filter(|&r| r >= 0.5)
+        .collect();
+    let on_grid = spaced
+        .iter()
+        .filter(|&&r| (r - r.round()).abs() <= 0.12)
         .count();
-    (on_grid * 10 >= edges.len() * 9).then_some(pitch)
+    // Inside words every step is one cell (proportional letters, from `i`
+    // to `m`, are not).
+    let one_cell = inner
+        .iter()
+        .filter(|&&d| (d / pitch - 1.0).abs() <= 0.1)
+        .count();
+    (spaced.len() >= 6 && on_grid * 10 >= spaced.len() * 8 && one_cell * 10 >= inner.len() * 8)
+        .then_some(pitch)
 }
 
 /// A line's own word gap when its gaps fall clearly into two groups: the

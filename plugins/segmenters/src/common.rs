@@ -1,7 +1,9 @@
 //! Preprocessing shared by the variants: gray, denoise, binarize.
 
 use workbench_api::{Config, Image, ParamSpec, PluginError, Region, RegionKind};
-use workbench_vision::{median3, otsu_threshold, sauvola, to_gray, Binary, Gray};
+use workbench_vision::{
+    components, median3, otsu_threshold, sauvola, to_gray, Binary, Component, Connectivity, Gray,
+};
 
 /// Preprocessing settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,16 +53,23 @@ pub fn prep_params() -> Vec<ParamSpec> {
 impl Prep {
     /// Reads the preprocessing parameters.
     pub fn from_config(c: &Config) -> Result<Prep, PluginError> {
+        let c = &c.with_defaults(&prep_params());
         Ok(Prep {
-            denoise: c.param_or("denoise", "auto".to_string())?,
-            binarize: c.param_or("binarize", "auto".to_string())?,
-            sauvola_k: c.param_or("sauvola_k", 0.3)?,
-            sauvola_window: c.param_or("sauvola_window", 0.03)?,
+            denoise: c.param("denoise")?,
+            binarize: c.param("binarize")?,
+            sauvola_k: c.param("sauvola_k")?,
+            sauvola_window: c.param("sauvola_window")?,
         })
     }
 
     /// Gray, denoised, binarized (1 = ink).
     pub fn run(&self, page: &Image) -> Binary {
+        self.run_gray(page).1
+    }
+
+    /// The gray page (denoised), the binary one, and Otsu's global
+    /// threshold of the page (used, or not under uneven light).
+    pub fn run_gray(&self, page: &Image) -> (Gray, Binary, u8) {
         let mut gray = to_gray(page.data, page.width, page.height, page.channels);
         let median = match self.denoise.as_str() {
             "median" => true,
@@ -84,11 +93,80 @@ impl Prep {
             for (v, &g) in b.data.iter_mut().zip(&gray.data) {
                 *v |= u8::from(g <= dark);
             }
-            b
+            light_on_dark(&mut b);
+            (gray, b, t)
         } else {
-            workbench_vision::threshold(&gray, t)
+            let mut b = workbench_vision::threshold(&gray, t);
+            light_on_dark(&mut b);
+            (gray, b, t)
         }
     }
+}
+
+/// Light text on dark ground: a page that is mostly ink is inverted, and
+/// so is the inside of every large block with light holes covering 5 to 40
+/// percent of it that are set as letters (a dark box with white text, a
+/// slide's title bar; not a dark picture), so the letters become the ink.
+fn light_on_dark(b: &mut Binary) {
+    let (w, h) = (b.width, b.height);
+    if b.count() * 2 > w * h {
+        for v in &mut b.data {
+            *v ^= 1;
+        }
+    }
+    let min = (w.min(h) / 20).max(24) as u32;
+    let blocks: Vec<Component> = components(b, Connectivity::Eight)
+        .into_iter()
+        .filter(|c| c.w >= min && c.h >= min / 2 && (0.6..=0.95).contains(&c.density()))
+        .collect();
+    for c in blocks {
+        let (x0, x1) = (c.x as usize, (c.x + c.w) as usize);
+        let mut holes = Binary::new(x1 - x0, c.h as usize);
+        for (r, y) in (c.y as usize..(c.y + c.h) as usize).enumerate() {
+            for (d, &v) in holes.data[r * holes.width..(r + 1) * holes.width]
+                .iter_mut()
+                .zip(&b.data[y * w + x0..y * w + x1])
+            {
+                *d = v ^ 1;
+            }
+        }
+        if !letters_in(&holes) {
+            continue;
+        }
+        for y in c.y as usize..(c.y + c.h) as usize {
+            for v in &mut b.data[y * w + x0..y * w + x1] {
+                *v ^= 1;
+            }
+        }
+    }
+}
+
+/// Whether some components of `img` are set as letters: at least three
+/// of letter shape (6 px tall or more, at most three times as wide) with a
+/// neighbour of similar height on their row within a third of it.
+fn letters_in(img: &Binary) -> bool {
+    let mut g: Vec<Component> = components(img, Connectivity::Eight)
+        .into_iter()
+        .filter(|c| c.h >= 6 && c.w <= 3 * c.h && (c.h as usize) < img.height)
+        .collect();
+    g.sort_by_key(|c| c.x);
+    let mut near = 0;
+    for (i, a) in g.iter().enumerate() {
+        let found = g[i + 1..]
+            .iter()
+            .take_while(|b| b.x <= a.x + a.w + a.h / 3)
+            .any(|b| {
+                let vov = (a.y + a.h).min(b.y + b.h) as i64 - a.y.max(b.y) as i64;
+                b.x + 1 >= a.x + a.w && vov * 2 >= a.h.min(b.h) as i64
+            });
+        if found {
+            near += 1;
+            if near >= 3 {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Share of pixels far from all four neighbours in the same direction

@@ -50,13 +50,15 @@ pub fn params() -> Vec<ParamSpec> {
 }
 
 impl DilateParams {
-    /// Reads the parameters.
+    /// Reads the parameters; those the config lacks take their declared
+    /// defaults.
     pub fn from_config(c: &Config) -> Result<DilateParams, PluginError> {
+        let c = &c.with_defaults(&params());
         Ok(DilateParams {
             prep: Prep::from_config(c)?,
-            dilate_x: c.param_or("dilate_x", 0.25)?,
-            image_height: c.param_or("image_height", 3.0)?,
-            min_height: c.param_or("min_height", 0.3)?,
+            dilate_x: c.param("dilate_x")?,
+            image_height: c.param("image_height")?,
+            min_height: c.param("min_height")?,
         })
     }
 }

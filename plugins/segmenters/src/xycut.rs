@@ -60,14 +60,16 @@ pub fn params() -> Vec<ParamSpec> {
 }
 
 impl XyParams {
-    /// Reads the parameters.
+    /// Reads the parameters; those the config lacks take their declared
+    /// defaults.
     pub fn from_config(c: &Config) -> Result<XyParams, PluginError> {
+        let c = &c.with_defaults(&params());
         Ok(XyParams {
             prep: Prep::from_config(c)?,
-            row_gap: c.param_or("row_gap", 0.2)?,
-            col_gap: c.param_or("col_gap", 0.5)?,
-            speck: c.param_or("speck", 0.15)?,
-            image_height: c.param_or("image_height", 3.0)?,
+            row_gap: c.param("row_gap")?,
+            col_gap: c.param("col_gap")?,
+            speck: c.param("speck")?,
+            image_height: c.param("image_height")?,
         })
     }
 }

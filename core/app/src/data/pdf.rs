@@ -18,7 +18,8 @@
 //! Vector drawings become `graphics` regions after the parts that are not
 //! figures are dropped: thin rules, and rectilinear ink (table grids,
 //! frames, shaded backgrounds) that holds words. Raster images become
-//! `images`. Words drawn in invisible ink (a scan's OCR layer) are dropped.
+//! `images`. Words drawn in invisible ink (a scan's OCR layer) are dropped;
+//! words of a line whose ink touches are joined ([`join_touching`]).
 
 use super::pages::{ImageBox, PageRegions, WordBox};
 use super::DataError;
@@ -637,27 +638,35 @@ fn page_truth(words: &[PdfWord], layers: &Layers, page: &GrayImage, dpi: f32) ->
             ..Default::default()
         });
     }
+    out.words = join_touching(std::mem::take(&mut out.words));
     // Sizes scale with the resolution (given here at 150 dpi).
     let at = |v: f64| ((v * dpi as f64 / 150.0).round() as usize).max(1);
     let (wu, hu) = (w as usize, h as usize);
     let raster = mask_of(wu, hu, |x, y| {
         magenta_distance(layers.raster.get_pixel(x as u32, y as u32)) > 30
     });
-    let min_side = at(16.0) as u32;
+    // A figure is at least a third of an inch on its longer side and a
+    // ninth on its shorter (smaller marks are icons and bullets).
+    let (min_side, min_long) = (at(16.0) as u32, at(48.0) as u32);
+    let big_enough = |b: &PixBox| {
+        let (bw, bh) = (b[2] - b[0], b[3] - b[1]);
+        bw.min(bh) >= min_side && bw.max(bh) >= min_long
+    };
     let images: Vec<PixBox> = regions(&raster, at(2.0))
         .into_iter()
-        .filter(|b| b[2] - b[0] >= min_side && b[3] - b[1] >= min_side)
+        .filter(big_enough)
         .collect();
     let vector = mask_of(wu, hu, |x, y| {
         let p = layers.vector.get_pixel(x as u32, y as u32);
         magenta_distance(p) > 30 && p.0.iter().any(|&c| c < 235)
     });
     let thin = at(3.0) as u32;
-    let mut graphics: Vec<PixBox> = regions(&vector, at(6.0))
+    // The strokes of one drawing lie within a line's height of each other.
+    let mut graphics: Vec<PixBox> = regions(&vector, at(20.0))
         .into_iter()
         .filter(|b| {
             let (bw, bh) = (b[2] - b[0], b[3] - b[1]);
-            if bw <= thin || bh <= thin || bw.max(bh) < min_side {
+            if bw <= thin || bh <= thin || !big_enough(b) {
                 return false; // a rule, or a mark too small to be a figure
             }
             if images.iter().any(|i| covered_by(b, i) > 0.8) {
@@ -671,6 +680,43 @@ fn page_truth(words: &[PdfWord], layers: &Layers, page: &GrayImage, dpi: f32) ->
     merge_overlapping(&mut graphics);
     out.images = images.iter().map(image_box).collect();
     out.graphics = graphics.iter().map(image_box).collect();
+    out
+}
+
+/// Words of one line whose ink touches or nearly touches (closer than an
+/// eighth of the line's ink height) are one word as a reader sees it: the
+/// text layer splits logos built by kerning (`LaTeX`), subscripts and
+/// math (`z0,`) into pieces no gap on the page separates. Their texts are
+/// joined without a space, their boxes united.
+fn join_touching(words: Vec<WordBox>) -> Vec<WordBox> {
+    let mut out: Vec<WordBox> = Vec::with_capacity(words.len());
+    for w in words {
+        if let Some(prev) = out.last_mut() {
+            let same_line = prev.line.is_some() && prev.line == w.line;
+            let h = prev.h.max(w.h);
+            let gap = w.x - (prev.x + prev.w);
+            let vov = (prev.y + prev.h).min(w.y + w.h) - prev.y.max(w.y);
+            if same_line && gap < h / 8.0 && gap > -(w.w.min(prev.w)) && vov > -h / 4.0 {
+                let (x0, y0) = (prev.x.min(w.x), prev.y.min(w.y));
+                let x1 = (prev.x + prev.w).max(w.x + w.w);
+                let y1 = (prev.y + prev.h).max(w.y + w.h);
+                (prev.x, prev.y, prev.w, prev.h) = (x0, y0, x1 - x0, y1 - y0);
+                if let (Some(a), Some(b)) = (prev.text.as_mut(), w.text.as_ref()) {
+                    a.push_str(b);
+                }
+                if let (Some(a), Some(b)) = (prev.font_box.as_mut(), w.font_box) {
+                    let fx1 = (a[0] + a[2]).max(b[0] + b[2]);
+                    let fy1 = (a[1] + a[3]).max(b[1] + b[3]);
+                    a[0] = a[0].min(b[0]);
+                    a[1] = a[1].min(b[1]);
+                    a[2] = round2(fx1 - a[0]);
+                    a[3] = round2(fy1 - a[1]);
+                }
+                continue;
+            }
+        }
+        out.push(w);
+    }
     out
 }
 
@@ -858,6 +904,33 @@ mod tests {
             ".....#....",
         ]);
         assert_eq!(rectilinear_share(&diagonal, [0, 0, 10, 6], 4), 0.0);
+    }
+
+    #[test]
+    fn touching_words_of_a_line_join() {
+        let w = |t: &str, x: f64, wd: f64, line: u32| WordBox {
+            text: Some(t.into()),
+            x,
+            y: 10.0,
+            w: wd,
+            h: 16.0,
+            line: Some(line),
+            ..Default::default()
+        };
+        // `L` and `A` of a logo overlap; `z` and its subscript touch; a
+        // space of 5 px separates words; another line never joins.
+        let out = join_touching(vec![
+            w("L", 0.0, 10.0, 0),
+            w("A", 7.0, 7.0, 0),
+            w("TEX", 13.0, 20.0, 0),
+            w("z", 40.0, 8.0, 0),
+            w("0", 49.0, 5.0, 0),
+            w("next", 54.0 + 5.0, 30.0, 0),
+            w("below", 89.5, 30.0, 1),
+        ]);
+        let texts: Vec<&str> = out.iter().map(|w| w.text.as_deref().unwrap()).collect();
+        assert_eq!(texts, ["LATEX", "z0", "next", "below"]);
+        assert_eq!((out[0].x, out[0].w), (0.0, 33.0));
     }
 
     #[test]
