@@ -21,5 +21,5 @@ pub mod testpage;
 pub use binarize::{otsu_split, otsu_threshold, sauvola, threshold, Binary};
 pub use gray::{median3, to_gray, Gray};
 pub use label::{components, label, Component, Connectivity, Labeling};
-pub use lines::{ruling_lines, subtract};
+pub use lines::{long_runs, ruling_lines, subtract};
 pub use morph::{dilate, erode};

@@ -71,6 +71,35 @@ pub fn ruling_lines(img: &Binary, min_len: usize, max_thick: usize) -> Binary {
     out
 }
 
+/// The pixels of `img` on a horizontal or a vertical run of ink at least
+/// `min_len` long, however thick (rules, grids, frames and filled boxes).
+pub fn long_runs(img: &Binary, min_len: usize) -> Binary {
+    let (w, h) = (img.width, img.height);
+    let mut out = Binary::new(w, h);
+    if min_len == 0 {
+        return out;
+    }
+    for y in 0..h {
+        mark_long_runs(
+            &img.data[y * w..(y + 1) * w],
+            min_len,
+            &mut out.data[y * w..(y + 1) * w],
+        );
+    }
+    let (mut col, mut mark) = (vec![0u8; h], vec![0u8; h]);
+    for x in 0..w {
+        for (y, c) in col.iter_mut().enumerate() {
+            *c = img.data[y * w + x];
+        }
+        mark.fill(0);
+        mark_long_runs(&col, min_len, &mut mark);
+        for (y, &m) in mark.iter().enumerate() {
+            out.data[y * w + x] |= m;
+        }
+    }
+    out
+}
+
 /// Sets `mark` to 1 over every run of ink in `line` at least `min_len` long.
 fn mark_long_runs(line: &[u8], min_len: usize, mark: &mut [u8]) {
     let mut x = 0;
@@ -104,6 +133,15 @@ pub fn subtract(img: &Binary, remove: &Binary) -> Binary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_runs_keep_thick_ones_too() {
+        let img = Binary::from_ascii(&["####..#", "####..#", "....#.#"]);
+        assert_eq!(
+            long_runs(&img, 3),
+            Binary::from_ascii(&["####..#", "####..#", "......#"])
+        );
+    }
 
     #[test]
     fn grid_lines_are_found_glyphs_and_blocks_are_not() {

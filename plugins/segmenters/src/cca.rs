@@ -155,40 +155,41 @@ impl Sets {
     }
 }
 
+/// A box by its edges, `[x0, x1) × [y0, y1)`.
 #[derive(Clone, Copy, Debug)]
-struct B {
+struct Bounds {
     x0: u32,
     y0: u32,
     x1: u32,
     y1: u32,
 }
 
-impl B {
-    fn of(c: &Component) -> B {
-        B {
+impl Bounds {
+    fn of(c: &Component) -> Bounds {
+        Bounds {
             x0: c.x,
             y0: c.y,
             x1: c.x + c.w,
             y1: c.y + c.h,
         }
     }
-    fn join(self, o: B) -> B {
-        B {
+    fn join(self, o: Bounds) -> Bounds {
+        Bounds {
             x0: self.x0.min(o.x0),
             y0: self.y0.min(o.y0),
             x1: self.x1.max(o.x1),
             y1: self.y1.max(o.y1),
         }
     }
-    fn grow(self, m: u32) -> B {
-        B {
+    fn grow(self, m: u32) -> Bounds {
+        Bounds {
             x0: self.x0.saturating_sub(m),
             y0: self.y0.saturating_sub(m),
             x1: self.x1 + m,
             y1: self.y1 + m,
         }
     }
-    fn touches(&self, o: &B) -> bool {
+    fn touches(&self, o: &Bounds) -> bool {
         self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
     }
     fn w(&self) -> u32 {
@@ -203,7 +204,7 @@ impl B {
     fn cx(&self) -> f64 {
         (self.x0 + self.x1) as f64 / 2.0
     }
-    fn contains_center(&self, o: &B) -> bool {
+    fn contains_center(&self, o: &Bounds) -> bool {
         let (cx, cy) = ((o.x0 + o.x1) / 2, (o.y0 + o.y1) / 2);
         cx >= self.x0 && cx < self.x1 && cy >= self.y0 && cy < self.y1
     }
@@ -334,11 +335,11 @@ fn containers(p: &CcaParams, lab: &Labeling, ch: f64) -> Vec<bool> {
             if own as f64 >= CONTAINER_INK * ((x1 - x0) * (y1 - y0)).max(1) as f64 {
                 return false;
             }
-            let b = B::of(c);
-            let mut inside: Vec<B> = comps
+            let b = Bounds::of(c);
+            let mut inside: Vec<Bounds> = comps
                 .iter()
-                .filter(|g| glyph(g) && b.contains_center(&B::of(g)))
-                .map(B::of)
+                .filter(|g| glyph(g) && b.contains_center(&Bounds::of(g)))
+                .map(Bounds::of)
                 .collect();
             let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
             if hs.is_empty() {
@@ -359,7 +360,7 @@ const CONTAINER_INK: f64 = 0.02;
 /// that cover much of their box and vary in tone (a shaded or dark box
 /// behind text is one flat tone, and stays text), and that do not run off
 /// the page (as uneven light does). `t`: the page's Otsu threshold.
-fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<B> {
+fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<Bounds> {
     if !p.photos {
         return Vec::new();
     }
@@ -414,7 +415,8 @@ fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<B> {
             }
             let mean = sum / m.max(1) as f64;
             let sd = (sq / m.max(1) as f64 - mean * mean).max(0.0).sqrt();
-            (n as f64 >= PHOTO_FILL * c.bbox_area() as f64 && sd >= PHOTO_SPREAD).then(|| B::of(c))
+            (n as f64 >= PHOTO_FILL * c.bbox_area() as f64 && sd >= PHOTO_SPREAD)
+                .then(|| Bounds::of(c))
         })
         .collect()
 }
@@ -450,11 +452,11 @@ fn drawings(p: &CcaParams, lab: &Labeling, lines: &Binary, ch: f64) -> Vec<bool>
             if !ruled {
                 return true;
             }
-            let b = B::of(c);
-            let mut inside: Vec<B> = comps
+            let b = Bounds::of(c);
+            let mut inside: Vec<Bounds> = comps
                 .iter()
-                .filter(|g| glyph(g) && b.contains_center(&B::of(g)))
-                .map(B::of)
+                .filter(|g| glyph(g) && b.contains_center(&Bounds::of(g)))
+                .map(Bounds::of)
                 .collect();
             let lettered = lettered(&mut inside);
             // A table's text is set about as large as the page's; a
@@ -470,7 +472,7 @@ fn drawings(p: &CcaParams, lab: &Labeling, lines: &Binary, ch: f64) -> Vec<bool>
 /// How many of `glyphs` have a neighbour set as letters are: on the same
 /// row, at most a third of their height away (a table's text has them;
 /// the marks of a plot, spaced by their own size, do not).
-fn lettered(glyphs: &mut [B]) -> usize {
+fn lettered(glyphs: &mut [Bounds]) -> usize {
     glyphs.sort_by_key(|b| b.x0);
     let mut near = vec![false; glyphs.len()];
     for i in 0..glyphs.len() {
@@ -521,7 +523,7 @@ const RULE_THICKNESS: f64 = 0.25;
 /// A figure being assembled: its box and the ink of its parts.
 #[derive(Clone, Copy, Debug)]
 struct Figure {
-    b: B,
+    b: Bounds,
     ink: u64,
 }
 
@@ -552,7 +554,7 @@ fn regions(
     p: &CcaParams,
     comps: &[Component],
     lines: &[Component],
-    photos: &[B],
+    photos: &[Bounds],
     page: &PageInfo,
 ) -> Vec<Region> {
     let &PageInfo {
@@ -577,7 +579,7 @@ fn regions(
         img_parts
             .iter()
             .map(|c| Figure {
-                b: B::of(c),
+                b: Bounds::of(c),
                 ink: c.pixels,
             })
             .chain(photos.iter().map(|&b| Figure { b, ink: b.area() }))
@@ -591,7 +593,7 @@ fn regions(
         loop {
             let mut grew = false;
             for (l, t) in lines.iter().zip(taken.iter_mut()) {
-                let b = B::of(l);
+                let b = Bounds::of(l);
                 if *t {
                     continue;
                 }
@@ -687,7 +689,7 @@ const DRAWING_DENSITY: f64 = 0.25;
 /// A word: its box, the glyphs (dot-merged columns) in it, its ink.
 #[derive(Clone, Copy, Debug)]
 struct Word {
-    b: B,
+    b: Bounds,
     glyphs: usize,
     ink: u64,
 }
@@ -697,7 +699,7 @@ struct Word {
 /// on the same line; each line decides its own word breaks
 /// ([`line_breaks`]).
 fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
-    let mut boxes: Vec<(B, u64)> = text.iter().map(|c| (B::of(c), c.pixels)).collect();
+    let mut boxes: Vec<(Bounds, u64)> = text.iter().map(|c| (Bounds::of(c), c.pixels)).collect();
     boxes.sort_by_key(|(b, _)| b.x0);
     let n = boxes.len();
     // Marks onto their glyphs: horizontal overlap, a small vertical gap,
@@ -728,17 +730,7 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
             }
         }
     }
-    let mut cols: Vec<Option<(B, u64)>> = vec![None; n];
-    for (i, &(b, ink)) in boxes.iter().enumerate() {
-        let r = glyph.find(i);
-        cols[r] = Some(match cols[r] {
-            None => (b, ink),
-            Some((c, k)) => (c.join(b), k + ink),
-        });
-    }
-    let mut cols: Vec<(B, u64)> = cols.into_iter().flatten().collect();
-    cols.sort_by_key(|(b, _)| (b.x0, b.y0));
-    let cols = join_marks(cols, ch);
+    let cols = join_marks(unite(&boxes, &mut glyph), ch);
     let n = cols.len();
 
     // Lines are chained from the glyphs of letter size (each one's
@@ -812,7 +804,7 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
         }
     });
     // Each line's rows and columns, for its marks.
-    let mut bands: Vec<(usize, B)> = members
+    let mut bands: Vec<(usize, Bounds)> = members
         .iter()
         .map(|(&r, m)| (r, m.iter().fold(cols[m[0]].0, |b, &i| b.join(cols[i].0))))
         .collect();
@@ -900,8 +892,8 @@ fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Word> {
 /// dots of `:`, the ticks of `"`) joined into one: stacked with a gap of at
 /// most half a character height, or side by side at most a fifth apart.
 /// `cols` is sorted by `x0`, and so is the result.
-fn join_marks(cols: Vec<(B, u64)>, ch: f64) -> Vec<(B, u64)> {
-    let small = |b: &B| (b.h() as f64) < CORE_HEIGHT * ch && (b.w() as f64) < 1.5 * ch;
+fn join_marks(cols: Vec<(Bounds, u64)>, ch: f64) -> Vec<(Bounds, u64)> {
+    let small = |b: &Bounds| (b.h() as f64) < CORE_HEIGHT * ch && (b.w() as f64) < 1.5 * ch;
     let n = cols.len();
     let mut sets = Sets::new(n);
     for i in 0..n {
@@ -925,15 +917,21 @@ fn join_marks(cols: Vec<(B, u64)>, ch: f64) -> Vec<(B, u64)> {
             }
         }
     }
-    let mut out: Vec<Option<(B, u64)>> = vec![None; n];
-    for (i, &(b, ink)) in cols.iter().enumerate() {
+    unite(&cols, &mut sets)
+}
+
+/// The boxes of `items` united set by set, their ink summed, sorted by
+/// `(x0, y0)`.
+fn unite(items: &[(Bounds, u64)], sets: &mut Sets) -> Vec<(Bounds, u64)> {
+    let mut out: Vec<Option<(Bounds, u64)>> = vec![None; items.len()];
+    for (i, &(b, ink)) in items.iter().enumerate() {
         let r = sets.find(i);
         out[r] = Some(match out[r] {
             None => (b, ink),
             Some((c, k)) => (c.join(b), k + ink),
         });
     }
-    let mut out: Vec<(B, u64)> = out.into_iter().flatten().collect();
+    let mut out: Vec<(Bounds, u64)> = out.into_iter().flatten().collect();
     out.sort_by_key(|(b, _)| (b.x0, b.y0));
     out
 }

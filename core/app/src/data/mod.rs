@@ -7,6 +7,7 @@ pub mod fonts;
 pub mod idx;
 pub mod pages;
 pub mod pdf;
+pub mod pdf_truth;
 pub mod pdf_words;
 pub mod synthetic_digits;
 pub mod synthetic_pages;
