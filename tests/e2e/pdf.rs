@@ -252,3 +252,24 @@ fn data_pdf_refuses_bad_input_clearly() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("past the last page (1)"), "{}", text(&o));
 }
+
+#[test]
+fn data_pdf_names_the_missing_tool_and_its_package() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("bin");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(dir.path().join("x.pdf"), "%PDF-1.4").unwrap();
+    let o = Command::new(workbench())
+        .current_dir(dir.path())
+        .env("PATH", &empty)
+        .args(["data", "pdf", "x.pdf", "--out", "out"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("`pdfinfo` was not found: install Debian's `poppler-utils`"),
+        "{}",
+        text(&o)
+    );
+    assert!(!dir.path().join("out").exists());
+}
