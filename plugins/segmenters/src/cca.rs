@@ -1033,27 +1033,36 @@ fn fixed_pitch(edges: &[Edge], page_gap: f64) -> Option<f64> {
         .then_some(pitch)
 }
 
-/// A line's own word gap when its gaps fall clearly into two groups: the
-/// widest jump between sorted gaps, where the group above is at least
-/// twice the one below and the jump lies within 0.35..1.6 of the page's.
+/// A line's own word gap when its gaps fall clearly into two groups:
+/// Otsu's split of the line's gaps, kept when the wider group's mean is at
+/// least three times the narrower's and the split lies within
+/// 0.35..1.6 of the page's gap.
 fn line_gap(edges: &[Edge], page_gap: f64) -> Option<f64> {
     if edges.len() < 8 {
         return None;
     }
     let mut g: Vec<f64> = edges.iter().map(|e| e.gap.max(0.0)).collect();
     g.sort_by(f64::total_cmp);
-    let (mut best, mut at) = (0.0, None);
-    for k in 0..g.len() - 1 {
-        let jump = g[k + 1] - g[k];
-        let mid = (g[k + 1] + g[k]) / 2.0;
-        if jump > best && mid >= 0.35 * page_gap && mid <= 1.6 * page_gap {
-            best = jump;
-            at = Some(k);
+    let n = g.len();
+    let total: f64 = g.iter().sum();
+    let (mut below, mut best) = (0.0, None::<(f64, usize)>);
+    for k in 1..n {
+        below += g[k - 1];
+        if g[k] <= g[k - 1] {
+            continue;
+        }
+        let (w0, w1) = (k as f64, (n - k) as f64);
+        let (m0, m1) = (below / w0, (total - below) / w1);
+        let between = w0 * w1 * (m1 - m0) * (m1 - m0);
+        if best.is_none_or(|(b, _)| between > b) {
+            best = Some((between, k));
         }
     }
-    let k = at?;
-    let (lo, hi) = (g[k], g[k + 1]);
-    (hi >= 2.0 * lo.max(0.05) && best >= 0.15).then_some((lo + hi) / 2.0)
+    let (_, k) = best?;
+    let m0 = g[..k].iter().sum::<f64>() / k as f64;
+    let m1 = g[k..].iter().sum::<f64>() / (n - k) as f64;
+    let t = (g[k - 1] + g[k]) / 2.0;
+    (m1 >= 3.0 * m0.max(0.05) && (0.35 * page_gap..=1.6 * page_gap).contains(&t)).then_some(t)
 }
 
 #[cfg(test)]
