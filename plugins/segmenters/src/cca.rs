@@ -937,7 +937,7 @@ fn unite(items: &[(Bounds, u64)], sets: &mut Sets) -> Vec<(Bounds, u64)> {
 }
 
 /// Glyphs chain to a right neighbour at most this far (× their height).
-const LINE_REACH: f64 = 2.5;
+const LINE_REACH: f64 = 5.0;
 /// Glyphs at least this tall (× char height) make lines; smaller ones are
 /// marks that join a line.
 const CORE_HEIGHT: f64 = 0.75;
