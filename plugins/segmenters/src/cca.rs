@@ -78,7 +78,7 @@ pub fn params() -> Vec<ParamSpec> {
         ),
         ParamSpec::float(
             "image_merge",
-            1.0,
+            3.0,
             0.0,
             20.0,
             "distance (× char height) merging image parts",
