@@ -528,12 +528,25 @@ struct Figure {
 }
 
 /// Merges figures whose boxes come within `margin` of each other.
-fn merge_figures(mut figs: Vec<Figure>, margin: u32) -> Vec<Figure> {
+/// Parts closer than `near` always merge; parts up to `margin` apart merge
+/// when they sit side by side or one above the other (their boxes overlap
+/// over half the smaller one across the gap), as the panels of one figure
+/// do, and a figure beside a column of text does not.
+fn merge_figures(mut figs: Vec<Figure>, near: u32, margin: u32) -> Vec<Figure> {
+    let aligned = |a: &Bounds, b: &Bounds| {
+        let xov = a.x1.min(b.x1) as f64 - a.x0.max(b.x0) as f64;
+        let yov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
+        xov >= 0.5 * a.w().min(b.w()) as f64 || yov >= 0.5 * a.h().min(b.h()) as f64
+    };
     loop {
         let mut merged = false;
         let mut out: Vec<Figure> = Vec::with_capacity(figs.len());
         for f in figs {
-            if let Some(o) = out.iter_mut().find(|o| o.b.grow(margin).touches(&f.b)) {
+            let joins = |o: &&mut Figure| {
+                o.b.grow(near).touches(&f.b)
+                    || (o.b.grow(margin).touches(&f.b) && aligned(&o.b, &f.b))
+            };
+            if let Some(o) = out.iter_mut().find(joins) {
                 o.b = o.b.join(f.b);
                 o.ink += f.ink;
                 merged = true;
@@ -575,6 +588,7 @@ fn regions(
     let (img_parts, text): (Vec<&Component>, Vec<&Component>) =
         comps.iter().partition(|c| c.h > tall);
     let margin = (p.image_merge * ch).round() as u32;
+    let near = ch.round() as u32;
     let mut figs = merge_figures(
         img_parts
             .iter()
@@ -584,6 +598,7 @@ fn regions(
             })
             .chain(photos.iter().map(|&b| Figure { b, ink: b.area() }))
             .collect(),
+        near.min(margin),
         margin,
     );
     // Ruling lines that touch a figure are part of the drawing (axes,
@@ -607,7 +622,7 @@ fn regions(
             if !grew {
                 break;
             }
-            figs = merge_figures(figs, margin);
+            figs = merge_figures(figs, near.min(margin), margin);
         }
     }
 
@@ -631,13 +646,16 @@ fn regions(
     // Words inside a figure: in a drawing (little ink over its box), the
     // ones that look like text are its labels and stay words; in a photo
     // or a dense figure everything belongs to the figure.
+    // Words belong to a figure when they lie in it (or half a character
+    // from its edge), not merely near it: captions stay words.
+    let inside_margin = (0.5 * ch).round() as u32;
     let min_word = ((0.5 * ch) as u32).max(1);
     let max_label = (LABEL_HEIGHT * ch) as u32;
     let mut out = Vec::new();
     for w in words {
         let inside = figs
             .iter_mut()
-            .find(|f| f.b.grow(margin).contains_center(&w.b));
+            .find(|f| f.b.grow(inside_margin).contains_center(&w.b));
         if let Some(f) = inside {
             let density = f.ink as f64 / f.b.area().max(1) as f64;
             let label = p.figure_text
