@@ -1,0 +1,204 @@
+//! What is not text: continuous-tone images found by their tones, tables
+//! and frames told from drawings by the letters inside them, and containers
+//! (slide blocks, boxed notes) that frame text.
+
+use super::geometry::Bounds;
+use super::CcaParams;
+use workbench_vision::{components, Binary, Component, Connectivity, Gray, Labeling};
+
+/// Containers: tall components that frame text (a slide's block with its
+/// title bar and shadow, a boxed note, a table's outline): almost none of
+/// their own ink lies in their interior (their box less a fifth on each
+/// side and a third at the top, where title bars are), and body-size text
+/// set as letters lies inside.
+pub(super) fn containers(p: &CcaParams, lab: &Labeling, ch: f64) -> Vec<bool> {
+    let comps = &lab.components;
+    let tall = (p.image_height * ch) as u32;
+    let glyph = |c: &Component| (c.h as f64) >= 0.3 * ch && (c.h as f64) <= 2.0 * ch;
+    comps
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            if c.h <= tall || (c.w as f64) < 4.0 * ch {
+                return false;
+            }
+            let (mx, my) = (c.w / 5, c.h / 5);
+            let (x0, x1) = ((c.x + mx) as usize, (c.x + c.w - mx) as usize);
+            let (y0, y1) = ((c.y + c.h / 3) as usize, (c.y + c.h - my) as usize);
+            let label = k as u32 + 1;
+            let own: usize = (y0..y1)
+                .map(|y| {
+                    lab.labels[y * lab.width + x0..y * lab.width + x1]
+                        .iter()
+                        .filter(|&&l| l == label)
+                        .count()
+                })
+                .sum();
+            if own as f64 >= CONTAINER_INK * ((x1 - x0) * (y1 - y0)).max(1) as f64 {
+                return false;
+            }
+            let b = Bounds::of(c);
+            let mut inside: Vec<Bounds> = comps
+                .iter()
+                .filter(|g| glyph(g) && b.contains_center(&Bounds::of(g)))
+                .map(Bounds::of)
+                .collect();
+            let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
+            if hs.is_empty() {
+                return false;
+            }
+            let mid = hs.len() / 2;
+            let body = *hs.select_nth_unstable(mid).1 as f64 >= TABLE_TEXT * ch;
+            body && lettered(&mut inside) >= TABLE_GLYPHS
+        })
+        .collect()
+}
+
+/// A container's own ink covers less than this share of its interior.
+pub(super) const CONTAINER_INK: f64 = 0.02;
+
+/// Photographs, renderings and other continuous-tone images, which a
+/// global threshold breaks into blobs: large areas darker than the paper
+/// that cover much of their box and vary in tone (a shaded or dark box
+/// behind text is one flat tone, and stays text), and that do not run off
+/// the page (as uneven light does). `t`: the page's Otsu threshold.
+pub(super) fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<Bounds> {
+    if !p.photos {
+        return Vec::new();
+    }
+    let mut hist = [0u64; 256];
+    for &g in &gray.data {
+        hist[g as usize] += 1;
+    }
+    // The paper: the median of the pixels lighter than the threshold.
+    let light: u64 = hist[t as usize + 1..].iter().sum();
+    let (mut acc, mut paper) = (0u64, 255u8);
+    for (v, &c) in hist.iter().enumerate().skip(t as usize + 1) {
+        acc += c;
+        if acc * 2 >= light {
+            paper = v as u8;
+            break;
+        }
+    }
+    let tone = paper.saturating_sub(PHOTO_TONE);
+    if tone <= t {
+        return Vec::new();
+    }
+    let mask = workbench_vision::threshold(gray, tone);
+    let big = (p.image_height * ch) as u32;
+    let w = gray.width;
+    components(&mask, Connectivity::Eight)
+        .iter()
+        .filter(|c| c.w > big && c.h > big)
+        .filter(|c| {
+            let edges = [
+                c.x == 0,
+                c.y == 0,
+                c.x + c.w >= gray.width as u32,
+                c.y + c.h >= gray.height as u32,
+            ];
+            edges.iter().filter(|&&e| e).count() < 2
+        })
+        .filter_map(|c| {
+            // Cover: everything darker than the paper; spread: of the
+            // tones between ink and paper (a text box's ground is one).
+            let (mut n, mut m, mut sum, mut sq) = (0u64, 0u64, 0f64, 0f64);
+            for y in c.y as usize..(c.y + c.h) as usize {
+                for &g in &gray.data[y * w + c.x as usize..y * w + (c.x + c.w) as usize] {
+                    if g <= tone {
+                        n += 1;
+                        if g > t {
+                            m += 1;
+                            sum += g as f64;
+                            sq += (g as f64) * (g as f64);
+                        }
+                    }
+                }
+            }
+            let mean = sum / m.max(1) as f64;
+            let sd = (sq / m.max(1) as f64 - mean * mean).max(0.0).sqrt();
+            (n as f64 >= PHOTO_FILL * c.bbox_area() as f64 && sd >= PHOTO_SPREAD)
+                .then(|| Bounds::of(c))
+        })
+        .collect()
+}
+
+/// Darker than the paper by this many gray levels is image tone...
+pub(super) const PHOTO_TONE: u8 = 24;
+/// ... covering this share of the area's box...
+pub(super) const PHOTO_FILL: f64 = 0.5;
+/// ... with at least this spread of its tones between ink and paper (a
+/// standard deviation in gray levels).
+pub(super) const PHOTO_SPREAD: f64 = 8.0;
+
+/// Which components are drawings whose ruling lines stay: tall ones,
+/// except tables and frames (nearly all ruling lines, with text inside).
+pub(super) fn drawings(p: &CcaParams, lab: &Labeling, lines: &Binary, ch: f64) -> Vec<bool> {
+    let comps = &lab.components;
+    let mut on_line = vec![0u64; comps.len()];
+    for (&v, &l) in lines.data.iter().zip(&lab.labels) {
+        if v != 0 && l > 0 {
+            on_line[l as usize - 1] += 1;
+        }
+    }
+    let tall = (p.image_height * ch) as u32;
+    let glyph = |c: &Component| (c.h as f64) >= 0.3 * ch && (c.h as f64) <= 2.0 * ch;
+    comps
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            if c.h <= tall {
+                return false;
+            }
+            let ruled = on_line[k] as f64 >= TABLE_RULED * c.pixels as f64;
+            if !ruled {
+                return true;
+            }
+            let b = Bounds::of(c);
+            let mut inside: Vec<Bounds> = comps
+                .iter()
+                .filter(|g| glyph(g) && b.contains_center(&Bounds::of(g)))
+                .map(Bounds::of)
+                .collect();
+            let lettered = lettered(&mut inside);
+            // A table's text is set about as large as the page's; a
+            // screenshot's is smaller.
+            let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
+            let mid = hs.len() / 2;
+            let small = hs.is_empty() || (*hs.select_nth_unstable(mid).1 as f64) < TABLE_TEXT * ch;
+            lettered < TABLE_GLYPHS || lettered * 2 < inside.len() || small
+        })
+        .collect()
+}
+
+/// How many of `glyphs` have a neighbour set as letters are: on the same
+/// row, at most a third of their height away (a table's text has them;
+/// the marks of a plot, spaced by their own size, do not).
+pub(super) fn lettered(glyphs: &mut [Bounds]) -> usize {
+    glyphs.sort_by_key(|b| b.x0);
+    let mut near = vec![false; glyphs.len()];
+    for i in 0..glyphs.len() {
+        let a = glyphs[i];
+        for j in i + 1..glyphs.len() {
+            let b = glyphs[j];
+            let reach = a.h().max(b.h()) as f64 / 3.0;
+            if b.x0 as f64 > a.x1 as f64 + reach {
+                break;
+            }
+            let vov = a.y1.min(b.y1) as f64 - a.y0.max(b.y0) as f64;
+            if vov >= 0.5 * a.h().min(b.h()) as f64 && b.x0 + 1 >= a.x1 {
+                near[i] = true;
+                near[j] = true;
+            }
+        }
+    }
+    near.iter().filter(|&&v| v).count()
+}
+
+/// A table's glyphs are at least this tall (× char height), as medians.
+pub(super) const TABLE_TEXT: f64 = 0.75;
+/// A tall component with at least this share of its ink on ruling lines...
+pub(super) const TABLE_RULED: f64 = 0.9;
+/// ... and at least this many glyphs inside set as letters (most of them)
+/// is a table or a frame.
+pub(super) const TABLE_GLYPHS: usize = 8;
