@@ -387,6 +387,9 @@ fn text_layer(pdf: &Path, page: u32) -> Result<Vec<PdfWord>, PdfError> {
     })
 }
 
+/// Pages whose layers Ghostscript renders in one call.
+const LAYER_CHUNK: usize = 8;
+
 /// What one converted page produced.
 #[derive(Clone, Debug)]
 pub struct ConvertedPage {
@@ -429,39 +432,43 @@ pub fn convert(pdf: &Path, out: &Path, opts: &PdfOptions) -> Result<Vec<Converte
             )
         })
         .unwrap_or_else(|| "page".into());
-    let layers = render_layers(pdf, &pages, opts.dpi, tmp.path())?;
     let mut crops = opts
         .words
         .then(|| super::pdf_words::Crops::new(&out.join("words")));
     let mut done = Vec::new();
-    for (&n, layers) in pages.iter().zip(&layers) {
-        let mut page = render_page(pdf, n, opts.dpi, tmp.path())?;
-        let words = text_layer(pdf, n)?;
-        // The layers must line up with the page; pad or crop if the
-        // renderers rounded the size differently.
-        let layers = fit_layers(layers, page.dimensions());
-        let mut truth = page_truth(&words, &layers, &page, opts.dpi);
-        let name = format!("{stem}-p{n:03}");
-        if let Some(seed) = opts.degrade {
-            super::degrade::degrade(&mut page, &mut truth, seed ^ u64::from(n));
+    // Ghostscript renders the layers of a few pages at a time, so memory
+    // stays bounded however many pages are converted.
+    for chunk in pages.chunks(LAYER_CHUNK) {
+        let layers = render_layers(pdf, chunk, opts.dpi, tmp.path())?;
+        for (&n, layers) in chunk.iter().zip(&layers) {
+            let mut page = render_page(pdf, n, opts.dpi, tmp.path())?;
+            let words = text_layer(pdf, n)?;
+            // The layers must line up with the page; pad or crop if the
+            // renderers rounded the size differently.
+            let layers = fit_layers(layers, page.dimensions());
+            let mut truth = page_truth(&words, &layers, &page, opts.dpi);
+            let name = format!("{stem}-p{n:03}");
+            if let Some(seed) = opts.degrade {
+                super::degrade::degrade(&mut page, &mut truth, seed ^ u64::from(n));
+            }
+            if let Some(c) = crops.as_mut() {
+                c.add(&name, &page, &truth)?;
+            }
+            let png = out.join(format!("{name}.png"));
+            page.save(&png).map_err(|e| {
+                PdfError::Data(DataError::Write {
+                    path: png.clone(),
+                    source: std::io::Error::other(e.to_string()),
+                })
+            })?;
+            super::pages::write_regions(&out.join(format!("{name}.json")), &truth)?;
+            done.push(ConvertedPage {
+                png,
+                words: truth.words.len(),
+                images: truth.images.len(),
+                graphics: truth.graphics.len(),
+            });
         }
-        if let Some(c) = crops.as_mut() {
-            c.add(&name, &page, &truth)?;
-        }
-        let png = out.join(format!("{name}.png"));
-        page.save(&png).map_err(|e| {
-            PdfError::Data(DataError::Write {
-                path: png.clone(),
-                source: std::io::Error::other(e.to_string()),
-            })
-        })?;
-        super::pages::write_regions(&out.join(format!("{name}.json")), &truth)?;
-        done.push(ConvertedPage {
-            png,
-            words: truth.words.len(),
-            images: truth.images.len(),
-            graphics: truth.graphics.len(),
-        });
     }
     if let Some(c) = crops {
         c.finish()?;
