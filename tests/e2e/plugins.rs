@@ -82,3 +82,25 @@ fn an_unknown_plugin_names_where_it_looked() {
     assert!(stderr.contains("did you mean `pca`?"), "{stderr}");
     assert!(stderr.contains("plugins were searched in:"), "{stderr}");
 }
+
+#[test]
+fn completions_and_a_man_page_come_from_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(dir.path(), &["completions", "bash"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let script = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        script.contains("_workbench()") && script.contains("segment"),
+        "{script}"
+    );
+    let o = run(dir.path(), &["man"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let page = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        page.contains(".TH workbench 1") && page.contains("SUBCOMMANDS"),
+        "{page}"
+    );
+    let o = run(dir.path(), &["completions", "nosh"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("possible values"), "{}", text(&o));
+}

@@ -183,6 +183,14 @@ pub enum Command {
         #[command(subcommand)]
         action: DataCommand,
     },
+    /// Shell completions (bash, zsh, fish, elvish, powershell) on stdout,
+    /// e.g. `workbench completions bash > ~/.local/share/bash-completion/completions/workbench`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) on stdout, e.g. `workbench man > workbench.1`.
+    Man,
     /// Internal: run one prepared run (started by `workbench run`).
     #[command(hide = true)]
     Worker {
@@ -402,6 +410,19 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
         Command::New {
             what: NewCommand::Segmenter { name, dir, api },
         } => new::cmd_new_segmenter(&name, dir.as_deref(), api.as_deref()),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "workbench", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(failure)?;
+            Ok(0)
+        }
         Command::Worker { run_dir } => crate::worker::run(&run_dir).map(|_| 0).map_err(failure),
     }
 }
