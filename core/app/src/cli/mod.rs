@@ -188,6 +188,9 @@ pub enum Command {
     Worker {
         /// The run directory.
         run_dir: PathBuf,
+        /// A directory the experiment searches for plugins (repeatable).
+        #[arg(long = "plugins", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
     },
 }
 
@@ -402,7 +405,12 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
         Command::New {
             what: NewCommand::Segmenter { name, dir, api },
         } => new::cmd_new_segmenter(&name, dir.as_deref(), api.as_deref()),
-        Command::Worker { run_dir } => crate::worker::run(&run_dir).map(|_| 0).map_err(failure),
+        Command::Worker {
+            run_dir,
+            plugin_dirs,
+        } => crate::worker::run(&run_dir, &plugin_dirs)
+            .map(|_| 0)
+            .map_err(failure),
     }
 }
 

@@ -13,6 +13,7 @@ mod prepare;
 use prepare::{fresh_run_id, now_rfc3339, prepare_run};
 pub use prepare::{prepare, PreparedRun};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
@@ -75,6 +76,8 @@ pub struct Prepared {
     pub state: ExperimentState,
     /// The experiment's description (for re-runs' `spec.yaml`).
     pub description: String,
+    /// The spec's plugin directories, passed to every worker.
+    pub plugin_dirs: Vec<PathBuf>,
 }
 
 enum Msg {
@@ -372,6 +375,11 @@ impl Prepared {
         let mut child = Command::new(exe)
             .arg("worker")
             .arg(dir.path())
+            .args(
+                self.plugin_dirs
+                    .iter()
+                    .flat_map(|d| [OsStr::new("--plugins"), d.as_os_str()]),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

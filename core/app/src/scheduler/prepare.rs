@@ -153,6 +153,7 @@ pub fn prepare(
         parallel: exp.parallel,
         state,
         description: exp.description.clone(),
+        plugin_dirs: exp.plugin_dirs.clone(),
     })
 }
 

@@ -25,6 +25,8 @@ pub struct Experiment {
     pub parallel: usize,
     /// Metrics for tables.
     pub metrics: Vec<String>,
+    /// The spec's `plugins:` directories (its workers search them too).
+    pub plugin_dirs: Vec<std::path::PathBuf>,
 }
 
 const OPTIMIZERS: &[&str] = &["adam", "sgd", "rmsprop"];
@@ -316,6 +318,11 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
         runs,
         parallel: parallel.max(1),
         metrics,
+        plugin_dirs: spec
+            .plugin_dirs()
+            .into_iter()
+            .map(|(dir, _)| dir.canonicalize().unwrap_or(dir))
+            .collect(),
     })
 }
 
