@@ -198,3 +198,49 @@ fn dataset_file_names_never_leave_the_dataset_directory() {
         }
     }
 }
+
+#[test]
+fn concurrent_invocations_never_share_a_run_directory() {
+    let results = tempfile::tempdir().unwrap();
+    let spec = root().join("experiments/quickstart.yaml");
+    let start = || {
+        Command::new(workbench())
+            .current_dir(root())
+            .args(["run", spec.to_str().unwrap(), "--headless", "--results"])
+            .arg(results.path())
+            .env_remove("WORKBENCH_PLUGIN_PATH")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Started together, both prepare their runs within the same second.
+    let (a, b) = (start(), start());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let dirs = run_dirs(results.path(), "quickstart");
+    assert_eq!(dirs.len(), 6, "{dirs:?}");
+    let mut ids = std::collections::BTreeSet::new();
+    for dir in &dirs {
+        let s = summary(dir);
+        assert_eq!(s["status"], "done", "{s}");
+        assert!(ids.insert(s["run_id"].as_str().unwrap().to_string()), "{s}");
+        assert_eq!(
+            dir.file_name().unwrap().to_str(),
+            s["run_id"].as_str(),
+            "{s}"
+        );
+        // Its own metrics: one header, one run's lines.
+        let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        assert_eq!(
+            metrics.matches("step,epoch,split,name,value").count(),
+            1,
+            "{metrics}"
+        );
+        let job: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        assert_eq!(job["run_id"], s["run_id"]);
+    }
+}

@@ -15,6 +15,7 @@ pub use prepare::{prepare, PreparedRun};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -199,6 +200,7 @@ impl Prepared {
                             &self.exp_dir,
                             &plan,
                             fresh_run_id(&self.exp_dir, &plan),
+                            false,
                         )?;
                         let row = run.row();
                         self.runs.push(run);
@@ -370,6 +372,7 @@ impl Prepared {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&log_path)
             .with_context(|| format!("cannot open {}", log_path.display()))?;
         let mut child = Command::new(exe)
