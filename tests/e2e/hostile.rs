@@ -244,3 +244,73 @@ fn concurrent_invocations_never_share_a_run_directory() {
         assert_eq!(job["run_id"], s["run_id"]);
     }
 }
+
+#[test]
+fn absurd_sizes_are_refused_when_the_spec_is_checked() {
+    workbench(); // built before the clock starts
+    let check = |body: &str, expect: &[&str]| {
+        let (dir, spec) = spec_dir(body);
+        let started = std::time::Instant::now();
+        let out = run(dir.path(), &["validate", spec.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for e in expect {
+            assert!(stderr.contains(e), "no `{e}` in {}", text(&out));
+        }
+        assert!(!stderr.contains("panicked"), "{}", text(&out));
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "took {:?}",
+            started.elapsed()
+        );
+    };
+    for kind in ["synthetic-digits", "synthetic-words", "synthetic-pages"] {
+        let plugin = match kind {
+            "synthetic-digits" => "{plugin: pca, variant: pca}",
+            "synthetic-words" => "{plugin: majority, variant: majority}",
+            _ => "{plugin: segmenters, variant: cca}",
+        };
+        check(
+            &format!(
+                "name: big\ndataset:\n  kind: {kind}\n  params: {{train: 18446744073709551615, test: 5}}\nruns:\n  - {plugin}\n"
+            ),
+            &["spec.yaml:4", "train", "more than the"],
+        );
+    }
+    // 10 × 10 × 10 × 10 × 10 = 100,000 runs.
+    let values = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+    check(
+        &format!(
+            "name: sweep\n{SMALL_DIGITS}runs:\n  - {{plugin: pca, variant: pca}}\nsweep:\n  params.components: {values}\n  train.epochs: {values}\n  train.batch_size: {values}\n  train.seed: {values}\n  train.lr: {values}\n"
+        ),
+        &["100000 runs", "more than the limit of 10000"],
+    );
+}
+
+#[test]
+fn a_spec_is_read_only_from_a_regular_file_of_bounded_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    let mut specs: Vec<PathBuf> = vec!["/dev/zero".into(), dir.path().to_path_buf()];
+    if made.is_ok_and(|s| s.success()) {
+        specs.push(fifo);
+    } else {
+        eprintln!("no mkfifo: the FIFO case is skipped");
+    }
+    let huge = dir.path().join("huge.yaml");
+    std::fs::write(&huge, format!("name: huge\n# {}\n", "x".repeat(2 << 20))).unwrap();
+    for spec in &specs {
+        let out = run(dir.path(), &["validate", spec.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not a regular file"), "{}", text(&out));
+    }
+    let out = run(dir.path(), &["validate", huge.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("larger than 1 MiB"),
+        "{}",
+        text(&out)
+    );
+}
