@@ -4,6 +4,7 @@
 mod harness;
 
 mod autoencoders;
+mod hostile;
 mod isolation;
 mod ocr;
 mod pdf;

@@ -88,13 +88,18 @@ pub struct Preprocessor {
 impl Preprocessor {
     /// Opens the finished autoencoder run in `run_dir` for words of
     /// `height` rows.
-    pub fn open(run_dir: &Path, height: usize) -> Result<Preprocessor, PreprocessError> {
+    /// The plugin is looked for in `dirs` only (see [`open_trained`]).
+    pub fn open(
+        run_dir: &Path,
+        height: usize,
+        dirs: &[crate::host::SearchDir],
+    ) -> Result<Preprocessor, PreprocessError> {
         let open_err = |reason: String| PreprocessError::Open {
             run: run_dir.to_path_buf(),
             reason,
         };
-        let (job, instance) =
-            open_trained(run_dir, Kind::Autoencoder).map_err(|e| open_err(format!("{e:#}")))?;
+        let (job, instance) = open_trained(run_dir, Kind::Autoencoder, dirs)
+            .map_err(|e| open_err(format!("{e:#}")))?;
         let (tile, stride) = check_job(&job, Some(height)).map_err(open_err)?;
         Ok(Preprocessor {
             instance,
@@ -129,12 +134,15 @@ impl Preprocessor {
 }
 
 /// Opens the preprocess run a recognizer run was trained with, if any.
-pub fn of_recognizer(job: &WorkerJob) -> Result<Option<Preprocessor>, PreprocessError> {
+pub fn of_recognizer(
+    job: &WorkerJob,
+    dirs: &[crate::host::SearchDir],
+) -> Result<Option<Preprocessor>, PreprocessError> {
     match &job.plan.preprocess {
         None => Ok(None),
         Some(dir) => {
             let height = job.plan.dataset.word_height_or_default();
-            Preprocessor::open(dir, height).map(Some)
+            Preprocessor::open(dir, height, dirs).map(Some)
         }
     }
 }

@@ -2,7 +2,7 @@
 //! (`recognizer:` and `preprocess:` references, `workbench recognize`,
 //! `reconstruct` and `ocr`).
 
-use crate::host::{Instance, Library};
+use crate::host::{find_plugin, Instance, SearchDir};
 use crate::plan::WorkerJob;
 use crate::results::RunDir;
 use anyhow::{bail, Context as _};
@@ -11,9 +11,15 @@ use workbench_api::Config;
 
 /// Opens a finished run of `kind` with its saved model (`artifacts/model`):
 /// its job and a live plugin instance.
+///
+/// A run directory never names code to load: the plugin is found by the
+/// name, version and kind its job records among the libraries in `dirs`
+/// (the configured plugin directories) only; the library file the job
+/// records is at most a hint inside them (see [`find_plugin`]).
 pub fn open_trained(
     run_dir: &Path,
     kind: workbench_api::Kind,
+    dirs: &[SearchDir],
 ) -> anyhow::Result<(WorkerJob, Instance)> {
     let job_path = RunDir::new(run_dir).job();
     let bytes = std::fs::read(&job_path).with_context(|| {
@@ -40,7 +46,14 @@ pub fn open_trained(
             model_dir.display()
         );
     }
-    let lib = Library::load(&job.plan.plugin_file)?;
+    let lib = find_plugin(
+        dirs,
+        &job.plan.plugin,
+        &job.plan.plugin_version,
+        kind,
+        Some(&job.plan.plugin_file),
+    )
+    .with_context(|| format!("cannot load the plugin of run {}", job.run_id))?;
     let config = Config {
         params: job.plan.params.clone(),
         train: job.plan.train.clone(),

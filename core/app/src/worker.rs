@@ -10,7 +10,7 @@ use crate::artifacts;
 use crate::datasets::{Split, Splits};
 use crate::evaluate::evaluate;
 use crate::events::Event;
-use crate::host::{HostContext, Instance, Library};
+use crate::host::{find_plugin, HostContext, Instance, SearchDir};
 use crate::plan::RunPlan;
 use crate::plan::WorkerJob;
 use crate::preprocess::Preprocessor;
@@ -173,14 +173,24 @@ impl HostContext for WorkerCtx {
 
 /// Runs the job in `run_dir`. Returns after sending `Finished`; an error
 /// here means the worker could not even report (the parent marks it failed).
-pub fn run(run_dir: &Path) -> anyhow::Result<()> {
+///
+/// Plugins, its own and those of the finished runs it uses, are loaded only
+/// from `plugin_dirs` (the experiment's `plugins:` directories, passed by
+/// the parent) and the directories every command searches
+/// ([`crate::host::search_dirs`]); never from a path its `run.json` names.
+pub fn run(run_dir: &Path, plugin_dirs: &[PathBuf]) -> anyhow::Result<()> {
     let emitter = Emitter::take_stdout()?;
     let stop = Arc::new(AtomicBool::new(false));
     watch_stdin(stop.clone());
     emitter.send(&Event::Started {
         pid: std::process::id(),
     });
-    let (status, metrics, error, checkpoint) = match execute(run_dir, &emitter, stop) {
+    let configured: Vec<(PathBuf, String)> = plugin_dirs
+        .iter()
+        .map(|d| (d.clone(), "the experiment's plugins".to_string()))
+        .collect();
+    let dirs = crate::host::search_dirs(&configured);
+    let (status, metrics, error, checkpoint) = match execute(run_dir, &dirs, &emitter, stop) {
         Ok(outcome) => outcome,
         Err(e) => (
             RunStatus::Failed,
@@ -208,7 +218,12 @@ type Outcome = (
     Option<String>,
 );
 
-fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::Result<Outcome> {
+fn execute(
+    run_dir: &Path,
+    dirs: &[SearchDir],
+    emitter: &Emitter,
+    stop: Arc<AtomicBool>,
+) -> anyhow::Result<Outcome> {
     let job_path = crate::results::RunDir::new(run_dir).job();
     let job: WorkerJob = serde_json::from_slice(
         &std::fs::read(&job_path).with_context(|| format!("cannot read {}", job_path.display()))?,
@@ -231,20 +246,18 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
             emitter.send(&Event::Phase {
                 phase: "cleaning words".into(),
             });
-            Some(clean_words(dir, plan, &mut splits, run_dir)?)
+            Some(clean_words(dir, plan, &mut splits, run_dir, dirs)?)
         }
         None => None,
     };
 
-    let lib = Library::load(&plan.plugin_file)?;
-    if lib.entry.name != plan.plugin {
-        bail!(
-            "{} now provides plugin `{}`, not `{}`",
-            plan.plugin_file.display(),
-            lib.entry.name,
-            plan.plugin
-        );
-    }
+    let lib = find_plugin(
+        dirs,
+        &plan.plugin,
+        &plan.plugin_version,
+        plan.kind,
+        Some(&plan.plugin_file),
+    )?;
     let config = Config {
         params: plan.params.clone(),
         train: plan.train.clone(),
@@ -313,10 +326,10 @@ fn execute(run_dir: &Path, emitter: &Emitter, stop: Arc<AtomicBool>) -> anyhow::
         emitter.send(&Event::Phase {
             phase: "reading pages".into(),
         });
-        let (job, mut recognizer) = open_trained(rec_dir, workbench_api::Kind::Recognizer)
+        let (job, mut recognizer) = open_trained(rec_dir, workbench_api::Kind::Recognizer, dirs)
             .with_context(|| format!("opening the recognizer run {}", rec_dir.display()))?;
         let height = job.plan.dataset.word_height_or_default();
-        let mut pre = crate::preprocess::of_recognizer(&job)?;
+        let mut pre = crate::preprocess::of_recognizer(&job, dirs)?;
         metrics.extend(crate::evaluate::pipeline::evaluate(
             &mut instance,
             &mut recognizer,
@@ -381,10 +394,11 @@ fn clean_words(
     plan: &RunPlan,
     splits: &mut Splits,
     run_dir: &Path,
+    dirs: &[SearchDir],
 ) -> anyhow::Result<f64> {
     let t0 = Instant::now();
     let height = plan.dataset.word_height_or_default();
-    let mut pre = Preprocessor::open(dir, height)?;
+    let mut pre = Preprocessor::open(dir, height, dirs)?;
     let before: Vec<OwnedImage> = match &splits.test {
         Split::Words(w) => w.images.iter().take(8).cloned().collect(),
         _ => Vec::new(),

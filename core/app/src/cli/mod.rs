@@ -196,6 +196,9 @@ pub enum Command {
     Worker {
         /// The run directory.
         run_dir: PathBuf,
+        /// A directory the experiment searches for plugins (repeatable).
+        #[arg(long = "plugins", value_name = "DIR")]
+        plugin_dirs: Vec<PathBuf>,
     },
 }
 
@@ -423,7 +426,12 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
                 .map_err(failure)?;
             Ok(0)
         }
-        Command::Worker { run_dir } => crate::worker::run(&run_dir).map(|_| 0).map_err(failure),
+        Command::Worker {
+            run_dir,
+            plugin_dirs,
+        } => crate::worker::run(&run_dir, &plugin_dirs)
+            .map(|_| 0)
+            .map_err(failure),
     }
 }
 

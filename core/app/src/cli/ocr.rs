@@ -102,7 +102,8 @@ pub(crate) fn cmd_ocr(
     .map_err(failure)?;
     let (job, mut recognizer) = open_run(run_dir, Kind::Recognizer)?;
     let height = job.plan.dataset.word_height_or_default();
-    let mut pre = crate::preprocess::of_recognizer(&job).map_err(usage)?;
+    let mut pre = crate::preprocess::of_recognizer(&job, &super::reconstruct::plugin_dirs())
+        .map_err(usage)?;
     let formats = if formats.is_empty() {
         vec![OcrFormat::Json, OcrFormat::Txt, OcrFormat::Hocr]
     } else {

@@ -30,7 +30,9 @@ pub(crate) fn cmd_recognize(
         .collect::<anyhow::Result<Vec<_>>>()
         .map_err(usage)?;
     // A run trained on cleaned words reads cleaned words.
-    if let Some(mut pre) = crate::preprocess::of_recognizer(&job).map_err(usage)? {
+    if let Some(mut pre) =
+        crate::preprocess::of_recognizer(&job, &super::reconstruct::plugin_dirs()).map_err(usage)?
+    {
         pre.apply(&mut words).map_err(failure)?;
     }
     let borrowed: Vec<_> = words.iter().map(|w| w.as_image()).collect();

@@ -40,10 +40,17 @@ pub fn read_gray(
     Ok((data, invert))
 }
 
+/// Where the one-shot commands look for the plugins of finished runs:
+/// `WORKBENCH_PLUGIN_PATH` and the binary's directory, never the run
+/// directory.
+pub(crate) fn plugin_dirs() -> Vec<crate::host::SearchDir> {
+    crate::host::search_dirs(&[])
+}
+
 /// Opens a finished run of `kind` with its saved model; its problems are
 /// the user's input problems.
 pub(crate) fn open_run(run_dir: &Path, kind: Kind) -> Result<(WorkerJob, Instance), Exit> {
-    crate::trained::open_trained(run_dir, kind).map_err(usage)
+    crate::trained::open_trained(run_dir, kind, &plugin_dirs()).map_err(usage)
 }
 
 pub(crate) fn cmd_reconstruct(

@@ -67,6 +67,15 @@ pub fn normalize(img: &image::DynamicImage, height: usize) -> OwnedImage {
     }
 }
 
+/// Whether the file name `file` stays inside the directory it is joined
+/// to: relative, with no `..` (a dataset never names files outside itself).
+fn stays_inside(file: &str) -> bool {
+    use std::path::Component;
+    Path::new(file)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+}
+
 /// Reads a word directory: `labels.csv` with header `filename,text` (UTF-8;
 /// texts may contain commas, quoted as CSV does), each named image decoded
 /// and normalized to `height`. A missing or unreadable image, an empty text
@@ -99,6 +108,15 @@ pub fn read_words_dir(dir: &Path, height: usize) -> Result<WordSet, DataError> {
         let (file, text) = (record.get(0).unwrap_or(""), record.get(1).unwrap_or(""));
         if text.is_empty() {
             return Err(corrupt(format!("line {line}: `{file}` has an empty text")));
+        }
+        if !stays_inside(file) {
+            return Err(DataError::BadPage {
+                path: labels.clone(),
+                reason: format!(
+                    "line {line}: `{file}` is outside the dataset directory {} (file names must be relative and must not use `..`)",
+                    dir.display()
+                ),
+            });
         }
         let path: PathBuf = dir.join(file);
         if !path.is_file() {
@@ -152,6 +170,36 @@ mod tests {
         assert_eq!((set.images[0].height, set.images[0].width), (32, 64));
         assert_eq!((set.images[1].height, set.images[1].width), (32, 32));
         assert!(set.images[0].data.iter().all(|v| (0.0..=1.0).contains(v)));
+    }
+
+    #[test]
+    fn file_names_outside_the_directory_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("words");
+        std::fs::create_dir(&dir).unwrap();
+        write_png(&root.path().join("outside.png"), 8, 8);
+        write_png(&dir.join("a.png"), 8, 8);
+        for name in ["../outside.png", "sub/../../outside.png"] {
+            std::fs::write(
+                dir.join("labels.csv"),
+                format!("filename,text\na.png,ok\n{name},x\n"),
+            )
+            .unwrap();
+            let err = read_words_dir(&dir, 16).unwrap_err().to_string();
+            assert!(
+                err.contains("line 3") && err.contains("outside the dataset directory"),
+                "{err}"
+            );
+        }
+        let absolute = root.path().join("outside.png");
+        std::fs::write(
+            dir.join("labels.csv"),
+            format!("filename,text\n{},x\n", absolute.display()),
+        )
+        .unwrap();
+        let err = read_words_dir(&dir, 16).unwrap_err().to_string();
+        assert!(err.contains("line 2") && err.contains("outside"), "{err}");
+        assert!(stays_inside("a/./b.png") && stays_inside("a.png"));
     }
 
     #[test]

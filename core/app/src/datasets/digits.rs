@@ -42,6 +42,15 @@ impl SyntheticDigitsParams {
                 hint: None,
             });
         }
+        super::at_most(
+            &[
+                ("train", self.train),
+                ("val", self.val),
+                ("test", self.test),
+            ],
+            1_000_000,
+            "digit images",
+        )?;
         if !(0.0..=1.0).contains(&self.noise) {
             return Err(DatasetSpecError::at(
                 "noise",

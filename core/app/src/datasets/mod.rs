@@ -57,6 +57,24 @@ pub(super) fn default_word_noise() -> f32 {
     0.03
 }
 
+/// Refuses a generated split larger than `limit` items (`what` names them),
+/// before anything is generated: the counts are parameters, the memory
+/// they would take is not.
+pub(super) fn at_most(
+    counts: &[(&str, usize)],
+    limit: usize,
+    what: &str,
+) -> Result<(), DatasetSpecError> {
+    match counts.iter().find(|(_, n)| *n > limit) {
+        Some((key, n)) => Err(DatasetSpecError::at(
+            key,
+            format!("{n} {what} is more than the {limit} one split may have"),
+            Some("generated datasets are held in memory; use a smaller count".into()),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(super) fn default_train() -> usize {
     2000
 }

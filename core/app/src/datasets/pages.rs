@@ -187,6 +187,15 @@ impl SyntheticPagesParams {
         if self.test == 0 {
             return Err(bad("test", "must be at least 1".into()));
         }
+        super::at_most(
+            &[
+                ("train", self.train),
+                ("val", self.val),
+                ("test", self.test),
+            ],
+            100_000,
+            "pages",
+        )?;
         height_ok(self.height)?;
         if self.serve == Serve::Words && self.train == 0 {
             return Err(bad(

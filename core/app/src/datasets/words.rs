@@ -157,6 +157,15 @@ impl SyntheticWordsParams {
                 hint: None,
             });
         }
+        super::at_most(
+            &[
+                ("train", self.train),
+                ("val", self.val),
+                ("test", self.test),
+            ],
+            1_000_000,
+            "word images",
+        )?;
         Ok(self)
     }
 

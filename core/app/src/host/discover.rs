@@ -146,3 +146,64 @@ pub fn discover(dirs: &[SearchDir]) -> Result<Discovery, HostError> {
         searched: dirs.to_vec(),
     })
 }
+
+/// Finds plugin `name` of `kind` at `version` among the libraries in `dirs`,
+/// and nowhere else. `hint` (the file a run directory recorded) is only a
+/// shortcut: it is loaded when it is a library directly inside one of
+/// `dirs`, and otherwise ignored; what it says is never trusted, so every
+/// library in `dirs` is searched when it does not hold the plugin.
+pub fn find_plugin(
+    dirs: &[SearchDir],
+    name: &str,
+    version: &str,
+    kind: workbench_api::Kind,
+    hint: Option<&Path>,
+) -> Result<Library, HostError> {
+    let matches = |lib: &Library| {
+        lib.entry.name == name && lib.entry.version == version && lib.entry.kind == kind
+    };
+    if let Some(file) = hint.and_then(|h| inside_dirs(dirs, h)) {
+        if let Ok(lib) = Library::load(&file) {
+            if matches(&lib) {
+                return Ok(lib);
+            }
+        }
+    }
+    let discovery = discover(dirs)?;
+    let not_found = |reason: String| HostError::NotFound {
+        plugin: name.to_string(),
+        reason,
+        searched: discovery.searched_list(),
+    };
+    let lib = discovery
+        .get(name)
+        .ok_or_else(|| not_found("no library provides it".into()))?;
+    if lib.entry.kind != kind {
+        return Err(not_found(format!(
+            "{} provides a {} plugin of that name, not a {kind} plugin",
+            lib.entry.file.display(),
+            lib.entry.kind
+        )));
+    }
+    if lib.entry.version != version {
+        return Err(not_found(format!(
+            "{} provides version {}, but version {version} is needed",
+            lib.entry.file.display(),
+            lib.entry.version
+        )));
+    }
+    Ok(lib.clone())
+}
+
+/// `file`, canonical, when it is a library directly inside one of `dirs`.
+fn inside_dirs(dirs: &[SearchDir], file: &Path) -> Option<PathBuf> {
+    let file = file.canonicalize().ok()?;
+    if !is_library(&file) {
+        return None;
+    }
+    let parent = file.parent()?;
+    dirs.iter()
+        .filter_map(|sd| sd.dir.canonicalize().ok())
+        .any(|d| d == parent)
+        .then_some(file)
+}

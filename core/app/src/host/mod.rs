@@ -10,7 +10,7 @@ mod discover;
 mod instance;
 mod library;
 
-pub use discover::{discover, search_dirs, Discovery, Refusal, SearchDir};
+pub use discover::{discover, find_plugin, search_dirs, Discovery, Refusal, SearchDir};
 pub use instance::{HostContext, Instance};
 pub use library::{Library, PluginEntry};
 
@@ -37,6 +37,16 @@ pub enum HostError {
         file: PathBuf,
         /// Why.
         reason: String,
+    },
+    /// No library in the configured directories is the plugin wanted.
+    #[error("plugin `{plugin}` not found: {reason} (plugins were searched in: {searched})")]
+    NotFound {
+        /// Plugin name.
+        plugin: String,
+        /// Why none fits.
+        reason: String,
+        /// The searched directories, for the message.
+        searched: String,
     },
     /// A plugin function reported an error.
     #[error("plugin `{plugin}` failed in {function}: {message}")]

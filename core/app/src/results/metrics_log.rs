@@ -6,6 +6,7 @@ use super::{io_err, ResultsError};
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// One line of `metrics.csv`.
@@ -34,9 +35,11 @@ const HEADER: &str = "step,epoch,split,name,value\n";
 impl MetricsLog {
     /// Opens (creating with its header, or appending to) `path`.
     pub fn open(path: &Path) -> Result<MetricsLog, ResultsError> {
+        // Never through a symbolic link planted where the file goes.
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .map_err(io_err(path))?;
         if file.metadata().map_err(io_err(path))?.len() == 0 {
@@ -91,6 +94,17 @@ impl MetricsLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn never_writes_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.txt");
+        std::fs::write(&target, "mine\n").unwrap();
+        let path = dir.path().join("metrics.csv");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        assert!(MetricsLog::open(&path).is_err());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "mine\n");
+    }
 
     #[test]
     fn appends_across_reopen_and_reads_back() {

@@ -13,7 +13,9 @@ mod prepare;
 use prepare::{fresh_run_id, now_rfc3339, prepare_run};
 pub use prepare::{prepare, PreparedRun};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -75,6 +77,8 @@ pub struct Prepared {
     pub state: ExperimentState,
     /// The experiment's description (for re-runs' `spec.yaml`).
     pub description: String,
+    /// The spec's plugin directories, passed to every worker.
+    pub plugin_dirs: Vec<PathBuf>,
 }
 
 enum Msg {
@@ -196,6 +200,7 @@ impl Prepared {
                             &self.exp_dir,
                             &plan,
                             fresh_run_id(&self.exp_dir, &plan),
+                            false,
                         )?;
                         let row = run.row();
                         self.runs.push(run);
@@ -367,11 +372,17 @@ impl Prepared {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&log_path)
             .with_context(|| format!("cannot open {}", log_path.display()))?;
         let mut child = Command::new(exe)
             .arg("worker")
             .arg(dir.path())
+            .args(
+                self.plugin_dirs
+                    .iter()
+                    .flat_map(|d| [OsStr::new("--plugins"), d.as_os_str()]),
+            )
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

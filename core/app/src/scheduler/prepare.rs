@@ -143,7 +143,8 @@ pub fn prepare(
         let run_id = previous
             .map(|(_, job)| job.run_id.clone())
             .unwrap_or_else(|| new_run_id(started, plan.index, &plan.name));
-        let run = prepare_run(&exp.name, &exp.description, &exp_dir, plan, run_id)?;
+        let reuse = previous.is_some();
+        let run = prepare_run(&exp.name, &exp.description, &exp_dir, plan, run_id, reuse)?;
         state.runs.push(run.row());
         runs.push(run);
     }
@@ -153,6 +154,7 @@ pub fn prepare(
         parallel: exp.parallel,
         state,
         description: exp.description.clone(),
+        plugin_dirs: exp.plugin_dirs.clone(),
     })
 }
 
@@ -168,17 +170,50 @@ pub(super) fn fresh_run_id(exp_dir: &Path, plan: &RunPlan) -> String {
     run_id
 }
 
-/// Creates one run's directory with `spec.yaml`, `run.json` and a queued
-/// `summary.json`.
+/// Creates the directory of run `run_id` in `exp_dir`, exclusively: when
+/// another run (of this or a concurrent invocation) already has that id,
+/// the id gets the next free suffix (`-2`, `-3`, ...), so two invocations
+/// never share a run directory. Only `reuse` (`--resume` continuing that
+/// very run) takes an existing directory. Returns the directory and the id.
+fn create_run_dir(
+    exp_dir: &Path,
+    run_id: String,
+    reuse: bool,
+) -> Result<(PathBuf, String), ResultsError> {
+    use crate::results::io_err;
+    std::fs::create_dir_all(exp_dir).map_err(io_err(exp_dir))?;
+    if reuse {
+        let dir = exp_dir.join(&run_id);
+        if !std::fs::symlink_metadata(&dir).is_ok_and(|m| m.is_dir()) {
+            std::fs::create_dir(&dir).map_err(io_err(&dir))?;
+        }
+        return Ok((dir, run_id));
+    }
+    let mut id = run_id.clone();
+    for n in 2.. {
+        let dir = exp_dir.join(&id);
+        match std::fs::create_dir(&dir) {
+            Ok(()) => return Ok((dir, id)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100_000 => {
+                id = format!("{run_id}-{n}");
+            }
+            Err(e) => return Err(io_err(&dir)(e)),
+        }
+    }
+    unreachable!("the loop returns")
+}
+
+/// Creates one run's directory (see [`create_run_dir`]) with `spec.yaml`,
+/// `run.json` and a queued `summary.json`.
 pub(super) fn prepare_run(
     experiment: &str,
     description: &str,
     exp_dir: &Path,
     plan: &RunPlan,
     run_id: String,
+    reuse: bool,
 ) -> Result<PreparedRun, ResultsError> {
-    let dir = exp_dir.join(&run_id);
-    std::fs::create_dir_all(&dir).map_err(crate::results::io_err(&dir))?;
+    let (dir, run_id) = create_run_dir(exp_dir, run_id, reuse)?;
     let resolved = ResolvedRunSpec {
         experiment,
         description,
@@ -233,5 +268,27 @@ impl PreparedRun {
             &plan.variant,
             plan.key_params.clone(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_directories_are_created_exclusively() {
+        let exp = tempfile::tempdir().unwrap();
+        let (a, id_a) = create_run_dir(exp.path(), "20260101T000000-000-x".into(), false).unwrap();
+        let (b, id_b) = create_run_dir(exp.path(), "20260101T000000-000-x".into(), false).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(id_b, format!("{id_a}-2"));
+        // Only a resumed run takes its existing directory again.
+        let (c, id_c) = create_run_dir(exp.path(), id_a.clone(), true).unwrap();
+        assert_eq!((c, id_c), (a, id_a));
+        // A link planted at the id is not a run directory to write into.
+        std::os::unix::fs::symlink(exp.path(), exp.path().join("link")).unwrap();
+        assert!(create_run_dir(exp.path(), "link".into(), true).is_err());
+        let (d, _) = create_run_dir(exp.path(), "link".into(), false).unwrap();
+        assert_eq!(d, exp.path().join("link-2"));
     }
 }

@@ -46,12 +46,13 @@ impl fmt::Display for Diagnostic {
 #[derive(Debug, thiserror::Error)]
 pub enum SpecError {
     /// The file cannot be read.
-    #[error("cannot read spec {path}: {source}")]
+    // Not a `source`: the message says it once already.
+    #[error("cannot read spec {path}: {reason}")]
     Io {
         /// The file.
         path: PathBuf,
         /// Why.
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     /// A `--set` argument is malformed.
     #[error("{0}")]

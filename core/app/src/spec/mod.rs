@@ -140,12 +140,44 @@ pub struct Spec {
     pub overrides: Vec<Override>,
 }
 
+/// The largest spec file read, in bytes: far above any hand-written spec.
+pub const MAX_SPEC_BYTES: u64 = 1 << 20;
+
+/// Reads a spec file: only a regular file (never a device or a FIFO, which
+/// could hang or never end) of at most [`MAX_SPEC_BYTES`], as UTF-8.
+fn read_spec_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a spec is a YAML file)",
+        ));
+    }
+    let too_big = || {
+        std::io::Error::other(format!(
+            "larger than {} MiB; a spec is a short YAML file",
+            MAX_SPEC_BYTES >> 20
+        ))
+    };
+    if meta.len() > MAX_SPEC_BYTES {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_SPEC_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 impl Spec {
     /// Reads, parses, applies overrides and types a spec file.
     pub fn load(path: &Path, overrides: &[Override]) -> Result<Spec, SpecError> {
-        let source = std::fs::read_to_string(path).map_err(|source| SpecError::Io {
+        let source = read_spec_file(path).map_err(|reason| SpecError::Io {
             path: path.to_path_buf(),
-            source,
+            reason,
         })?;
         Spec::parse(path, &source, overrides)
     }

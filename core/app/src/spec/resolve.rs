@@ -25,6 +25,19 @@ pub struct Experiment {
     pub parallel: usize,
     /// Metrics for tables.
     pub metrics: Vec<String>,
+    /// The spec's `plugins:` directories (its workers search them too).
+    pub plugin_dirs: Vec<std::path::PathBuf>,
+}
+
+/// The most runs one experiment may expand to (runs × sweep grid × seeds),
+/// unless `WORKBENCH_MAX_RUNS` sets another limit.
+pub const MAX_RUNS: u128 = 10_000;
+
+fn max_runs() -> u128 {
+    std::env::var("WORKBENCH_MAX_RUNS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(MAX_RUNS)
 }
 
 const OPTIMIZERS: &[&str] = &["adam", "sgd", "rmsprop"];
@@ -157,6 +170,25 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
     }
 
     let seeds: Vec<u64> = raw.seeds.clone().unwrap_or_else(|| vec![base_train.seed]);
+    // Counted before anything is expanded, so a huge grid costs nothing.
+    let total = grid
+        .iter()
+        .fold(raw.runs.len() as u128, |n, (_, v, _)| {
+            n.saturating_mul(v.len() as u128)
+        })
+        .saturating_mul(seeds.len() as u128);
+    let limit = max_runs();
+    if total > limit {
+        let at = if grid.is_empty() { "runs" } else { "sweep" };
+        diags.push(spec.diag(
+            &[key(at)],
+            format!(
+                "the experiment expands to {total} runs (runs × sweep values × seeds), more than the limit of {limit}"
+            ),
+            Some("sweep fewer values or split it into several experiments (WORKBENCH_MAX_RUNS sets the limit)".into()),
+        ));
+        return Err(SpecError::Invalid(diags));
+    }
     let mut runs = Vec::new();
     let plugin_names: Vec<String> = plugins.iter().map(|p| p.name.clone()).collect();
     for (i, run) in raw.runs.iter().enumerate() {
@@ -316,6 +348,11 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
         runs,
         parallel: parallel.max(1),
         metrics,
+        plugin_dirs: spec
+            .plugin_dirs()
+            .into_iter()
+            .map(|(dir, _)| dir.canonicalize().unwrap_or(dir))
+            .collect(),
     })
 }
 

@@ -1,0 +1,316 @@
+//! Hostile inputs (issue 11): run directories, datasets and specs written
+//! by someone else must not make the binary run their code, read outside
+//! their directory, or mix runs; they fail with a clear message instead.
+
+use crate::harness::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Copies the directory `from` to `to`, recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Builds, with `cc`, a shared library whose constructor creates `marker`.
+/// `None` (and a message) where there is no C compiler.
+fn marker_library(dir: &Path, marker: &Path) -> Option<PathBuf> {
+    let source = dir.join("evil.c");
+    std::fs::write(
+        &source,
+        format!(
+            "#include <stdio.h>\n\
+             __attribute__((constructor)) static void evil(void) {{\n\
+               FILE *f = fopen(\"{}\", \"w\");\n\
+               if (f) {{ fputs(\"ran\", f); fclose(f); }}\n\
+             }}\n",
+            marker.display()
+        ),
+    )
+    .unwrap();
+    let lib = dir.join(format!("libevil{}", std::env::consts::DLL_SUFFIX));
+    match Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&lib)
+        .arg(&source)
+        .status()
+    {
+        Ok(s) if s.success() => Some(lib),
+        _ => {
+            eprintln!("skipped: no working `cc` to build the marker library");
+            None
+        }
+    }
+}
+
+/// Rewrites `run.json` of `run_dir` with `change` applied to its plan.
+fn edit_plan(run_dir: &Path, change: impl FnOnce(&mut serde_json::Value)) {
+    let path = run_dir.join("run.json");
+    let mut job: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    change(&mut job["plan"]);
+    std::fs::write(&path, serde_json::to_vec_pretty(&job).unwrap()).unwrap();
+}
+
+#[test]
+fn a_run_directory_never_names_code_to_load() {
+    let (dir, spec) = spec_dir(&format!(
+        "name: hostile\n{SMALL_DIGITS}runs:\n  - {{plugin: pca, variant: pca, params: {{components: 4}}}}\n"
+    ));
+    let marker = dir.path().join("constructor-ran");
+    let Some(evil) = marker_library(dir.path(), &marker) else {
+        return;
+    };
+    let results = dir.path().join("results");
+    let out = run_headless(dir.path(), &spec, &results);
+    assert!(out.status.success(), "{}", text(&out));
+    let run_dir = run_dirs(&results, "hostile").remove(0);
+    let input = run_dir.join("artifacts/reconstructions.png");
+
+    // A copy of the finished run whose job names the marker library.
+    let copy = dir.path().join("copy");
+    copy_dir(&run_dir, &copy);
+    edit_plan(&copy, |plan| {
+        plan["plugin_file"] = evil.to_str().unwrap().into();
+    });
+    let out_dir = dir.path().join("out");
+    let out = run(
+        dir.path(),
+        &[
+            "reconstruct",
+            "--run",
+            copy.to_str().unwrap(),
+            input.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    );
+    assert!(!marker.exists(), "the run directory's library was loaded");
+    // The plugin is found by its name among the configured plugins.
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(out_dir.join("reconstructions.png").is_file());
+
+    // A name no configured library has: a clear error, nothing loaded.
+    edit_plan(&copy, |plan| {
+        plan["plugin"] = "evil".into();
+    });
+    let out = run(
+        dir.path(),
+        &[
+            "reconstruct",
+            "--run",
+            copy.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ],
+    );
+    assert!(!marker.exists(), "the run directory's library was loaded");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("plugin `evil` not found") && !stderr.contains("panicked"),
+        "{}",
+        text(&out)
+    );
+
+    // `ocr` and `recognize` open runs the same way.
+    for args in [
+        vec![
+            "recognize",
+            "--run",
+            copy.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ],
+        vec![
+            "ocr",
+            "--segmenter",
+            "cca",
+            "--recognizer",
+            copy.to_str().unwrap(),
+            input.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ],
+    ] {
+        let out = run(dir.path(), &args);
+        assert!(
+            !marker.exists(),
+            "{args:?} loaded the run directory's library"
+        );
+        assert!(!out.status.success(), "{}", text(&out));
+        assert!(!text(&out).contains("panicked"), "{}", text(&out));
+    }
+}
+
+#[test]
+fn dataset_file_names_never_leave_the_dataset_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let words = dir.path().join("words");
+    std::fs::create_dir(&words).unwrap();
+    let word = image::GrayImage::from_fn(40, 20, |x, _| image::Luma([(x * 6) as u8]));
+    word.save(dir.path().join("outside.png")).unwrap();
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(
+        &spec,
+        "name: escape\ndataset:\n  kind: words\n  params: {dir: words, val: 0.125, test: 0.2}\nruns:\n  - {plugin: majority, variant: majority}\n",
+    )
+    .unwrap();
+    let results = dir.path().join("results");
+    let outside = dir.path().join("outside.png");
+    for (n, bad) in ["../outside.png", outside.to_str().unwrap()]
+        .into_iter()
+        .enumerate()
+    {
+        let mut labels = String::from("filename,text\n");
+        for i in 0..9 {
+            word.save(words.join(format!("w{i}.png"))).unwrap();
+            labels.push_str(&format!("w{i}.png,cat\n"));
+            if i == 2 {
+                labels.push_str(&format!("{bad},dog\n"));
+            }
+        }
+        std::fs::write(words.join("labels.csv"), labels).unwrap();
+        let out = run_headless(dir.path(), &spec, &results);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(!text(&out).contains("panicked"), "{}", text(&out));
+        let dirs = run_dirs(&results, "escape");
+        assert_eq!(dirs.len(), n + 1);
+        let failed: Vec<_> = dirs
+            .iter()
+            .map(|d| summary(d))
+            .filter(|s| s["status"] == "failed")
+            .collect();
+        assert_eq!(failed.len(), n + 1, "{failed:?}");
+        for s in failed {
+            let error = s["error"].as_str().unwrap();
+            assert!(
+                error.contains("line 5")
+                    && error.contains("outside the dataset directory")
+                    && error.contains("outside.png"),
+                "{error}"
+            );
+        }
+    }
+}
+
+#[test]
+fn concurrent_invocations_never_share_a_run_directory() {
+    let results = tempfile::tempdir().unwrap();
+    let spec = root().join("experiments/quickstart.yaml");
+    let start = || {
+        Command::new(workbench())
+            .current_dir(root())
+            .args(["run", spec.to_str().unwrap(), "--headless", "--results"])
+            .arg(results.path())
+            .env_remove("WORKBENCH_PLUGIN_PATH")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // Started together, both prepare their runs within the same second.
+    let (a, b) = (start(), start());
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let dirs = run_dirs(results.path(), "quickstart");
+    assert_eq!(dirs.len(), 6, "{dirs:?}");
+    let mut ids = std::collections::BTreeSet::new();
+    for dir in &dirs {
+        let s = summary(dir);
+        assert_eq!(s["status"], "done", "{s}");
+        assert!(ids.insert(s["run_id"].as_str().unwrap().to_string()), "{s}");
+        assert_eq!(
+            dir.file_name().unwrap().to_str(),
+            s["run_id"].as_str(),
+            "{s}"
+        );
+        // Its own metrics: one header, one run's lines.
+        let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+        assert_eq!(
+            metrics.matches("step,epoch,split,name,value").count(),
+            1,
+            "{metrics}"
+        );
+        let job: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run.json")).unwrap()).unwrap();
+        assert_eq!(job["run_id"], s["run_id"]);
+    }
+}
+
+#[test]
+fn absurd_sizes_are_refused_when_the_spec_is_checked() {
+    workbench(); // built before the clock starts
+    let check = |body: &str, expect: &[&str]| {
+        let (dir, spec) = spec_dir(body);
+        let started = std::time::Instant::now();
+        let out = run(dir.path(), &["validate", spec.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for e in expect {
+            assert!(stderr.contains(e), "no `{e}` in {}", text(&out));
+        }
+        assert!(!stderr.contains("panicked"), "{}", text(&out));
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "took {:?}",
+            started.elapsed()
+        );
+    };
+    for kind in ["synthetic-digits", "synthetic-words", "synthetic-pages"] {
+        let plugin = match kind {
+            "synthetic-digits" => "{plugin: pca, variant: pca}",
+            "synthetic-words" => "{plugin: majority, variant: majority}",
+            _ => "{plugin: segmenters, variant: cca}",
+        };
+        check(
+            &format!(
+                "name: big\ndataset:\n  kind: {kind}\n  params: {{train: 18446744073709551615, test: 5}}\nruns:\n  - {plugin}\n"
+            ),
+            &["spec.yaml:4", "train", "more than the"],
+        );
+    }
+    // 10 × 10 × 10 × 10 × 10 = 100,000 runs.
+    let values = "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]";
+    check(
+        &format!(
+            "name: sweep\n{SMALL_DIGITS}runs:\n  - {{plugin: pca, variant: pca}}\nsweep:\n  params.components: {values}\n  train.epochs: {values}\n  train.batch_size: {values}\n  train.seed: {values}\n  train.lr: {values}\n"
+        ),
+        &["100000 runs", "more than the limit of 10000"],
+    );
+}
+
+#[test]
+fn a_spec_is_read_only_from_a_regular_file_of_bounded_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    let mut specs: Vec<PathBuf> = vec!["/dev/zero".into(), dir.path().to_path_buf()];
+    if made.is_ok_and(|s| s.success()) {
+        specs.push(fifo);
+    } else {
+        eprintln!("no mkfifo: the FIFO case is skipped");
+    }
+    let huge = dir.path().join("huge.yaml");
+    std::fs::write(&huge, format!("name: huge\n# {}\n", "x".repeat(2 << 20))).unwrap();
+    for spec in &specs {
+        let out = run(dir.path(), &["validate", spec.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not a regular file"), "{}", text(&out));
+    }
+    let out = run(dir.path(), &["validate", huge.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("larger than 1 MiB"),
+        "{}",
+        text(&out)
+    );
+}
