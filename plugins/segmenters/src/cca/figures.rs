@@ -14,7 +14,6 @@ use workbench_vision::{components, Binary, Component, Connectivity, Gray, Labeli
 pub(super) fn containers(p: &CcaParams, lab: &Labeling, ch: f64) -> Vec<bool> {
     let comps = &lab.components;
     let tall = (p.image_height * ch) as u32;
-    let glyph = |c: &Component| (c.h as f64) >= 0.3 * ch && (c.h as f64) <= 2.0 * ch;
     comps
         .iter()
         .enumerate()
@@ -37,19 +36,8 @@ pub(super) fn containers(p: &CcaParams, lab: &Labeling, ch: f64) -> Vec<bool> {
             if own as f64 >= CONTAINER_INK * ((x1 - x0) * (y1 - y0)).max(1) as f64 {
                 return false;
             }
-            let b = Bounds::of(c);
-            let mut inside: Vec<Bounds> = comps
-                .iter()
-                .filter(|g| glyph(g) && b.contains_center(&Bounds::of(g)))
-                .map(Bounds::of)
-                .collect();
-            let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
-            if hs.is_empty() {
-                return false;
-            }
-            let mid = hs.len() / 2;
-            let body = *hs.select_nth_unstable(mid).1 as f64 >= TABLE_TEXT * ch;
-            body && lettered(&mut inside) >= TABLE_GLYPHS
+            let t = text_inside(comps, &Bounds::of(c), ch);
+            t.body && t.lettered >= TABLE_GLYPHS
         })
         .collect()
 }
@@ -142,7 +130,6 @@ pub(super) fn drawings(p: &CcaParams, lab: &Labeling, lines: &Binary, ch: f64) -
         }
     }
     let tall = (p.image_height * ch) as u32;
-    let glyph = |c: &Component| (c.h as f64) >= 0.3 * ch && (c.h as f64) <= 2.0 * ch;
     comps
         .iter()
         .enumerate()
@@ -154,21 +141,43 @@ pub(super) fn drawings(p: &CcaParams, lab: &Labeling, lines: &Binary, ch: f64) -
             if !ruled {
                 return true;
             }
-            let b = Bounds::of(c);
-            let mut inside: Vec<Bounds> = comps
-                .iter()
-                .filter(|g| glyph(g) && b.contains_center(&Bounds::of(g)))
-                .map(Bounds::of)
-                .collect();
-            let lettered = lettered(&mut inside);
-            // A table's text is set about as large as the page's; a
-            // screenshot's is smaller.
-            let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
-            let mid = hs.len() / 2;
-            let small = hs.is_empty() || (*hs.select_nth_unstable(mid).1 as f64) < TABLE_TEXT * ch;
-            lettered < TABLE_GLYPHS || lettered * 2 < inside.len() || small
+            // A table's text is set as letters, about as large as the
+            // page's; a plot's marks are not, a screenshot's text is smaller.
+            let t = text_inside(comps, &Bounds::of(c), ch);
+            t.lettered < TABLE_GLYPHS || t.lettered * 2 < t.glyphs || !t.body
         })
         .collect()
+}
+
+/// The glyph-size components whose centre lies inside a box.
+pub(super) struct TextInside {
+    /// How many.
+    pub(super) glyphs: usize,
+    /// How many of them are set as letters ([`lettered`]).
+    pub(super) lettered: usize,
+    /// Whether their median height is body size (at least [`TABLE_TEXT`]).
+    pub(super) body: bool,
+}
+
+/// The text inside `b`: glyph-size components (0.3 to 2 character heights)
+/// whose centre it holds.
+pub(super) fn text_inside(comps: &[Component], b: &Bounds, ch: f64) -> TextInside {
+    let mut inside: Vec<Bounds> = comps
+        .iter()
+        .filter(|g| (g.h as f64) >= 0.3 * ch && (g.h as f64) <= 2.0 * ch)
+        .map(Bounds::of)
+        .filter(|g| b.contains_center(g))
+        .collect();
+    let mut hs: Vec<u32> = inside.iter().map(|g| g.h()).collect();
+    let body = !hs.is_empty() && {
+        let mid = hs.len() / 2;
+        *hs.select_nth_unstable(mid).1 as f64 >= TABLE_TEXT * ch
+    };
+    TextInside {
+        glyphs: inside.len(),
+        lettered: lettered(&mut inside),
+        body,
+    }
 }
 
 /// How many of `glyphs` have a neighbour set as letters are: on the same
