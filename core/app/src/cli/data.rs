@@ -68,14 +68,13 @@ pub(crate) fn cmd_pdf(
     out: &Path,
     opts: &crate::data::pdf::PdfOptions,
 ) -> Result<i32, Exit> {
-    use crate::data::pdf::{check_tools, convert, PdfError};
+    use crate::data::pdf::{convert, PdfError};
     if !(20.0..=600.0).contains(&opts.dpi) {
         return Err(usage(anyhow!(
             "--dpi must be in [20, 600], not {}",
             opts.dpi
         )));
     }
-    check_tools().map_err(failure)?;
     let stems: Vec<_> = pdfs.iter().map(|p| p.file_stem()).collect();
     for (i, s) in stems.iter().enumerate() {
         if let Some(j) = stems[..i].iter().position(|t| t == s) {

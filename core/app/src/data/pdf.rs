@@ -101,7 +101,7 @@ const TOOLS: [(&str, &str); 4] = [
 ];
 
 /// Fails with the install step when a program is missing.
-pub fn check_tools() -> Result<(), PdfError> {
+fn check_tools() -> Result<(), PdfError> {
     for (tool, package) in TOOLS {
         let found = Command::new(tool)
             .arg(if tool == "gs" { "--version" } else { "-v" })

@@ -35,22 +35,7 @@ pub struct SyntheticDigitsParams {
 
 impl SyntheticDigitsParams {
     pub(super) fn check(self) -> Result<Self, DatasetSpecError> {
-        if self.train == 0 || self.test == 0 {
-            return Err(DatasetSpecError {
-                path: vec!["params".into()],
-                message: "train and test must each be at least 1".into(),
-                hint: None,
-            });
-        }
-        super::at_most(
-            &[
-                ("train", self.train),
-                ("val", self.val),
-                ("test", self.test),
-            ],
-            1_000_000,
-            "digit images",
-        )?;
+        super::generated_splits((self.train, self.val, self.test), 1_000_000, "digit images")?;
         if !(0.0..=1.0).contains(&self.noise) {
             return Err(DatasetSpecError::at(
                 "noise",

@@ -75,6 +75,27 @@ pub(super) fn at_most(
     }
 }
 
+/// The split sizes of a generated dataset: train and test at least one
+/// item each, no split over `limit` ([`at_most`]).
+pub(super) fn generated_splits(
+    (train, val, test): (usize, usize, usize),
+    limit: usize,
+    what: &str,
+) -> Result<(), DatasetSpecError> {
+    if train == 0 || test == 0 {
+        return Err(DatasetSpecError {
+            path: vec!["params".into()],
+            message: "train and test must each be at least 1".into(),
+            hint: None,
+        });
+    }
+    at_most(
+        &[("train", train), ("val", val), ("test", test)],
+        limit,
+        what,
+    )
+}
+
 pub(super) fn default_train() -> usize {
     2000
 }

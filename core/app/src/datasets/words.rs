@@ -150,22 +150,7 @@ impl SyntheticWordsParams {
             self.tile_stride,
             self.test_noise.as_deref(),
         )?;
-        if self.train == 0 || self.test == 0 {
-            return Err(DatasetSpecError {
-                path: vec!["params".into()],
-                message: "train and test must each be at least 1".into(),
-                hint: None,
-            });
-        }
-        super::at_most(
-            &[
-                ("train", self.train),
-                ("val", self.val),
-                ("test", self.test),
-            ],
-            1_000_000,
-            "word images",
-        )?;
+        super::generated_splits((self.train, self.val, self.test), 1_000_000, "word images")?;
         Ok(self)
     }
 
