@@ -440,7 +440,7 @@ pub fn convert(pdf: &Path, out: &Path, opts: &PdfOptions) -> Result<Vec<Converte
     // stays bounded however many pages are converted.
     for chunk in pages.chunks(LAYER_CHUNK) {
         let layers = render_layers(pdf, chunk, opts.dpi, tmp.path())?;
-        for (&n, layers) in chunk.iter().zip(&layers) {
+        for (&n, layers) in chunk.iter().zip(layers) {
             let mut page = render_page(pdf, n, opts.dpi, tmp.path())?;
             let words = text_layer(pdf, n)?;
             // The layers must line up with the page; pad or crop if the

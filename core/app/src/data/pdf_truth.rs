@@ -310,16 +310,12 @@ fn round2(v: f64) -> f64 {
 }
 
 /// The layers padded (with paper) or cropped to `size`.
-pub(super) fn fit_layers(l: &Layers, (w, h): (u32, u32)) -> Layers {
+pub(super) fn fit_layers(l: Layers, (w, h): (u32, u32)) -> Layers {
     if l.text.dimensions() == (w, h)
         && l.vector.dimensions() == (w, h)
         && l.raster.dimensions() == (w, h)
     {
-        return Layers {
-            text: l.text.clone(),
-            vector: l.vector.clone(),
-            raster: l.raster.clone(),
-        };
+        return l;
     }
     let magenta = image::Rgb([255u8, 0, 255]);
     let text = GrayImage::from_fn(w, h, |x, y| {
