@@ -310,6 +310,22 @@ pub struct TrainSettings {
     pub seed: u64,
     /// `auto`, `cpu` or `cuda`.
     pub device: String,
+    /// Early stopping: stop after this many epochs without a validation
+    /// improvement of at least `min_delta` (0 = never stop early).
+    #[serde(default)]
+    pub patience: u32,
+    /// Smallest decrease of the watched validation metric that counts.
+    #[serde(default)]
+    pub min_delta: f64,
+    /// `constant`, `cosine` (per step from `lr` down to `lr / 20` at the
+    /// last epoch) or `plateau` (halve `lr` after every two epochs without
+    /// improvement).
+    #[serde(default = "default_schedule")]
+    pub lr_schedule: String,
+}
+
+fn default_schedule() -> String {
+    "constant".into()
 }
 
 impl Default for TrainSettings {
@@ -322,6 +338,9 @@ impl Default for TrainSettings {
             weight_decay: 0.0,
             seed: 0,
             device: "auto".into(),
+            patience: 0,
+            min_delta: 0.0,
+            lr_schedule: default_schedule(),
         }
     }
 }

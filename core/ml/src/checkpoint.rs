@@ -32,6 +32,10 @@ const FORMAT_VERSION: &str = "1";
 /// The fixed name of the newest checkpoint in a checkpoint directory.
 pub const LAST_FILE: &str = "last.safetensors";
 
+/// The fixed name of the best checkpoint (by the watched validation
+/// metric) in a checkpoint directory.
+pub const BEST_FILE: &str = "best.safetensors";
+
 /// `epoch-N.safetensors`.
 pub fn epoch_file(epoch: u32) -> String {
     format!("epoch-{epoch}.safetensors")

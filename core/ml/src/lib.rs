@@ -39,6 +39,7 @@ pub mod layers;
 pub mod optim;
 pub mod params;
 pub mod rnn;
+pub mod schedule;
 pub mod train;
 
 pub use device::{DeviceChoice, DeviceError, OnDevice, PerDevice, ResolvedDevice};

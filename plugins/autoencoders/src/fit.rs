@@ -9,6 +9,11 @@
 //!   validation split `loss` (plus the VAE's `elbo`, `recon`, `kl`);
 //! - progress as steps done of all steps; `should_stop` is checked every step.
 //!
+//! The learning rate follows `lr_schedule` per step; with `patience` > 0
+//! training stops after that many epochs without the validation loss (the
+//! epoch loss without a validation split) falling by more than
+//! `min_delta`, and the best epoch's weights are the ones kept.
+//!
 //! Checkpoints: after every epoch `epoch-N.safetensors` and
 //! `last.safetensors` in the checkpoint directory (with the optimizer
 //! state). With `resume: true` and a `last.safetensors` there, training
@@ -22,6 +27,8 @@ use std::path::PathBuf;
 use workbench_api::{Context, Image, PluginError};
 use workbench_ml::checkpoint::{self, CheckpointMeta};
 use workbench_ml::corrupt::corrupt_one;
+use workbench_ml::params::ParamId;
+use workbench_ml::schedule::{Schedule, Watch};
 use workbench_ml::train::{run, steps_per_epoch, Flow, LoopSettings};
 use workbench_ml::{Optimizer, OptimizerKind};
 
@@ -95,6 +102,12 @@ pub struct FitSettings {
     pub seed: u64,
     /// Resume from the checkpoint directory's last checkpoint.
     pub resume: bool,
+    /// `constant`, `cosine` or `plateau` (`workbench_ml::schedule`).
+    pub lr_schedule: String,
+    /// Epochs without a validation-loss improvement before stopping (0 = never).
+    pub patience: u32,
+    /// Smallest validation-loss decrease that counts.
+    pub min_delta: f64,
 }
 
 /// Rows of `data` (n × d) picked by `idx`.
@@ -159,6 +172,7 @@ pub fn fit<D: Device<f32>>(
         ));
     }
     let kind = OptimizerKind::from_name(&settings.optimizer).map_err(err)?;
+    let schedule = Schedule::from_name(&settings.lr_schedule).map_err(err)?;
     let mut opt: Optimizer<D> = Optimizer::new(kind, settings.lr, settings.weight_decay);
     let ck_dir = rep.checkpoint_dir();
     let mut mean = vec![0.0f32; d];
@@ -195,6 +209,16 @@ pub fn fit<D: Device<f32>>(
     let noise = model.cfg.noise();
     let dev = model.store.device().clone();
     let extra = crate::io::meta_extra(model);
+    let watch = std::cell::RefCell::new(
+        start
+            .extra
+            .get("watch")
+            .and_then(|w| Watch::from_text(w))
+            .unwrap_or_default(),
+    );
+    // The best epoch's values (by validation loss, or the epoch loss
+    // without a validation split); put back at the end.
+    let mut best: Option<Vec<Vec<f32>>> = None;
 
     // The closures both need the model, the optimizer and the reporter.
     let state = std::cell::RefCell::new((model, &mut opt, rep));
@@ -204,6 +228,8 @@ pub fn fit<D: Device<f32>>(
         |batch| -> Result<(f64, Flow), PluginError> {
             let mut guard = state.borrow_mut();
             let (model, opt, rep) = &mut *guard;
+            opt.lr =
+                schedule.lr(settings.lr as f64, batch.step, total, watch.borrow().stale) as f32;
             let b = batch.indices.len();
             let clean = gather_rows(train, d, batch.indices);
             let input = match noise {
@@ -248,18 +274,39 @@ pub fn fit<D: Device<f32>>(
             rep.at(end.step, end.epoch);
             rep.report("epoch_loss", end.mean_loss);
             rep.report("lr", opt.lr as f64);
+            let mut watched = end.mean_loss;
             if !val.is_empty() {
                 for (name, v) in validate(model, val, 256, settings.seed) {
+                    if name == "loss" {
+                        watched = v;
+                    }
                     rep.report_val(name, v);
                 }
             }
+            let mut watch = watch.borrow_mut();
+            if watch.update(end.epoch, watched, watched, settings.min_delta) {
+                best = Some(
+                    (0..model.store.params().len())
+                        .map(|i| model.store.values(ParamId(i)))
+                        .collect(),
+                );
+            }
             if let Some(dir) = &rep.checkpoint_dir() {
+                let mut extra = extra.clone();
+                extra.insert("watch".into(), watch.to_text());
                 let meta = CheckpointMeta {
                     epoch: end.epoch,
                     step: end.step,
-                    extra: extra.clone(),
+                    extra,
                 };
                 checkpoint::save_epoch(dir, &model.store, Some(opt), &meta).map_err(err)?;
+            }
+            if watch.exhausted(settings.patience) {
+                rep.log(&format!(
+                    "early stop after epoch {}: the validation loss has not fallen by more than {} for {} epochs",
+                    end.epoch, settings.min_delta, watch.stale
+                ));
+                return Ok(Flow::Stop);
             }
             Ok(if rep.should_stop() {
                 Flow::Stop
@@ -268,7 +315,18 @@ pub fn fit<D: Device<f32>>(
             })
         },
     )?;
-    let (_, _, rep) = state.into_inner();
+    let (model, _, rep) = state.into_inner();
+    let watch = watch.into_inner();
+    if let Some(values) = best.filter(|_| settings.patience > 0) {
+        for (i, v) in values.into_iter().enumerate() {
+            model.store.set_values(ParamId(i), v).map_err(err)?;
+        }
+        rep.info("best_epoch", &watch.best_epoch.to_string());
+        rep.log(&format!(
+            "kept the weights of epoch {} (validation loss {:.6})",
+            watch.best_epoch, watch.best
+        ));
+    }
     if outcome.stopped {
         rep.log(&format!(
             "stopped after {} steps (epoch {})",

@@ -195,6 +195,9 @@ impl Autoencoders {
             weight_decay: self.train.weight_decay as f32,
             seed: self.train.seed,
             resume: self.resume,
+            lr_schedule: self.train.lr_schedule.clone(),
+            patience: self.train.patience,
+            min_delta: self.train.min_delta,
         }
     }
 

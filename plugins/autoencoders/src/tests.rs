@@ -105,6 +105,7 @@ fn config(params: serde_json::Value, epochs: u32) -> Config {
             weight_decay: 0.0,
             seed: 3,
             device: "cpu".into(),
+            ..TrainSettings::default()
         },
     }
 }
@@ -329,4 +330,41 @@ fn variants_and_configs_are_checked() {
     assert_eq!(m.store.num_trainable(), 418_054);
     let cfg = model_config("undercomplete", &Config::default()).unwrap();
     assert_eq!((cfg.hidden.clone(), cfg.code_size), (vec![500, 300], 100));
+}
+
+#[test]
+fn early_stopping_keeps_the_best_epoch_and_the_schedule_decays() {
+    let train = images(32, 8);
+    let val = images(16, 9);
+    let mut c = config(json!({"code_size": 8, "hidden": [16]}), 8);
+    // Nothing falls by more than 1e9: every epoch after the first is stale.
+    c.train.patience = 2;
+    c.train.min_delta = 1e9;
+    c.train.lr_schedule = "cosine".into();
+    let mut ae = Autoencoders::new("undercomplete", &c).unwrap();
+    let mut rec = Recorder::default();
+    ae.fit_with(&dataset(&train), &dataset(&val), &mut rec)
+        .unwrap();
+    let epochs: Vec<u32> = rec
+        .series("epoch_loss", false)
+        .iter()
+        .map(|e| e.0)
+        .collect();
+    assert_eq!(epochs, vec![1, 2, 3]);
+    let lr: Vec<f64> = rec.series("lr", false).iter().map(|e| e.1).collect();
+    assert!(lr.windows(2).all(|w| w[1] < w[0]), "{lr:?}");
+    // The kept weights are those of the epoch with the lowest validation loss.
+    let val_loss = rec.series("loss", true);
+    let best = val_loss
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .unwrap()
+        .0;
+    assert!(
+        rec.infos
+            .borrow()
+            .contains(&("best_epoch".into(), best.to_string())),
+        "{val_loss:?} {:?}",
+        rec.infos
+    );
 }

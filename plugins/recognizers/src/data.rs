@@ -1,18 +1,21 @@
 //! Word images into network input, texts into labels.
 //!
-//! - An image becomes gray (mean of its channels), polarity-normalised so
-//!   the background is near 0 and ink near 1 (an image whose mean is above
-//!   0.5 is taken as dark-on-light and inverted), and resized bilinearly to
-//!   the model height keeping its aspect ratio (width clamped to
-//!   `[width_factor, max_width]`).
+//! - An image becomes the white-on-black window around its ink ([`ink`]:
+//!   polarity, levels and the ink box are found whatever the crop), widened
+//!   by a margin (and, in training, a random [`Jitter`]), resized to the
+//!   model height keeping its aspect ratio (width clamped to
+//!   `[width_factor, max_width]`). A crop without ink becomes one blank
+//!   step.
 //! - A batch right-pads every image with background (0) to the widest one,
 //!   rounded up to the width factor, and records each sample's real number
 //!   of output steps (`ceil(width / factor)`), the CTC input length.
 //! - The charset is sorted unique characters; label = index + 1 (0 is the
 //!   blank). At inference a character outside the charset can never be
-//!   produced; in training, a text with such a character is an error naming
-//!   it.
+//!   produced; in training, words with such characters are counted and
+//!   left out ([`encode`] names the character).
 
+use crate::augment::Jitter;
+use crate::ink;
 use workbench_api::{Image, PluginError};
 
 /// A preprocessed word image: `height × width`, row-major.
@@ -24,43 +27,35 @@ pub struct Prepared {
     pub data: Vec<f32>,
 }
 
-/// Gray, polarity-normalised, resized to `height`.
+/// The window around the ink, resized to `height` (see the module notes).
 pub fn prepare(img: &Image, height: usize, factor: usize, max_width: usize) -> Prepared {
-    let (h, w, c) = (img.height.max(1), img.width.max(1), img.channels.max(1));
-    let mut gray: Vec<f32> = (0..img.height * img.width)
-        .map(|p| img.data[p * c..(p + 1) * c].iter().sum::<f32>() / c as f32)
-        .collect();
-    if gray.is_empty() {
-        gray = vec![0.0];
-    }
-    let mean = gray.iter().sum::<f32>() / gray.len() as f32;
-    if mean > 0.5 {
-        gray.iter_mut().for_each(|v| *v = 1.0 - *v);
-    }
-    let (h, w) = if img.height == 0 || img.width == 0 {
-        (1, 1)
-    } else {
-        (h, w)
+    prepare_with(img, height, factor, max_width, &Jitter::NONE)
+}
+
+/// [`prepare`] with a training jitter of the window.
+pub fn prepare_with(
+    img: &Image,
+    height: usize,
+    factor: usize,
+    max_width: usize,
+    jitter: &Jitter,
+) -> Prepared {
+    let factor = factor.max(1);
+    let found = ink::find(img);
+    let Some((x0, y0, x1, y1)) = found.ink else {
+        return Prepared {
+            width: factor,
+            data: vec![0.0; height * factor],
+        };
     };
-    let nw = ((w as f32 * height as f32 / h as f32).round() as usize)
-        .clamp(factor.max(1), max_width.max(factor));
-    let mut data = vec![0.0; height * nw];
-    let sy = h as f32 / height as f32;
-    let sx = w as f32 / nw as f32;
-    for y in 0..height {
-        let fy = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (h - 1) as f32);
-        let (y0, ty) = (fy.floor() as usize, fy.fract());
-        let y1 = (y0 + 1).min(h - 1);
-        for x in 0..nw {
-            let fx = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (w - 1) as f32);
-            let (x0, tx) = (fx.floor() as usize, fx.fract());
-            let x1 = (x0 + 1).min(w - 1);
-            let g = |yy: usize, xx: usize| gray[yy * w + xx];
-            let top = g(y0, x0) * (1.0 - tx) + g(y0, x1) * tx;
-            let bot = g(y1, x0) * (1.0 - tx) + g(y1, x1) * tx;
-            data[y * nw + x] = top * (1.0 - ty) + bot * ty;
-        }
-    }
+    let ink_h = (y1 - y0) as f32;
+    let m = ink::MARGIN * ink_h;
+    let [l, t, r, b] = jitter.pad.map(|p| p * ink_h + m);
+    let window = (x0 as f32 - l, y0 as f32 - t, x1 as f32 + r, y1 as f32 + b);
+    let (ww, wh) = (window.2 - window.0, window.3 - window.1);
+    let nw = ((ww * height as f32 / wh * jitter.stretch).round() as usize)
+        .clamp(factor, max_width.max(factor));
+    let data = ink::resample(&found.data, found.width, found.height, window, nw, height);
     Prepared { width: nw, data }
 }
 

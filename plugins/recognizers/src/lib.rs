@@ -18,12 +18,17 @@
 //! host's checkpoint directory and resumes from the last one when
 //! `resume: true`.
 
+pub mod augment;
 pub mod data;
+pub mod ink;
 pub mod model;
 
+use augment::Jitter;
 use data::{batch, prepare, Prepared};
 use dfdx::prelude::*;
 use model::{Architecture, Network};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use workbench_api::*;
@@ -32,6 +37,8 @@ use workbench_ml::ctc::{ctc_loss, min_input_length};
 use workbench_ml::decode::{beam_search, greedy, sample, Lexicon};
 use workbench_ml::device::{resolve, DeviceChoice, OnDevice, ResolvedDevice};
 use workbench_ml::on_device;
+use workbench_ml::params::ParamId;
+use workbench_ml::schedule::{Schedule, Watch};
 use workbench_ml::{Optimizer, OptimizerKind, ParamStore};
 
 const MODEL_FILE: &str = "recognizer.safetensors";
@@ -93,6 +100,7 @@ struct Settings {
     beam_width: usize,
     lexicon: String,
     resume: bool,
+    augment: String,
     train: TrainSettings,
 }
 
@@ -174,14 +182,10 @@ impl<D: Device<f32>> Model<D> {
         out
     }
 
-    /// Mean CTC loss and monitoring CER over `items`.
-    fn evaluate(
-        &mut self,
-        items: &[Prepared],
-        labels: &[Vec<usize>],
-        texts: &[&str],
-    ) -> (f64, f64, Vec<String>) {
-        let (mut loss, mut n, mut errs, mut chars) = (0.0, 0usize, 0usize, 0usize);
+    /// Mean CTC loss, monitoring CER and word accuracy over `items`.
+    fn evaluate(&mut self, items: &[Prepared], labels: &[Vec<usize>], texts: &[&str]) -> Scores {
+        let (mut loss, mut n, mut errs, mut chars, mut right) =
+            (0.0, 0usize, 0usize, 0usize, 0usize);
         let mut preds = Vec::new();
         let (h, f) = (self.arch.height, self.arch.width_factor());
         for start in (0..items.len()).step_by(32) {
@@ -207,22 +211,56 @@ impl<D: Device<f32>> Model<D> {
                 let text = data::decode(&d.labels, &self.chars);
                 errs += data::levenshtein(&text, texts[start + i]);
                 chars += texts[start + i].chars().count();
+                right += usize::from(text == texts[start + i]);
                 preds.push(text);
             }
         }
-        (
-            loss / n.max(1) as f64,
-            errs as f64 / chars.max(1) as f64,
+        Scores {
+            loss: loss / n.max(1) as f64,
+            cer: errs as f64 / chars.max(1) as f64,
+            word_accuracy: right as f64 / n.max(1) as f64,
             preds,
-        )
+        }
     }
 
-    fn meta(&self, epoch: u32, step: u64) -> CheckpointMeta {
+    /// The values of every parameter and buffer, on the host.
+    fn snapshot(&self) -> Vec<Vec<f32>> {
+        (0..self.store.params().len())
+            .map(|i| self.store.values(ParamId(i)))
+            .collect()
+    }
+
+    fn restore(&mut self, values: Vec<Vec<f32>>) -> Result<(), PluginError> {
+        for (i, v) in values.into_iter().enumerate() {
+            self.store.set_values(ParamId(i), v).map_err(ml)?;
+        }
+        Ok(())
+    }
+
+    /// A training sample as the network sees it this epoch.
+    fn prepare_train(&self, img: &Image, s: &Settings, rng: &mut ChaCha8Rng) -> Prepared {
+        let (h, f) = (self.arch.height, self.arch.width_factor());
+        let jitter = if s.augment == "none" {
+            Jitter::NONE
+        } else {
+            Jitter::random(rng)
+        };
+        let mut p = data::prepare_with(img, h, f, s.max_width, &jitter);
+        if s.augment == "full" {
+            augment::appearance(&mut p.data, p.width, h, rng);
+        }
+        p
+    }
+
+    fn meta(&self, epoch: u32, step: u64, watch: Option<&Watch>) -> CheckpointMeta {
         let mut extra = BTreeMap::new();
         extra.insert(
             "arch".to_string(),
             serde_json::to_string(&self.arch).expect("arch serialises"),
         );
+        if let Some(w) = watch {
+            extra.insert("watch".to_string(), w.to_text());
+        }
         CheckpointMeta { epoch, step, extra }
     }
 
@@ -235,29 +273,48 @@ impl<D: Device<f32>> Model<D> {
     ) -> Result<(), PluginError> {
         let t = &s.train;
         let kind = OptimizerKind::from_name(&t.optimizer).map_err(ml)?;
+        let schedule = Schedule::from_name(&t.lr_schedule).map_err(ml)?;
         let mut opt = Optimizer::new(kind, t.lr as f32, t.weight_decay as f32);
-        let labels: Vec<Vec<usize>> = train
-            .texts
-            .iter()
-            .map(|x| data::encode(x, &self.chars))
-            .collect::<Result<_, _>>()?;
-        let val_labels: Vec<Vec<usize>> = val
-            .texts
-            .iter()
-            .map(|x| data::encode(x, &self.chars))
-            .collect::<Result<_, _>>()?;
-        let items = self.prepare(&train.images, s.max_width);
-        let val_items = self.prepare(&val.images, s.max_width);
-        let need: Vec<usize> = labels.iter().map(|l| min_input_length(l)).collect();
+        let tr = Encodable::of(&train.texts, &self.chars);
+        let va = Encodable::of(&val.texts, &self.chars);
+        for (split, e) in [("training", &tr), ("validation", &va)] {
+            if let Some(note) = e.unknown_note(split) {
+                mon.log(&note);
+                mon.info(&format!("{split}_words_left_out"), &e.left_out.to_string());
+            }
+        }
+        if tr.keep.is_empty() {
+            return Err(PluginError::new(format!(
+                "no training word can be written with the charset {:?}",
+                self.arch.charset
+            )));
+        }
+        let images: Vec<&Image> = tr.keep.iter().map(|&i| &train.images[i]).collect();
+        let val_images: Vec<Image> = va.keep.iter().map(|&i| val.images[i]).collect();
+        let val_items = self.prepare(&val_images, s.max_width);
+        let val_texts: Vec<&str> = va.keep.iter().map(|&i| val.texts[i]).collect();
+        let need: Vec<usize> = tr.labels.iter().map(|l| min_input_length(l)).collect();
         mon.info("parameters", &self.store.num_trainable().to_string());
         mon.info("charset", &self.arch.charset);
         let (mut start_epoch, mut step) = (0u32, 0u64);
+        let mut watch = Watch::default();
+        let mut best: Option<Vec<Vec<f32>>> = None;
         let ckdir = mon.checkpoint_dir();
         if s.resume {
+            if let Some(dir) = ckdir.as_deref() {
+                let best_file = dir.join(checkpoint::BEST_FILE);
+                if best_file.is_file() {
+                    checkpoint::load(&best_file, &mut self.store, None).map_err(ml)?;
+                    best = Some(self.snapshot());
+                }
+            }
             if let Some(last) = ckdir.as_deref().and_then(checkpoint::latest) {
                 let meta = checkpoint::load(&last, &mut self.store, Some(&mut opt)).map_err(ml)?;
                 start_epoch = meta.epoch;
                 step = meta.step;
+                if let Some(w) = meta.extra.get("watch").and_then(|w| Watch::from_text(w)) {
+                    watch = w;
+                }
                 mon.log(&format!(
                     "resumed from {} (epoch {start_epoch})",
                     last.display()
@@ -265,17 +322,35 @@ impl<D: Device<f32>> Model<D> {
             }
         }
         let bs = (t.batch_size as usize).max(1);
-        let total = workbench_ml::train::steps_per_epoch(items.len(), bs) * t.epochs as u64;
+        let total = workbench_ml::train::steps_per_epoch(images.len(), bs) * t.epochs as u64;
         let (h, f) = (self.arch.height, self.arch.width_factor());
+        let watched = if val_items.is_empty() {
+            "train_loss"
+        } else {
+            "val_cer"
+        };
         for epoch in start_epoch + 1..=t.epochs {
-            for idx in workbench_ml::train::epoch_batches(items.len(), bs, t.seed, epoch) {
+            let (mut sum, mut seen) = (0.0, 0usize);
+            for idx in workbench_ml::train::epoch_batches(images.len(), bs, t.seed, epoch) {
                 if mon.should_stop() {
-                    return Ok(());
+                    return self.keep_best(best, &watch, mon);
                 }
                 step += 1;
-                let refs: Vec<&Prepared> = idx.iter().map(|&i| &items[i]).collect();
+                opt.lr = schedule.lr(t.lr, step, total, watch.stale) as f32;
+                let refs: Vec<Prepared> = idx
+                    .iter()
+                    .map(|&i| {
+                        let mut rng = ChaCha8Rng::seed_from_u64(
+                            t.seed
+                                ^ (u64::from(epoch) << 40)
+                                ^ (i as u64).wrapping_mul(0x9E37_79B9),
+                        );
+                        self.prepare_train(images[i], s, &mut rng)
+                    })
+                    .collect();
+                let refs: Vec<&Prepared> = refs.iter().collect();
                 let m: Vec<usize> = idx.iter().map(|&i| need[i]).collect();
-                let tg: Vec<Vec<usize>> = idx.iter().map(|&i| labels[i].clone()).collect();
+                let tg: Vec<Vec<usize>> = idx.iter().map(|&i| tr.labels[i].clone()).collect();
                 let b = batch(&refs, h, f, Some(&m));
                 let x = self
                     .store
@@ -294,22 +369,134 @@ impl<D: Device<f32>> Model<D> {
                 if !value.is_finite() {
                     return Ok(());
                 }
+                sum += value * idx.len() as f64;
+                seen += idx.len();
             }
             mon.report(step, epoch, "lr", opt.lr as f64);
-            if !val_items.is_empty() {
-                let (vl, cer, preds) = self.evaluate(&val_items, &val_labels, &val.texts);
-                mon.report_val(step, epoch, "loss", vl);
-                mon.report_val(step, epoch, "cer", cer);
-                for (p, r) in preds.iter().zip(&val.texts).take(3) {
+            let (watched_value, tiebreak) = if val_items.is_empty() {
+                let mean = sum / seen.max(1) as f64;
+                (mean, mean)
+            } else {
+                let sc = self.evaluate(&val_items, &va.labels, &val_texts);
+                mon.report_val(step, epoch, "loss", sc.loss);
+                mon.report_val(step, epoch, "cer", sc.cer);
+                mon.report_val(step, epoch, "word_accuracy", sc.word_accuracy);
+                for (p, r) in sc.preds.iter().zip(&val_texts).take(3) {
                     mon.log(&format!("epoch {epoch}: {r:?} → {p:?}"));
+                }
+                (sc.cer, sc.loss)
+            };
+            if watch.update(epoch, watched_value, tiebreak, t.min_delta) {
+                best = Some(self.snapshot());
+                if let Some(dir) = &ckdir {
+                    std::fs::create_dir_all(dir).map_err(ml)?;
+                    checkpoint::save(
+                        &dir.join(checkpoint::BEST_FILE),
+                        &self.store,
+                        None,
+                        &self.meta(epoch, step, Some(&watch)),
+                    )
+                    .map_err(ml)?;
                 }
             }
             if let Some(dir) = &ckdir {
-                checkpoint::save_epoch(dir, &self.store, Some(&opt), &self.meta(epoch, step))
-                    .map_err(ml)?;
+                checkpoint::save_epoch(
+                    dir,
+                    &self.store,
+                    Some(&opt),
+                    &self.meta(epoch, step, Some(&watch)),
+                )
+                .map_err(ml)?;
+            }
+            if watch.exhausted(t.patience) {
+                mon.log(&format!(
+                    "early stop after epoch {epoch}: {watched} has not improved by more than {} for {} epochs",
+                    t.min_delta, watch.stale
+                ));
+                break;
             }
         }
+        self.keep_best(best, &watch, mon)
+    }
+
+    /// Puts the best epoch's weights back (the model that is saved and used).
+    fn keep_best(
+        &mut self,
+        best: Option<Vec<Vec<f32>>>,
+        watch: &Watch,
+        mon: &mut dyn Monitor,
+    ) -> Result<(), PluginError> {
+        if let Some(values) = best {
+            self.restore(values)?;
+            mon.info("best_epoch", &watch.best_epoch.to_string());
+            mon.log(&format!(
+                "kept the weights of epoch {} (watched value {:.5})",
+                watch.best_epoch, watch.best
+            ));
+        }
         Ok(())
+    }
+}
+
+/// Validation scores.
+struct Scores {
+    loss: f64,
+    cer: f64,
+    word_accuracy: f64,
+    preds: Vec<String>,
+}
+
+/// The words of a split that the charset can write, with their labels.
+struct Encodable {
+    keep: Vec<usize>,
+    labels: Vec<Vec<usize>>,
+    left_out: usize,
+    /// Characters outside the charset with how many words have them.
+    unknown: BTreeMap<char, usize>,
+}
+
+impl Encodable {
+    fn of(texts: &[&str], chars: &[char]) -> Encodable {
+        let mut e = Encodable {
+            keep: Vec::new(),
+            labels: Vec::new(),
+            left_out: 0,
+            unknown: BTreeMap::new(),
+        };
+        for (i, text) in texts.iter().enumerate() {
+            match data::encode(text, chars) {
+                Ok(l) => {
+                    e.keep.push(i);
+                    e.labels.push(l);
+                }
+                Err(_) => {
+                    e.left_out += 1;
+                    let mut seen: Vec<char> = text.chars().filter(|c| !chars.contains(c)).collect();
+                    seen.sort_unstable();
+                    seen.dedup();
+                    for c in seen {
+                        *e.unknown.entry(c).or_default() += 1;
+                    }
+                }
+            }
+        }
+        e
+    }
+
+    fn unknown_note(&self, split: &str) -> Option<String> {
+        if self.left_out == 0 {
+            return None;
+        }
+        let list: Vec<String> = self
+            .unknown
+            .iter()
+            .map(|(c, n)| format!("{c:?} ×{n}"))
+            .collect();
+        Some(format!(
+            "{} {split} words have characters outside the charset and are left out: {}",
+            self.left_out,
+            list.join(", ")
+        ))
     }
 }
 
@@ -372,6 +559,12 @@ fn params() -> Vec<ParamSpec> {
             &[],
             "word-list file (one word per line) constraining beam search; \"\" = none",
         ),
+        ParamSpec::choice(
+            "augment",
+            "crop",
+            &["none", "crop", "full"],
+            "training augmentation: none, crop (jittered window around the ink, width stretch) or full (crop + stroke weight, shear, blur, noise, contrast)",
+        ),
         ParamSpec::bool(
             "resume",
             false,
@@ -425,6 +618,7 @@ impl Recognizers {
                 beam_width: usize_param("beam_width")?,
                 lexicon: config.param("lexicon")?,
                 resume: config.param("resume")?,
+                augment: config.param("augment")?,
                 train: config.train.clone(),
             },
             arch,
@@ -522,7 +716,7 @@ impl Lifecycle for Recognizers {
             .model
             .as_ref()
             .ok_or_else(|| PluginError::new(format!("`{}` is not trained", self.variant)))?;
-        on_device!(model, m => checkpoint::save(&dir.join(MODEL_FILE), &m.store, None, &m.meta(0, 0)).map_err(ml))
+        on_device!(model, m => checkpoint::save(&dir.join(MODEL_FILE), &m.store, None, &m.meta(0, 0, None)).map_err(ml))
     }
 }
 

@@ -98,6 +98,8 @@ fn config(variant: &str, epochs: u32) -> Config {
         "layers".into(),
         if variant == "conv-ctc" { 2 } else { 1 }.into(),
     );
+    // The toy glyphs are learnt from 48 words: no augmentation.
+    c.params.insert("augment".into(), "none".into());
     c.train = TrainSettings {
         epochs,
         batch_size: 8,
@@ -165,32 +167,53 @@ fn preprocessing_inverts_resizes_and_pads() {
         data: &img,
     };
     let p = prepare(&image, 32, 4, 512);
-    assert_eq!(p.width, w * 2);
+    // The ink box (14 × 16) widened by the margin, scaled to 32 rows.
+    let m = 2.0 * ink::MARGIN * 16.0;
+    assert_eq!(p.width, ((14.0 + m) * 32.0 / (16.0 + m)).round() as usize);
+    assert_eq!(p.data.len(), 32 * p.width);
     // Background became ~0, ink ~1.
     assert!(p.data[0] < 0.1 && p.data.iter().cloned().fold(0.0, f32::max) > 0.9);
     let q = prepare(&image, 32, 4, 10);
     assert_eq!(q.width, 10);
     let b = batch(&[&p, &q], 32, 4, Some(&[1, 20]));
-    assert_eq!(b.lengths, vec![(w * 2).div_ceil(4), 20]);
+    assert_eq!(b.lengths, vec![p.width.div_ceil(4), 20]);
     assert_eq!(b.width, 4 * b.lengths[0].max(20));
     assert_eq!(data::charset_of(&["cab", "ba"]), "abc");
     assert_eq!(data::levenshtein("kitten", "sitting"), 3);
 }
 
 #[test]
-fn texts_outside_a_given_charset_are_named() {
-    let set = Owned::new(vec!["ab".into(), "ad".into()]);
+fn words_outside_a_given_charset_are_counted_and_left_out() {
+    let set = Owned::new(vec!["ab".into(), "ad".into(), "ba".into()]);
     let mut c = config("crnn", 1);
     c.params.insert("charset".into(), "abc".into());
     let mut r = Recognizers::new("crnn", &c).unwrap();
+    let mut rec = Recorder::default();
+    r.fit_with(&set.dataset(), &Dataset::default(), &mut rec)
+        .unwrap();
+    assert!(
+        rec.logs
+            .iter()
+            .any(|l| l.starts_with("1 training words") && l.contains("'d' ×1")),
+        "{:?}",
+        rec.logs
+    );
+    assert!(rec
+        .infos
+        .contains(&("training_words_left_out".into(), "1".into())));
+    // The two words left make one step (batch 8).
+    assert_eq!(Recorder::values(&rec.train, "loss").len(), 1);
+    // When no word is left, training is refused with the charset named.
+    let none = Owned::new(vec!["dd".into()]);
+    let mut r = Recognizers::new("crnn", &c).unwrap();
     let err = r
         .fit_with(
-            &set.dataset(),
+            &none.dataset(),
             &Dataset::default(),
             &mut Recorder::default(),
         )
         .unwrap_err();
-    assert!(err.message.contains("'d'"), "{}", err.message);
+    assert!(err.message.contains("\"abc\""), "{}", err.message);
     // A bad height is refused up front.
     let mut c = config("crnn", 1);
     c.params.insert("height".into(), 18.into());
@@ -238,7 +261,11 @@ fn train_and_check(variant: &str, epochs: u32) {
         after < 0.5 * before && after < 0.5,
         "{variant}: CER {before} → {after} (per epoch {val_cer:?})"
     );
-    assert!((after - val_cer[val_cer.len() - 1]).abs() < 1e-9);
+    // The kept model is the epoch with the lowest validation CER.
+    let best = val_cer.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!((after - best).abs() < 1e-9, "{after} vs {val_cer:?}");
+    assert!(rec.infos.iter().any(|(k, _)| k == "best_epoch"));
+    assert!(dir.path().join("ck").join(checkpoint::BEST_FILE).is_file());
     assert!(rec.infos.iter().any(|(k, _)| k == "parameters"));
     assert!(rec.logs.iter().any(|l| l.contains('→')));
     assert!(checkpoint::latest(&dir.path().join("ck")).is_some());
@@ -266,7 +293,8 @@ fn train_and_check(variant: &str, epochs: u32) {
     assert!(listed * 10 >= pred.len() * 9, "{variant}: {pred:?}");
     assert!(
         cer(&pred, &val.texts) <= after + 1e-9,
-        "{variant}: {pred:?}"
+        "{variant}: {pred:?} for {:?}: greedy CER {after}, per epoch {val_cer:?}",
+        val.texts
     );
 }
 
@@ -308,4 +336,35 @@ fn resume_continues_from_the_last_checkpoint() {
     // Only epoch 3 ran: 2 steps of 8.
     assert_eq!(Recorder::values(&rec2.train, "loss").len(), 2);
     assert!(rec2.logs.iter().any(|l| l.contains("resumed")));
+}
+
+#[test]
+fn early_stopping_and_the_schedule_follow_the_settings() {
+    let train = Owned::new(words(16, 1));
+    let val = Owned::new(words(6, 5));
+    let mut c = config("crnn", 6);
+    // No epoch can improve the CER by more than 1: after the first, every
+    // epoch is stale, and patience 2 stops after epoch 3.
+    c.train.patience = 2;
+    c.train.min_delta = 1.0;
+    c.train.lr_schedule = "cosine".into();
+    let mut r = Recognizers::new("crnn", &c).unwrap();
+    let mut rec = Recorder::default();
+    r.fit_with(&train.dataset(), &val.dataset(), &mut rec)
+        .unwrap();
+    assert_eq!(Recorder::values(&rec.val, "cer").len(), 3);
+    assert_eq!(Recorder::values(&rec.val, "word_accuracy").len(), 3);
+    assert!(rec
+        .logs
+        .iter()
+        .any(|l| l.starts_with("early stop after epoch 3")));
+    let lr = Recorder::values(&rec.train, "lr");
+    assert!(lr.windows(2).all(|w| w[1] < w[0]), "{lr:?}");
+    // An unknown schedule is refused.
+    c.train.lr_schedule = "linear".into();
+    let mut r = Recognizers::new("crnn", &c).unwrap();
+    let err = r
+        .fit_with(&train.dataset(), &val.dataset(), &mut Recorder::default())
+        .unwrap_err();
+    assert!(err.message.contains("linear"), "{}", err.message);
 }

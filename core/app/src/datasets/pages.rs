@@ -30,9 +30,18 @@ pub enum Serve {
 pub struct PagesParams {
     /// Directory of `NAME.png` + `NAME.json` (relative to the spec file).
     pub dir: PathBuf,
-    /// Pages (from the start, by name) given to `fit`; the rest are the test split.
+    /// Pages (from the start, by name) given to `fit`; the rest are the
+    /// test split. With `test_dir`, every page of `dir` trains instead.
     #[serde(default)]
     pub train: usize,
+    /// Validation pages in their own directory (a corpus split by
+    /// document); without it, serving words holds out the last tenth of
+    /// the training words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_dir: Option<PathBuf>,
+    /// Test pages in their own directory; `dir` is then the training split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_dir: Option<PathBuf>,
     /// `pages` or `words` (every word box must then have a text).
     #[serde(default)]
     pub serve: Serve,
@@ -118,32 +127,37 @@ impl PagesParams {
     /// than `train` (by listing it; the pages are read when loaded).
     pub(super) fn check(mut self, base_dir: &Path) -> Result<Self, DatasetSpecError> {
         height_ok(self.height)?;
-        if self.serve == Serve::Words && self.train == 0 {
+        if self.test_dir.is_some() && self.train > 0 {
+            return Err(DatasetSpecError::at(
+                "train",
+                "with `test_dir`, every page of `dir` is a training page",
+                Some("leave `train` out".into()),
+            ));
+        }
+        if self.serve == Serve::Words && self.train == 0 && self.test_dir.is_none() {
             return Err(DatasetSpecError::at(
                 "train",
                 "serving words needs at least 1 training page",
-                Some("recognizers train on the words of the first `train` pages".into()),
+                Some("recognizers train on the words of the first `train` pages (or of every page of `dir` with `test_dir`)".into()),
             ));
         }
         self.dir = base_dir.join(&self.dir);
-        if !self.dir.is_dir() {
-            return Err(DatasetSpecError::at(
-                "dir",
-                format!("{} is not a directory", self.dir.display()),
-                Some("a pages directory holds NAME.png with NAME.json".into()),
-            ));
+        self.val_dir = self.val_dir.map(|d| base_dir.join(d));
+        self.test_dir = self.test_dir.map(|d| base_dir.join(d));
+        let mut total = 0;
+        for (key, dir) in [
+            ("dir", Some(&self.dir)),
+            ("val_dir", self.val_dir.as_ref()),
+            ("test_dir", self.test_dir.as_ref()),
+        ] {
+            if let Some(dir) = dir {
+                let n = count_pages(key, dir)?;
+                if key == "dir" {
+                    total = n;
+                }
+            }
         }
-        let total = pages::page_files(&self.dir)
-            .map_err(|e| DatasetSpecError::at("dir", e.to_string(), None))?
-            .len();
-        if total == 0 {
-            return Err(DatasetSpecError::at(
-                "dir",
-                format!("{} holds no page image", self.dir.display()),
-                Some("a pages directory holds NAME.png with NAME.json".into()),
-            ));
-        }
-        if self.train > 0 && self.train >= total {
+        if self.test_dir.is_none() && self.train > 0 && self.train >= total {
             return Err(DatasetSpecError::at(
                 "train",
                 too_many_train(self.train, total),
@@ -154,6 +168,15 @@ impl PagesParams {
     }
 
     pub(super) fn load(&self) -> Result<Splits, DataError> {
+        let val = match &self.val_dir {
+            Some(dir) => pages::load_dir(dir)?,
+            None => Vec::new(),
+        };
+        if let Some(test_dir) = &self.test_dir {
+            let train = pages::load_dir(&self.dir)?;
+            let test = pages::load_dir(test_dir)?;
+            return serve(self.serve, self.height, train, val, test);
+        }
         let mut test = pages::load_dir(&self.dir)?;
         if self.train >= test.len() && self.train > 0 {
             return Err(DataError::InvalidParam {
@@ -162,8 +185,32 @@ impl PagesParams {
             });
         }
         let train: Vec<Page> = test.drain(..self.train).collect();
-        serve(self.serve, self.height, train, Vec::new(), test)
+        serve(self.serve, self.height, train, val, test)
     }
+}
+
+/// The number of pages in `dir` (the spec key `key`), which must be a
+/// directory holding at least one.
+fn count_pages(key: &str, dir: &Path) -> Result<usize, DatasetSpecError> {
+    let hint = || Some("a pages directory holds NAME.png with NAME.json".to_string());
+    if !dir.is_dir() {
+        return Err(DatasetSpecError::at(
+            key,
+            format!("{} is not a directory", dir.display()),
+            hint(),
+        ));
+    }
+    let n = pages::page_files(dir)
+        .map_err(|e| DatasetSpecError::at(key, e.to_string(), None))?
+        .len();
+    if n == 0 {
+        return Err(DatasetSpecError::at(
+            key,
+            format!("{} holds no page image", dir.display()),
+            hint(),
+        ));
+    }
+    Ok(n)
 }
 
 impl SyntheticPagesParams {

@@ -92,6 +92,12 @@ pub struct RawTrain {
     pub seed: Option<u64>,
     /// `auto`, `cpu` or `cuda`.
     pub device: Option<String>,
+    /// Epochs without validation improvement before stopping (0 = never).
+    pub patience: Option<u32>,
+    /// Smallest validation improvement that counts.
+    pub min_delta: Option<f64>,
+    /// `constant`, `cosine` or `plateau`.
+    pub lr_schedule: Option<String>,
 }
 
 /// One entry of `runs:`.

@@ -41,6 +41,8 @@ fn max_runs() -> u128 {
 }
 
 const OPTIMIZERS: &[&str] = &["adam", "sgd", "rmsprop"];
+/// Learning-rate schedules (`workbench_ml::schedule`).
+const LR_SCHEDULES: &[&str] = &["constant", "cosine", "plateau"];
 const DEVICES: &[&str] = &["auto", "cpu", "cuda"];
 
 pub(super) fn key(k: &str) -> Seg {
@@ -396,6 +398,12 @@ fn merge_train(base: &TrainSettings, over: &RawTrain) -> TrainSettings {
         weight_decay: over.weight_decay.unwrap_or(base.weight_decay),
         seed: over.seed.unwrap_or(base.seed),
         device: over.device.clone().unwrap_or_else(|| base.device.clone()),
+        patience: over.patience.unwrap_or(base.patience),
+        min_delta: over.min_delta.unwrap_or(base.min_delta),
+        lr_schedule: over
+            .lr_schedule
+            .clone()
+            .unwrap_or_else(|| base.lr_schedule.clone()),
     }
 }
 
@@ -418,6 +426,15 @@ fn train_overrides(t: &RawTrain) -> Vec<(String, String)> {
     }
     if let Some(v) = &t.device {
         out.push(("device".into(), v.clone()));
+    }
+    if let Some(v) = t.patience {
+        out.push(("patience".into(), v.to_string()));
+    }
+    if let Some(v) = t.min_delta {
+        out.push(("min_delta".into(), v.to_string()));
+    }
+    if let Some(v) = &t.lr_schedule {
+        out.push(("lr_schedule".into(), v.clone()));
     }
     out
 }
@@ -453,6 +470,20 @@ fn check_train(spec: &Spec, t: &TrainSettings, at: &[Seg], diags: &mut Vec<Diagn
             &p("optimizer"),
             format!("unknown optimizer `{}`", t.optimizer),
             Some(nearest_hint(&t.optimizer, &strings(OPTIMIZERS))),
+        ));
+    }
+    if !(t.min_delta.is_finite() && t.min_delta >= 0.0) {
+        diags.push(spec.diag(
+            &p("min_delta"),
+            format!("must be zero or positive, not {}", t.min_delta),
+            None,
+        ));
+    }
+    if !LR_SCHEDULES.contains(&t.lr_schedule.as_str()) {
+        diags.push(spec.diag(
+            &p("lr_schedule"),
+            format!("unknown learning-rate schedule `{}`", t.lr_schedule),
+            Some(nearest_hint(&t.lr_schedule, &strings(LR_SCHEDULES))),
         ));
     }
     if !DEVICES.contains(&t.device.as_str()) {

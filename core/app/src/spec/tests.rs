@@ -102,7 +102,7 @@ fn unknown_plugins_variants_and_params_are_refused_before_running() {
 #[test]
 fn impossible_values_are_refused() {
     let err = errors(
-        &format!("{HEAD}train: {{epochs: 0, lr: -1, optimizer: adamw, device: gpu}}\nparallel: 0\nseeds: []\nruns:\n  - {{plugin: pca, variant: pca, params: {{components: 9999}}}}\n"),
+        &format!("{HEAD}train: {{epochs: 0, lr: -1, optimizer: adamw, device: gpu, lr_schedule: cosin, min_delta: -1}}\nparallel: 0\nseeds: []\nruns:\n  - {{plugin: pca, variant: pca, params: {{components: 9999}}}}\n"),
         &[],
     );
     for needle in [
@@ -111,6 +111,9 @@ fn impossible_values_are_refused() {
         "train.optimizer: unknown optimizer `adamw`",
         "did you mean `adam`?",
         "train.device: unknown device `gpu`",
+        "train.lr_schedule: unknown learning-rate schedule `cosin`",
+        "did you mean `cosine`?",
+        "train.min_delta: must be zero or positive, not -1",
         "parallel: must be at least 1",
         "seeds: is empty",
         "runs[0].params.components: 9999 is out of range [1, 784]",
