@@ -11,6 +11,7 @@ mod pdf;
 mod plugins;
 mod preprocess;
 mod quickstart;
+mod reader;
 mod resume;
 mod segment;
 mod specs;

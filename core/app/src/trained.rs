@@ -1,13 +1,96 @@
 //! Finished runs used again: a trained model opened from its run directory
 //! (`recognizer:` and `preprocess:` references, `workbench recognize`,
-//! `reconstruct` and `ocr`).
+//! `reconstruct` and `ocr`), found by directory or by `EXPERIMENT/NAME`;
+//! and the bundled reader, a finished recognizer run shipped in the
+//! repository (`models/reader/`) that `recognize` and `ocr` use when no
+//! run is named.
 
 use crate::host::{find_plugin, Instance, SearchDir};
 use crate::plan::WorkerJob;
 use crate::results::RunDir;
 use anyhow::{bail, Context as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use workbench_api::Config;
+
+/// Environment variable naming the bundled reader's directory (for a
+/// binary installed away from its source tree).
+pub const READER_ENV: &str = "WORKBENCH_READER";
+
+/// The bundled reader's directory: `$WORKBENCH_READER`, else
+/// `models/reader` of the source tree this binary was built from.
+pub fn bundled_reader() -> anyhow::Result<PathBuf> {
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/reader");
+    let candidates: Vec<PathBuf> = match std::env::var_os(READER_ENV) {
+        Some(dir) => vec![PathBuf::from(dir)],
+        None => vec![built],
+    };
+    for dir in &candidates {
+        if RunDir::new(dir).is_run() {
+            return Ok(dir.clone());
+        }
+    }
+    bail!(
+        "no bundled reader found (looked in {}); set {READER_ENV} to the models/reader directory of a workbench checkout, or name a trained recognizer run",
+        candidates
+            .iter()
+            .map(|d| d.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// Finds the trained run `reference` names: a directory (relative to
+/// `base_dir`) holding `run.json`, or `EXPERIMENT/NAME`, the newest `done`
+/// run of that name under `results_root`. `what` names the kind wanted in
+/// messages. Errors are (message, hint).
+pub fn find_trained(
+    base_dir: &Path,
+    reference: &str,
+    results_root: &Path,
+    what: &str,
+) -> Result<PathBuf, (String, Option<String>)> {
+    use crate::results::{list_runs, RunStatus};
+    let as_path = base_dir.join(reference);
+    if RunDir::new(&as_path).is_run() {
+        return Ok(as_path);
+    }
+    if let Some((experiment, name)) = reference.rsplit_once('/') {
+        let named: Vec<_> = list_runs(results_root, Some(experiment))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, s)| s.name == name)
+            .collect();
+        if let Some((dir, _)) = named
+            .iter()
+            .rev()
+            .find(|(_, s)| s.status == Some(RunStatus::Done))
+        {
+            return Ok(dir.clone());
+        }
+        if let Some((dir, latest)) = named.last() {
+            let status = latest
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "unknown".into());
+            return Err((
+                format!(
+                    "{what} run `{reference}` has not finished (its latest run, {}, is {status})",
+                    dir.display()
+                ),
+                Some(format!(
+                    "run experiment `{experiment}` to the end first, or name a done run directory"
+                )),
+            ));
+        }
+    }
+    Err((
+        format!("no finished {what} run `{reference}`"),
+        Some(format!(
+            "name a run directory, or EXPERIMENT/NAME of a done run under {} (run the {what} experiment first)",
+            results_root.display()
+        )),
+    ))
+}
 
 /// Opens a finished run of `kind` with its saved model (`artifacts/model`):
 /// its job and a live plugin instance.

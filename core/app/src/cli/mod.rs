@@ -77,27 +77,38 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
-    /// Read word images with a trained recognizer run.
+    /// Read word images with the bundled reader or a trained recognizer
+    /// run; with `--labels`, score them and print an error report.
     Recognize {
-        /// The run directory (results/<experiment>/<run-id>).
-        #[arg(long = "run", value_name = "RUN_DIR")]
-        run_dir: PathBuf,
+        /// A trained recognizer: its run directory or `EXPERIMENT/NAME` (the
+        /// newest done run of that name); default: the bundled reader.
+        #[arg(long = "run", value_name = "RUN")]
+        run: Option<String>,
         /// Word images (PNG or JPEG).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "labels")]
         images: Vec<PathBuf>,
-        /// Write the CSV (`filename,text,confidence`) here instead of stdout.
+        /// A `filename,text` CSV (file names relative to it): read those
+        /// images and print CER, WER, word accuracy, the confusions and the
+        /// errors by character class.
+        #[arg(long, value_name = "CSV", conflicts_with = "images")]
+        labels: Option<PathBuf>,
+        /// Write the CSV (`filename,text,confidence`, plus `truth` with
+        /// `--labels`) here instead of stdout.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        #[command(flatten)]
+        results: ResultsArg,
     },
     /// The page pipeline: segment pages, read every word with a trained
     /// recognizer, write the words with positions, the text and hOCR.
     Ocr {
-        /// Segmenter variant (`VARIANT` or `PLUGIN/VARIANT`), e.g. `cca`.
-        #[arg(long)]
+        /// Segmenter variant (`VARIANT` or `PLUGIN/VARIANT`).
+        #[arg(long, default_value = "cca")]
         segmenter: String,
-        /// A trained recognizer run (results/<experiment>/<run-id>).
-        #[arg(long, value_name = "RUN_DIR")]
-        recognizer: PathBuf,
+        /// A trained recognizer: its run directory or `EXPERIMENT/NAME`;
+        /// default: the bundled reader.
+        #[arg(long, value_name = "RUN")]
+        recognizer: Option<String>,
         /// Page images (PNG or JPEG).
         #[arg(required = true)]
         pages: Vec<PathBuf>,
@@ -107,6 +118,8 @@ pub enum Command {
         /// Only these formats (repeatable; default all three).
         #[arg(long = "format", value_enum)]
         formats: Vec<ocr::OcrFormat>,
+        #[command(flatten)]
+        results: ResultsArg,
     },
     /// Check a spec and print the runs it plans, without running anything.
     Validate {
@@ -330,12 +343,28 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             pages,
             out,
             formats,
-        } => ocr::cmd_ocr(&segmenter, &recognizer, &pages, &out, &formats),
+            results,
+        } => ocr::cmd_ocr(
+            &segmenter,
+            recognizer.as_deref(),
+            &results.results,
+            &pages,
+            &out,
+            &formats,
+        ),
         Command::Recognize {
-            run_dir,
+            run,
             images,
+            labels,
             out,
-        } => recognize::cmd_recognize(&run_dir, &images, out.as_deref()),
+            results,
+        } => recognize::cmd_recognize(
+            run.as_deref(),
+            &results.results,
+            &images,
+            labels.as_deref(),
+            out.as_deref(),
+        ),
         Command::Reconstruct {
             run_dir,
             images,

@@ -2,7 +2,7 @@
 //! plugin, read every word region with a trained recognizer run, and write
 //! the words with positions (JSON), the text in reading order, and hOCR.
 
-use super::reconstruct::open_run;
+use super::reconstruct::open_reader;
 use super::{failure, usage, Exit};
 use crate::host::{discover, search_dirs, Instance};
 use crate::ocr::ocr_page;
@@ -74,7 +74,8 @@ fn read_page(path: &Path) -> anyhow::Result<(u32, u32, Vec<f32>)> {
 
 pub(crate) fn cmd_ocr(
     segmenter_spec: &str,
-    run_dir: &Path,
+    recognizer: Option<&str>,
+    results: &Path,
     pages: &[PathBuf],
     out: &Path,
     formats: &[OcrFormat],
@@ -100,7 +101,7 @@ pub(crate) fn cmd_ocr(
         None,
     )
     .map_err(failure)?;
-    let (job, mut recognizer) = open_run(run_dir, Kind::Recognizer)?;
+    let (job, mut recognizer) = open_reader(recognizer, results)?;
     let height = job.plan.dataset.word_height_or_default();
     let mut pre = crate::preprocess::of_recognizer(&job, &super::reconstruct::plugin_dirs())
         .map_err(usage)?;

@@ -1,11 +1,12 @@
-//! `workbench recognize`: read word images with a trained recognizer run.
+//! `workbench recognize`: read word images with the bundled reader or a
+//! trained recognizer run; with `--labels`, score them (`TextReport`).
 
-use super::reconstruct::open_run;
+use super::reconstruct::open_reader;
 use super::{failure, usage, Exit};
 use crate::data::words::normalize;
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
-use workbench_api::{Kind, OwnedImage};
+use workbench_api::OwnedImage;
 
 /// Reads an image file as a word image of `height` rows.
 pub fn read_word(path: &Path, height: usize) -> anyhow::Result<OwnedImage> {
@@ -18,17 +19,31 @@ pub fn read_word(path: &Path, height: usize) -> anyhow::Result<OwnedImage> {
 }
 
 pub(crate) fn cmd_recognize(
-    run_dir: &Path,
+    reference: Option<&str>,
+    results: &Path,
     images: &[PathBuf],
+    labels: Option<&Path>,
     out: Option<&Path>,
 ) -> Result<i32, Exit> {
-    let (job, mut instance) = open_run(run_dir, Kind::Recognizer)?;
+    let (job, mut instance) = open_reader(reference, results)?;
     let height = job.plan.dataset.word_height_or_default();
-    let mut words = images
-        .iter()
-        .map(|p| read_word(p, height))
-        .collect::<anyhow::Result<Vec<_>>>()
-        .map_err(usage)?;
+    let (names, mut words, truth): (Vec<String>, Vec<OwnedImage>, Option<Vec<String>>) =
+        match labels {
+            Some(labels) => {
+                let set = crate::data::words::read_labels(labels, height)
+                    .map_err(|e| usage(anyhow!(e.to_string())))?;
+                (set.names, set.images, Some(set.texts))
+            }
+            None => (
+                images.iter().map(|p| p.display().to_string()).collect(),
+                images
+                    .iter()
+                    .map(|p| read_word(p, height))
+                    .collect::<anyhow::Result<Vec<_>>>()
+                    .map_err(usage)?,
+                None,
+            ),
+        };
     // A run trained on cleaned words reads cleaned words.
     if let Some(mut pre) =
         crate::preprocess::of_recognizer(&job, &super::reconstruct::plugin_dirs()).map_err(usage)?
@@ -36,25 +51,43 @@ pub(crate) fn cmd_recognize(
         pre.apply(&mut words).map_err(failure)?;
     }
     let borrowed: Vec<_> = words.iter().map(|w| w.as_image()).collect();
-    let texts = instance.recognize(&borrowed).map_err(failure)?;
+    let mut texts = Vec::with_capacity(borrowed.len());
+    for chunk in borrowed.chunks(crate::host::BATCH) {
+        texts.extend(instance.recognize(chunk).map_err(failure)?);
+    }
     let mut w = csv::Writer::from_writer(Vec::new());
     let csv_err = |e: csv::Error| failure(anyhow!(e));
-    w.write_record(["filename", "text", "confidence"])
-        .map_err(csv_err)?;
-    for (path, (text, confidence)) in images.iter().zip(&texts) {
-        w.write_record([
-            path.display().to_string(),
-            text.clone(),
-            confidence.to_string(),
-        ])
-        .map_err(csv_err)?;
+    let mut header = vec!["filename", "text", "confidence"];
+    if truth.is_some() {
+        header.push("truth");
+    }
+    w.write_record(&header).map_err(csv_err)?;
+    for (i, (name, (text, confidence))) in names.iter().zip(&texts).enumerate() {
+        let mut row = vec![name.clone(), text.clone(), confidence.to_string()];
+        if let Some(t) = &truth {
+            row.push(t[i].clone());
+        }
+        w.write_record(&row).map_err(csv_err)?;
     }
     let bytes = w
         .into_inner()
         .map_err(|e| failure(anyhow!(e.to_string())))?;
-    match out {
-        Some(path) => crate::results::write_atomic(path, &bytes).map_err(failure)?,
-        None => print!("{}", String::from_utf8_lossy(&bytes)),
+    match (out, &truth) {
+        (Some(path), _) => crate::results::write_atomic(path, &bytes).map_err(failure)?,
+        (None, None) => print!("{}", String::from_utf8_lossy(&bytes)),
+        // With --labels and no --out, stdout holds the report only.
+        (None, Some(_)) => {}
+    }
+    if let Some(truth) = &truth {
+        let preds: Vec<&str> = texts.iter().map(|(t, _)| t.as_str()).collect();
+        let refs: Vec<&str> = truth.iter().map(String::as_str).collect();
+        let report = crate::metrics::TextReport::of(&preds, &refs).map_err(|e| {
+            usage(anyhow!(
+                "cannot score {}: {e}",
+                labels.map(|l| l.display().to_string()).unwrap_or_default()
+            ))
+        })?;
+        print!("{}", report.markdown(30));
     }
     Ok(0)
 }

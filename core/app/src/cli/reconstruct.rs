@@ -53,6 +53,26 @@ pub(crate) fn open_run(run_dir: &Path, kind: Kind) -> Result<(WorkerJob, Instanc
     crate::trained::open_trained(run_dir, kind, &plugin_dirs()).map_err(usage)
 }
 
+/// Opens the recognizer `reference` names (a run directory or
+/// `EXPERIMENT/NAME` under `results`), or the bundled reader without one.
+pub(crate) fn open_reader(
+    reference: Option<&str>,
+    results: &Path,
+) -> Result<(WorkerJob, Instance), Exit> {
+    let dir = match reference {
+        None => crate::trained::bundled_reader().map_err(usage)?,
+        Some(r) => crate::trained::find_trained(Path::new("."), r, results, "recognizer").map_err(
+            |(message, hint)| {
+                usage(anyhow!(
+                    "{message}{}",
+                    hint.map(|h| format!(" ({h})")).unwrap_or_default()
+                ))
+            },
+        )?,
+    };
+    open_run(&dir, Kind::Recognizer)
+}
+
 pub(crate) fn cmd_reconstruct(
     run_dir: &Path,
     images: &[PathBuf],

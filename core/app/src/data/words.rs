@@ -81,7 +81,14 @@ fn stays_inside(file: &str) -> bool {
 /// and normalized to `height`. A missing or unreadable image, an empty text
 /// or a malformed line is an error naming the line.
 pub fn read_words_dir(dir: &Path, height: usize) -> Result<WordSet, DataError> {
-    let labels = dir.join("labels.csv");
+    read_labels(&dir.join("labels.csv"), height)
+}
+
+/// [`read_words_dir`] for a labels file of any name: the images it names
+/// are relative to its directory.
+pub fn read_labels(labels: &Path, height: usize) -> Result<WordSet, DataError> {
+    let labels = labels.to_path_buf();
+    let dir = labels.parent().unwrap_or(Path::new("."));
     let bytes = std::fs::read(&labels).map_err(|source| DataError::Io {
         path: labels.clone(),
         source,

@@ -1,10 +1,12 @@
 //! Scoring recognizers: CER, WER and word accuracy over the test split (as
-//! docs/CONTRACTS.md defines them), recognition speed, and the worst errors.
+//! docs/CONTRACTS.md defines them), recognition speed, the worst errors,
+//! and the error report (`errors.md`, `errors.json`: confusions and errors
+//! by character class, `metrics::TextReport`).
 
 use super::{EvalError, BATCH};
 use crate::data::words::WordSet;
 use crate::host::Instance;
-use crate::metrics::{levenshtein, text_metrics};
+use crate::metrics::{levenshtein, text_metrics, TextReport};
 use crate::results::write_atomic;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,6 +14,8 @@ use std::time::Instant;
 
 /// How many of the worst errors `worst_errors.csv` keeps.
 const WORST: usize = 50;
+/// How many confusions `errors.md` lists (`errors.json` has them all).
+const CONFUSIONS: usize = 40;
 
 pub(super) fn evaluate(
     instance: &mut Instance,
@@ -35,9 +39,21 @@ pub(super) fn evaluate(
     if seconds > 0.0 {
         out.insert("words_per_sec".to_string(), images.len() as f64 / seconds);
     }
+    let dir = crate::results::RunDir::new(run_dir);
     write_atomic(
-        &crate::results::RunDir::new(run_dir).artifact("worst_errors.csv"),
+        &dir.artifact("worst_errors.csv"),
         worst_errors(test, &preds).as_bytes(),
+    )?;
+    let report = TextReport::of(&pred_texts, &refs)?;
+    write_atomic(
+        &dir.artifact("errors.md"),
+        report.markdown(CONFUSIONS).as_bytes(),
+    )?;
+    write_atomic(
+        &dir.artifact("errors.json"),
+        serde_json::to_string_pretty(&report)
+            .expect("a report serialises")
+            .as_bytes(),
     )?;
     Ok(out)
 }

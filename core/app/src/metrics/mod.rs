@@ -8,6 +8,7 @@ mod direction;
 mod error;
 mod reconstruction;
 mod text;
+mod text_report;
 
 pub use anomaly::{anomaly_detection, auroc, percentile, AnomalyMetrics};
 pub use boxes::{match_boxes, match_boxes_where, BBox, BoxMatch};
@@ -18,3 +19,4 @@ pub use reconstruction::{
     per_image_mse, psnr_from_mse, reconstruction, ReconstructionMetrics, PSNR_MSE_FLOOR,
 };
 pub use text::{levenshtein, text_metrics, TextMetrics};
+pub use text_report::TextReport;

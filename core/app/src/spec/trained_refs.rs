@@ -8,57 +8,14 @@ use super::{Seg, Spec, SpecError};
 use std::path::PathBuf;
 use workbench_api::Kind;
 
-/// Finds the trained run `reference` names: a directory (relative to the
-/// spec file) holding `run.json`, or `EXPERIMENT/NAME`, the newest `done`
-/// run of that name under `results_root`. `what` names the kind wanted in
-/// messages. Errors are (message, hint).
+/// [`crate::trained::find_trained`] relative to the spec file.
 fn find_run(
     spec: &Spec,
     reference: &str,
     results_root: &std::path::Path,
     what: &str,
 ) -> Result<PathBuf, (String, Option<String>)> {
-    use crate::results::{list_runs, RunStatus};
-    let as_path = spec.base_dir.join(reference);
-    if crate::results::RunDir::new(&as_path).is_run() {
-        return Ok(as_path);
-    }
-    if let Some((experiment, name)) = reference.rsplit_once('/') {
-        let named: Vec<_> = list_runs(results_root, Some(experiment))
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|(_, s)| s.name == name)
-            .collect();
-        if let Some((dir, _)) = named
-            .iter()
-            .rev()
-            .find(|(_, s)| s.status == Some(RunStatus::Done))
-        {
-            return Ok(dir.clone());
-        }
-        if let Some((dir, latest)) = named.last() {
-            let status = latest
-                .status
-                .map(|s| s.to_string())
-                .unwrap_or_else(|| "unknown".into());
-            return Err((
-                format!(
-                    "{what} run `{reference}` has not finished (its latest run, {}, is {status})",
-                    dir.display()
-                ),
-                Some(format!(
-                    "run experiment `{experiment}` to the end first, or name a done run directory"
-                )),
-            ));
-        }
-    }
-    Err((
-        format!("no finished {what} run `{reference}`"),
-        Some(format!(
-            "name a run directory, or EXPERIMENT/NAME of a done run under {} (run the {what} experiment first)",
-            results_root.display()
-        )),
-    ))
+    crate::trained::find_trained(&spec.base_dir, reference, results_root, what)
 }
 
 /// Resolves the trained runs that runs name: `recognizer:` (segmenter runs;

@@ -1,0 +1,177 @@
+//! The bundled reader (models/reader): `recognize` and `ocr` work on a
+//! fresh clone without training, read real word crops, and score a labelled
+//! set with an error report; `EXPERIMENT/NAME` names a trained run.
+
+use crate::harness::*;
+
+/// The bundled reader's CER on the 42 real crops of
+/// tests/fixtures/real-words must stay at or below this (measured: see
+/// models/reader/README.md; the bound leaves room for platform float
+/// differences, not for a worse model).
+const MAX_CER: f64 = 0.05;
+
+/// The value of `| name | x % |` in a Markdown report, as a fraction.
+fn percent(report: &str, name: &str) -> f64 {
+    let line = report
+        .lines()
+        .find(|l| l.starts_with(&format!("| {name} |")))
+        .unwrap_or_else(|| panic!("no `{name}` row in\n{report}"));
+    let value = line
+        .split('|')
+        .nth(2)
+        .unwrap()
+        .trim()
+        .trim_end_matches(" %");
+    value.parse::<f64>().unwrap() / 100.0
+}
+
+#[test]
+fn bundled_reader_reads_real_crops() {
+    let labels = root().join("tests/fixtures/real-words/labels.csv");
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("read.csv");
+    let out = run(
+        dir.path(),
+        &[
+            "recognize",
+            "--labels",
+            labels.to_str().unwrap(),
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    let cer = percent(&report, "CER");
+    assert!(cer <= MAX_CER, "CER {cer} on the real crops:\n{report}");
+    assert!(
+        report.contains("| class | characters | errors | error rate |"),
+        "{report}"
+    );
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    assert!(
+        rows.starts_with("filename,text,confidence,truth\n"),
+        "{rows}"
+    );
+    assert_eq!(rows.lines().count(), 43);
+}
+
+#[test]
+fn recognize_and_ocr_default_to_the_bundled_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let word = root().join("tests/fixtures/real-words/ctable-ctable-p002-0.png");
+    let any_word = if word.is_file() {
+        word
+    } else {
+        let fixtures = root().join("tests/fixtures/real-words");
+        std::fs::read_dir(&fixtures)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "png"))
+            .unwrap()
+    };
+    let out = run(dir.path(), &["recognize", any_word.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let row = stdout.lines().nth(1).expect("one row");
+    assert!(
+        row.split(',').nth(1).is_some_and(|t| !t.is_empty()),
+        "{stdout}"
+    );
+
+    // `ocr` with no segmenter and no recognizer named: cca and the bundled reader.
+    let pages = dir.path().join("pages");
+    let out = run(
+        dir.path(),
+        &[
+            "data",
+            "pages",
+            "--out",
+            pages.to_str().unwrap(),
+            "--count",
+            "1",
+            "--seed",
+            "3",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let ocr = dir.path().join("ocr");
+    let out = run(
+        dir.path(),
+        &[
+            "ocr",
+            pages.join("page-0000.png").to_str().unwrap(),
+            "--out",
+            ocr.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ocr.join("page-0000.json")).unwrap())
+            .unwrap();
+    let words = json["words"].as_array().unwrap();
+    let read = words
+        .iter()
+        .filter(|w| w["text"].as_str().is_some_and(|t| !t.is_empty()))
+        .count();
+    assert!(words.len() > 20 && read * 10 >= words.len() * 9, "{json}");
+}
+
+#[test]
+fn a_reader_is_named_by_experiment_and_name_and_bad_labels_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let spec = dir.path().join("words.yaml");
+    std::fs::write(
+        &spec,
+        "name: reader\ndataset:\n  kind: synthetic-words\n  params: {train: 30, val: 5, test: 10}\nruns:\n  - {name: majority, plugin: majority, variant: majority}\n",
+    )
+    .unwrap();
+    let out = run_headless(dir.path(), &spec, &results);
+    assert!(out.status.success(), "{}", text(&out));
+    let word = dir.path().join("w.png");
+    image::GrayImage::from_fn(40, 20, |x, y| {
+        image::Luma([if (5..35).contains(&x) && (6..14).contains(&y) {
+            0
+        } else {
+            255
+        }])
+    })
+    .save(&word)
+    .unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "recognize",
+            "--run",
+            "reader/majority",
+            "--results",
+            results.to_str().unwrap(),
+            word.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // A name with no run, and a labels file that does not exist: usage errors.
+    let out = run(
+        dir.path(),
+        &[
+            "recognize",
+            "--run",
+            "reader/nope",
+            "--results",
+            results.to_str().unwrap(),
+            word.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("no finished recognizer run `reader/nope`"),
+        "{}",
+        text(&out)
+    );
+    let out = run(dir.path(), &["recognize", "--labels", "missing.csv"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("missing.csv"), "{}", text(&out));
+}
