@@ -1,4 +1,5 @@
-//! The page pipeline end to end: `workbench ocr` on a generated page, and a
+//! The page pipeline end to end: `workbench ocr` on a generated page (every
+//! output format; the XML ones checked with xmllint and hocr-check), and a
 //! segmenter experiment scored through a trained recognizer run.
 
 use crate::harness::*;
@@ -18,7 +19,7 @@ fn recognizer_run(dir: &Path, results: &Path) -> std::path::PathBuf {
 }
 
 #[test]
-fn ocr_turns_a_page_into_json_text_and_hocr() {
+fn ocr_turns_a_page_into_json_text_hocr_alto_and_page_xml() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results");
     let reader = recognizer_run(dir.path(), &results);
@@ -79,6 +80,65 @@ fn ocr_turns_a_page_into_json_text_and_hocr() {
         .status()
     {
         assert!(status.success(), "hOCR does not parse as XML");
+    }
+    // Only the formats asked for: ALTO and PAGE XML, valid against their
+    // schemas (core/app/tests/fixtures/schemas), and nothing else.
+    let xml = dir.path().join("xml");
+    let out = run(
+        dir.path(),
+        &[
+            "ocr",
+            "--segmenter",
+            "cca",
+            "--recognizer",
+            reader.to_str().unwrap(),
+            page.to_str().unwrap(),
+            "--out",
+            xml.to_str().unwrap(),
+            "--format",
+            "alto",
+            "--format",
+            "page",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let mut written: Vec<String> = std::fs::read_dir(&xml)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["page-0000.alto.xml", "page-0000.page.xml"]);
+    let alto = std::fs::read_to_string(xml.join("page-0000.alto.xml")).unwrap();
+    assert_eq!(
+        alto.matches("<String ").count(),
+        words.len(),
+        "every word of the JSON is a String"
+    );
+    let schemas = root().join("core/app/tests/fixtures/schemas");
+    if tool("xmllint", "apt install libxml2-utils") {
+        for (file, schema) in [
+            ("page-0000.alto.xml", "alto-4-4.xsd"),
+            ("page-0000.page.xml", "pagecontent-2019-07-15.xsd"),
+        ] {
+            let out = std::process::Command::new("xmllint")
+                .args(["--noout", "--nonet", "--schema"])
+                .arg(schemas.join(schema))
+                .arg(xml.join(file))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{file}: {}", text(&out));
+        }
+    }
+    if tool("hocr-check", "pip install hocr-tools") {
+        let out = std::process::Command::new("hocr-check")
+            .arg(ocr.join("page-0000.hocr"))
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && said.contains("ok 1 - ") && !said.contains("not ok"),
+            "hocr-check: {said}"
+        );
     }
     // Bad input: a file that is not an image.
     let bad = dir.path().join("bad.png");
@@ -145,4 +205,22 @@ fn a_segmenter_run_with_a_recognizer_scores_the_page_pipeline() {
         "{}",
         text(&out)
     );
+}
+
+/// Whether `name` can be run; under `CI` it must be, elsewhere a missing
+/// tool skips its check with a message.
+fn tool(name: &str, install: &str) -> bool {
+    if std::process::Command::new(name)
+        .arg("--help")
+        .output()
+        .is_ok()
+    {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{name} not installed ({install}), and CI must run this check"
+    );
+    eprintln!("skipped: {name} not installed ({install})");
+    false
 }

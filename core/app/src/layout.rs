@@ -1,8 +1,9 @@
 //! The page pipeline's layout half: word boxes into blocks, lines and
 //! reading order, how a word is cut from a page for a reader
-//! ([`word_images`]), and the three outputs (page JSON as docs/CONTRACTS.md
-//! fixes it, plain text, hOCR). Segmenting and recognizing
-//! are plugin calls (see `ocr`); this module decides only where words go.
+//! ([`word_images`]), and the page's own two outputs (page JSON as
+//! docs/CONTRACTS.md fixes it, plain text; the XML formats for other tools
+//! are `ocr_formats`). Segmenting and recognizing are plugin calls (see
+//! `ocr`); this module decides only where words go.
 //!
 //! Reading order comes from a recursive XY-cut over the word boxes: a band
 //! of the page is cut across at the widest empty horizontal gap of at least
@@ -200,101 +201,6 @@ impl OcrPage {
             .collect();
         serde_json::json!({"width": self.width, "height": self.height, "words": words, "images": images})
     }
-
-    /// hOCR 1.2 (XHTML): one `ocr_carea` per block, `ocr_line`, `ocrx_word`
-    /// with `bbox` and `x_wconf`; image regions as `ocr_photo`.
-    pub fn hocr(&self, image_name: &str) -> String {
-        let bbox = |b: &BBox| {
-            format!(
-                "bbox {} {} {} {}",
-                b.x.round() as i64,
-                b.y.round() as i64,
-                (b.x + b.w).round() as i64,
-                (b.y + b.h).round() as i64
-            )
-        };
-        let union = |ids: &mut dyn Iterator<Item = &usize>| {
-            let mut u: Option<BBox> = None;
-            for &i in ids {
-                let b = self.words[i].bbox;
-                u = Some(match u {
-                    None => b,
-                    Some(a) => {
-                        let (x0, y0) = (a.x.min(b.x), a.y.min(b.y));
-                        let (x1, y1) = ((a.x + a.w).max(b.x + b.w), (a.y + a.h).max(b.y + b.h));
-                        BBox {
-                            x: x0,
-                            y: y0,
-                            w: x1 - x0,
-                            h: y1 - y0,
-                        }
-                    }
-                });
-            }
-            u.unwrap_or(BBox {
-                x: 0.0,
-                y: 0.0,
-                w: 0.0,
-                h: 0.0,
-            })
-        };
-        let mut out = String::new();
-        out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-        out.push_str("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Transitional//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd\">\n");
-        out.push_str("<html xmlns=\"http://www.w3.org/1999/xhtml\" xml:lang=\"en\" lang=\"en\">\n<head>\n<title></title>\n");
-        out.push_str("<meta http-equiv=\"Content-Type\" content=\"text/html;charset=utf-8\"/>\n");
-        out.push_str(&format!(
-            "<meta name=\"ocr-system\" content=\"workbench {}\"/>\n",
-            env!("CARGO_PKG_VERSION")
-        ));
-        out.push_str("<meta name=\"ocr-capabilities\" content=\"ocr_page ocr_carea ocr_line ocrx_word ocr_photo\"/>\n</head>\n<body>\n");
-        let page = BBox {
-            x: 0.0,
-            y: 0.0,
-            w: self.width as f64,
-            h: self.height as f64,
-        };
-        out.push_str(&format!(
-            "<div class=\"ocr_page\" id=\"page_1\" title=\"image &quot;{}&quot;; {}; ppageno 0\">\n",
-            escape(image_name),
-            bbox(&page)
-        ));
-        let mut word_id = 0;
-        for (b, block) in self.blocks.iter().enumerate() {
-            let area = union(&mut block.iter().flatten());
-            out.push_str(&format!("<div class=\"ocr_carea\" id=\"block_1_{}\" title=\"{}\">\n<p class=\"ocr_par\" id=\"par_1_{}\">\n", b + 1, bbox(&area), b + 1));
-            for (l, line) in block.iter().enumerate() {
-                let lb = union(&mut line.iter());
-                out.push_str(&format!(
-                    "<span class=\"ocr_line\" id=\"line_1_{}_{}\" title=\"{}\">",
-                    b + 1,
-                    l + 1,
-                    bbox(&lb)
-                ));
-                for &i in line {
-                    word_id += 1;
-                    let w = &self.words[i];
-                    out.push_str(&format!(
-                        "<span class=\"ocrx_word\" id=\"word_1_{word_id}\" title=\"{}; x_wconf {}\">{}</span> ",
-                        bbox(&w.bbox),
-                        (w.confidence.clamp(0.0, 1.0) * 100.0).round() as i64,
-                        escape(&w.text)
-                    ));
-                }
-                out.push_str("</span>\n");
-            }
-            out.push_str("</p>\n</div>\n");
-        }
-        for (i, img) in self.images.iter().enumerate() {
-            out.push_str(&format!(
-                "<div class=\"ocr_photo\" id=\"image_1_{}\" title=\"{}\"></div>\n",
-                i + 1,
-                bbox(img)
-            ));
-        }
-        out.push_str("</div>\n</body>\n</html>\n");
-        out
-    }
 }
 
 /// Cuts a region with a margin (clamped to the page) out of a gray page.
@@ -337,14 +243,6 @@ pub fn word_images(page: &Image<'_>, boxes: &[BBox], height: usize) -> Vec<Owned
     cut.iter()
         .map(|b| normalize(&crop(page, b, 0.25 * b.h), height))
         .collect()
-}
-
-/// Escapes text for XML.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -395,31 +293,6 @@ mod tests {
         b.bbox.h = 9.0;
         let page = OcrPage::new(100, 40, vec![b, a], vec![]);
         assert_eq!(page.text(), "one two");
-    }
-
-    #[test]
-    fn hocr_has_the_classes_and_escapes_text() {
-        let page = OcrPage::new(
-            100,
-            40,
-            vec![word("a<b&c", 5.0, 5.0)],
-            vec![BBox {
-                x: 1.0,
-                y: 20.0,
-                w: 5.0,
-                h: 5.0,
-            }],
-        );
-        let h = page.hocr("page.png");
-        for needle in [
-            "class=\"ocr_page\"",
-            "bbox 0 0 100 40",
-            "class=\"ocr_line\"",
-            "class=\"ocrx_word\" id=\"word_1_1\" title=\"bbox 5 5 55 15; x_wconf 90\">a&lt;b&amp;c</span>",
-            "class=\"ocr_photo\"",
-        ] {
-            assert!(h.contains(needle), "{needle} missing in\n{h}");
-        }
     }
 
     #[test]

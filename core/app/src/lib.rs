@@ -19,6 +19,7 @@ pub mod host;
 pub mod layout;
 pub mod metrics;
 pub mod ocr;
+pub mod ocr_formats;
 pub mod plan;
 pub mod preprocess;
 pub mod report;

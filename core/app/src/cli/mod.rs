@@ -100,7 +100,8 @@ pub enum Command {
         results: ResultsArg,
     },
     /// The page pipeline: segment pages, read every word with a trained
-    /// recognizer, write the words with positions, the text and hOCR.
+    /// recognizer, write the words with positions, the text, hOCR, ALTO
+    /// and PAGE XML.
     Ocr {
         /// Segmenter variant (`VARIANT` or `PLUGIN/VARIANT`).
         #[arg(long, default_value = "cca")]
@@ -112,10 +113,11 @@ pub enum Command {
         /// Page images (PNG or JPEG).
         #[arg(required = true)]
         pages: Vec<PathBuf>,
-        /// Output directory: NAME.json, NAME.txt, NAME.hocr per page.
+        /// Output directory: NAME.json, NAME.txt, NAME.hocr, NAME.alto.xml,
+        /// NAME.page.xml per page (the formats chosen).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// Only these formats (repeatable; default all three).
+        /// Only these formats (repeatable; default json, txt and hocr).
         #[arg(long = "format", value_enum)]
         formats: Vec<ocr::OcrFormat>,
         #[command(flatten)]

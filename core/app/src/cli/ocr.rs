@@ -1,11 +1,13 @@
 //! `workbench ocr`: the page pipeline. Segment a page with a segmenter
 //! plugin, read every word region with a trained recognizer run, and write
-//! the words with positions (JSON), the text in reading order, and hOCR.
+//! the words with positions (JSON), the text in reading order, hOCR, ALTO
+//! and PAGE XML (the XML formats are `ocr_formats`).
 
 use super::reconstruct::open_reader;
 use super::{failure, usage, Exit};
 use crate::host::{discover, search_dirs, Instance};
 use crate::ocr::ocr_page;
+use crate::ocr_formats;
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 use workbench_api::{Config, Image, Kind};
@@ -19,6 +21,26 @@ pub enum OcrFormat {
     Txt,
     /// hOCR (XHTML) for viewers and other OCR tools.
     Hocr,
+    /// ALTO v4 XML (libraries' and digitization tools' layout format).
+    Alto,
+    /// PAGE XML 2019-07-15 (ground-truth and layout-analysis tools).
+    Page,
+}
+
+impl OcrFormat {
+    /// What `--format` writes when none is given.
+    pub const DEFAULT: [OcrFormat; 3] = [OcrFormat::Json, OcrFormat::Txt, OcrFormat::Hocr];
+
+    /// The output file's name ending after the page's stem.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OcrFormat::Json => "json",
+            OcrFormat::Txt => "txt",
+            OcrFormat::Hocr => "hocr",
+            OcrFormat::Alto => "alto.xml",
+            OcrFormat::Page => "page.xml",
+        }
+    }
 }
 
 /// Finds the segmenter plugin offering `spec` (`VARIANT` or `PLUGIN/VARIANT`).
@@ -106,7 +128,7 @@ pub(crate) fn cmd_ocr(
     let mut pre = crate::preprocess::of_recognizer(&job, &super::reconstruct::plugin_dirs())
         .map_err(usage)?;
     let formats = if formats.is_empty() {
-        vec![OcrFormat::Json, OcrFormat::Txt, OcrFormat::Hocr]
+        OcrFormat::DEFAULT.to_vec()
     } else {
         formats.to_vec()
     };
@@ -130,16 +152,16 @@ pub(crate) fn cmd_ocr(
             .file_name()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        for f in &formats {
-            let (ext, body) = match f {
-                OcrFormat::Json => (
-                    "json",
-                    serde_json::to_string_pretty(&page.json()).expect("json") + "\n",
-                ),
-                OcrFormat::Txt => ("txt", page.text() + "\n"),
-                OcrFormat::Hocr => ("hocr", page.hocr(&name)),
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        for &f in &formats {
+            let body = match f {
+                OcrFormat::Json => serde_json::to_string_pretty(&page.json()).expect("json") + "\n",
+                OcrFormat::Txt => page.text() + "\n",
+                OcrFormat::Hocr => ocr_formats::hocr(&page, &name),
+                OcrFormat::Alto => ocr_formats::alto(&page, &name, &now),
+                OcrFormat::Page => ocr_formats::page_xml(&page, &name, &now),
             };
-            let target = out.join(format!("{stem}.{ext}"));
+            let target = out.join(format!("{stem}.{}", f.extension()));
             crate::results::write_atomic(&target, body.as_bytes()).map_err(failure)?;
             println!("{}", target.display());
         }
