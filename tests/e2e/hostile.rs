@@ -5,6 +5,7 @@
 use crate::harness::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// Copies the directory `from` to `to`, recursively.
 fn copy_dir(from: &Path, to: &Path) {
@@ -312,5 +313,67 @@ fn a_spec_is_read_only_from_a_regular_file_of_bounded_size() {
         String::from_utf8_lossy(&out.stderr).contains("larger than 1 MiB"),
         "{}",
         text(&out)
+    );
+}
+
+/// Pids of `workbench worker` processes whose command line names `dir`.
+fn workers_under(dir: &Path) -> Vec<u32> {
+    let needle = dir.to_string_lossy().to_string();
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                        let line = String::from_utf8_lossy(&c).replace('\0', " ");
+                        line.contains(" worker ") && line.contains(&needle)
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_worker_does_not_outlive_its_parent() {
+    if !Path::new("/proc").is_dir() {
+        eprintln!("skipped: no /proc to find the worker in");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    // Generating 3,000 pages keeps the worker busy long before training.
+    let spec = dir.path().join("slow.yaml");
+    std::fs::write(
+        &spec,
+        "name: slow\ndataset:\n  kind: synthetic-pages\n  params: {train: 3000, test: 1}\nruns:\n  - {plugin: segmenters, variant: cca}\n",
+    )
+    .unwrap();
+    let mut parent = Command::new(workbench())
+        .current_dir(dir.path())
+        .args(["run", spec.to_str().unwrap(), "--headless", "--results"])
+        .arg(&results)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut workers = Vec::new();
+    while workers.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        workers = workers_under(&results);
+    }
+    assert!(!workers.is_empty(), "no worker started");
+    std::thread::sleep(Duration::from_millis(500));
+    parent.kill().unwrap(); // SIGKILL: no chance to stop the worker
+    parent.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while !workers_under(&results).is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(
+        workers_under(&results).is_empty(),
+        "the worker outlived its parent by 40 s"
     );
 }

@@ -75,16 +75,38 @@ impl Emitter {
 fn watch_stdin(stop: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         let stdin = std::io::stdin();
+        let mut asked = false;
         for line in stdin.lock().lines() {
             match line {
-                Ok(l) if l.trim() == "stop" => break,
+                Ok(l) if l.trim() == "stop" => {
+                    asked = true;
+                    break;
+                }
                 Ok(_) => continue,
                 Err(_) => break,
             }
         }
         stop.store(true, Ordering::SeqCst);
+        if !asked {
+            // The parent is gone (its end of the pipe closed without a
+            // `stop`): nobody will read this run's events. Stop
+            // cooperatively if training is under way; a worker still
+            // loading or generating data, which checks no stop flag, ends
+            // after a grace period instead of running on unwatched.
+            std::thread::sleep(PARENT_GONE_GRACE);
+            eprintln!(
+                "the parent process is gone: exiting after {} s",
+                PARENT_GONE_GRACE.as_secs()
+            );
+            std::process::exit(PARENT_GONE_EXIT);
+        }
     });
 }
+
+/// How long a worker whose parent died may take to stop on its own.
+const PARENT_GONE_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+/// The exit status of a worker that outlived its parent (as after SIGINT).
+const PARENT_GONE_EXIT: i32 = 130;
 
 /// The host side of the training context.
 struct WorkerCtx {
