@@ -377,3 +377,43 @@ fn a_worker_does_not_outlive_its_parent() {
         "the worker outlived its parent by 40 s"
     );
 }
+
+#[test]
+fn inputs_whose_outputs_share_a_name_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let page = |d: &Path| {
+        image::GrayImage::from_pixel(60, 40, image::Luma([255]))
+            .save(d.join("x.png"))
+            .unwrap()
+    };
+    page(&a);
+    page(&b);
+    let out_dir = dir.path().join("out");
+    let (ax, bx) = (a.join("x.png"), b.join("x.png"));
+    for args in [
+        vec!["segment", "--plugin", "segmenters", "--variant", "cca"],
+        vec!["ocr"],
+    ] {
+        let mut all: Vec<&str> = args.clone();
+        all.extend([
+            ax.to_str().unwrap(),
+            bx.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
+        let out = run(dir.path(), &all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("would write outputs of the same names"),
+            "{args:?}: {}",
+            text(&out)
+        );
+        assert!(
+            !out_dir.join("x.json").exists(),
+            "{args:?}: nothing is written"
+        );
+    }
+}

@@ -75,16 +75,7 @@ pub(crate) fn cmd_pdf(
             opts.dpi
         )));
     }
-    let stems: Vec<_> = pdfs.iter().map(|p| p.file_stem()).collect();
-    for (i, s) in stems.iter().enumerate() {
-        if let Some(j) = stems[..i].iter().position(|t| t == s) {
-            return Err(usage(anyhow!(
-                "{} and {} would write pages of the same names; convert them into different --out directories",
-                pdfs[j].display(),
-                pdfs[i].display()
-            )));
-        }
-    }
+    super::distinct_stems(pdfs)?;
     let (mut pages, mut words, mut figures) = (0, 0, 0);
     for pdf in pdfs {
         let done = convert(pdf, out, opts).map_err(|e| match e {

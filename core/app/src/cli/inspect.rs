@@ -3,7 +3,7 @@
 use super::{failure, usage, Exit};
 use crate::host::{discover, search_dirs};
 use crate::report::{build_table, record, render, Format, RunRecord};
-use crate::results::{list_runs, spec_metrics};
+use crate::results::{list_runs_checked, spec_metrics, Unreadable};
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 
@@ -59,12 +59,20 @@ pub(crate) fn cmd_plugins(dirs: &[PathBuf]) -> Result<i32, Exit> {
     Ok(0)
 }
 
+/// Says on stderr which run directories are left out and why.
+fn warn_unreadable(unreadable: &[Unreadable]) {
+    for (dir, why) in unreadable {
+        eprintln!("warning: left out {}: {why}", dir.display());
+    }
+}
+
 pub(crate) fn cmd_runs(experiment: Option<&str>, root: &Path) -> Result<i32, Exit> {
     if !root.is_dir() {
         println!("no runs yet ({} does not exist)", root.display());
         return Ok(0);
     }
-    let runs = list_runs(root, experiment).map_err(usage)?;
+    let (runs, unreadable) = list_runs_checked(root, experiment).map_err(usage)?;
+    warn_unreadable(&unreadable);
     if runs.is_empty() {
         println!("no runs under {}", root.display());
         return Ok(0);
@@ -102,7 +110,8 @@ pub(crate) fn cmd_report(
     let format: Format = format
         .parse()
         .map_err(|e: crate::report::ParseFormatError| usage(anyhow!(e.0)))?;
-    let runs = list_runs(root, Some(experiment)).map_err(usage)?;
+    let (runs, unreadable) = list_runs_checked(root, Some(experiment)).map_err(usage)?;
+    warn_unreadable(&unreadable);
     if runs.is_empty() {
         return Err(usage(anyhow!(
             "experiment `{experiment}` has no runs under {}",

@@ -295,6 +295,22 @@ pub(crate) struct Exit {
     pub(crate) error: anyhow::Error,
 }
 
+/// Refuses inputs whose outputs would share a name: files with one stem
+/// (`a/x.png`, `b/x.png`) would write the same `x.*` into one directory.
+pub(crate) fn distinct_stems(paths: &[PathBuf]) -> Result<(), Exit> {
+    let stems: Vec<_> = paths.iter().map(|p| p.file_stem()).collect();
+    for (i, s) in stems.iter().enumerate() {
+        if let Some(j) = stems[..i].iter().position(|t| t == s) {
+            return Err(usage(anyhow::anyhow!(
+                "{} and {} would write outputs of the same names; give them different names or process them into different --out directories",
+                paths[j].display(),
+                paths[i].display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn usage(e: impl Into<anyhow::Error>) -> Exit {
     Exit {
         code: EXIT_USAGE,

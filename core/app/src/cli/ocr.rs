@@ -132,6 +132,7 @@ pub(crate) fn cmd_ocr(
     } else {
         formats.to_vec()
     };
+    super::distinct_stems(pages)?;
     std::fs::create_dir_all(out)
         .map_err(|e| failure(anyhow!("cannot create {}: {e}", out.display())))?;
     for path in pages {

@@ -78,6 +78,7 @@ pub(crate) fn cmd_reconstruct(
     images: &[PathBuf],
     out: Option<&Path>,
 ) -> Result<i32, Exit> {
+    super::distinct_stems(images)?;
     let (job, mut instance) = open_run(run_dir, Kind::Autoencoder)?;
     let plan = &job.plan;
     let (h, w, c) = plan.dataset.image_shape().ok_or_else(|| {

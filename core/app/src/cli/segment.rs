@@ -137,6 +137,7 @@ fn segment_pages(
     with_overlay: bool,
     mut segment: impl FnMut(&Image<'_>) -> Result<Vec<Region>, Exit>,
 ) -> Result<(SegmentationCounts, usize), Exit> {
+    super::distinct_stems(files)?;
     let mut counts = SegmentationCounts::default();
     let mut scored = 0;
     for file in files {

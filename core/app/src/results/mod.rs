@@ -14,7 +14,8 @@ pub use ids::{new_run_id, slug};
 pub use metrics_log::{MetricRow, MetricsLog};
 pub use run_dir::{ExperimentDir, RunDir};
 pub use summary::{
-    list_runs, read_summary, write_experiment_summary, RunStatus, RunSummary, Versions,
+    list_runs, list_runs_checked, read_summary, write_experiment_summary, RunStatus, RunSummary,
+    Unreadable, Versions,
 };
 
 use std::io::Write;

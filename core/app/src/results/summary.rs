@@ -128,6 +128,19 @@ pub fn list_runs(
     root: &Path,
     experiment: Option<&str>,
 ) -> Result<Vec<(PathBuf, RunSummary)>, ResultsError> {
+    list_runs_checked(root, experiment).map(|(runs, _)| runs)
+}
+
+/// A run directory whose summary cannot be read, and why.
+pub type Unreadable = (PathBuf, String);
+
+/// [`list_runs`], plus the run directories (those with a `run.json` or a
+/// `summary.json`) whose summary is missing or unreadable, so commands can
+/// say which runs they leave out instead of dropping them silently.
+pub fn list_runs_checked(
+    root: &Path,
+    experiment: Option<&str>,
+) -> Result<(Vec<(PathBuf, RunSummary)>, Vec<Unreadable>), ResultsError> {
     let experiments: Vec<PathBuf> = match experiment {
         Some(name) => {
             let dir = experiment_dir(root, name);
@@ -151,15 +164,23 @@ pub fn list_runs(
         None => subdirs(root),
     };
     let mut runs = Vec::new();
+    let mut unreadable = Vec::new();
     for exp in experiments {
         for run_dir in subdirs(&exp) {
-            if let Ok(summary) = read_summary(&run_dir) {
-                runs.push((run_dir, summary));
+            match read_summary(&run_dir) {
+                Ok(summary) => runs.push((run_dir, summary)),
+                Err(e) => {
+                    let dir = super::RunDir::new(&run_dir);
+                    if dir.is_run() || dir.summary().exists() {
+                        unreadable.push((run_dir, e.to_string()));
+                    }
+                }
             }
         }
     }
     runs.sort_by(|a, b| a.1.run_id.cmp(&b.1.run_id));
-    Ok(runs)
+    unreadable.sort();
+    Ok((runs, unreadable))
 }
 
 fn subdirs(dir: &Path) -> Vec<PathBuf> {
@@ -271,6 +292,28 @@ mod tests {
             err.contains("no experiment `nope`") && err.contains("exp"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn runs_with_unreadable_summaries_are_named_not_dropped() {
+        let root = tempfile::tempdir().unwrap();
+        let exp = experiment_dir(root.path(), "exp");
+        let good = exp.join("a-run");
+        std::fs::create_dir_all(&good).unwrap();
+        summary("a-run", 0.5).write(&good).unwrap();
+        let corrupt = exp.join("b-run");
+        std::fs::create_dir_all(&corrupt).unwrap();
+        std::fs::write(corrupt.join("summary.json"), b"{ not json").unwrap();
+        let started = exp.join("c-run");
+        std::fs::create_dir_all(&started).unwrap();
+        std::fs::write(started.join("run.json"), b"{}").unwrap();
+        // Not a run at all: no run.json, no summary.json.
+        std::fs::create_dir_all(exp.join("notes")).unwrap();
+        let (runs, unreadable) = list_runs_checked(root.path(), Some("exp")).unwrap();
+        assert_eq!(runs.len(), 1);
+        let dirs: Vec<&PathBuf> = unreadable.iter().map(|u| &u.0).collect();
+        assert_eq!(dirs, [&corrupt, &started]);
+        assert!(unreadable.iter().all(|u| !u.1.is_empty()));
     }
 
     #[test]
