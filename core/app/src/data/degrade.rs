@@ -123,7 +123,7 @@ fn noise(page: &mut GrayImage, rng: &mut ChaCha8Rng, sd: f32) {
 }
 
 /// Encodes as JPEG at `quality` and decodes again.
-fn jpeg(page: &mut GrayImage, quality: u8) {
+pub(crate) fn jpeg(page: &mut GrayImage, quality: u8) {
     let mut bytes = Vec::new();
     let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality);
     if page.write_with_encoder(enc).is_ok() {

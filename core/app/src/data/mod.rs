@@ -192,6 +192,9 @@ pub enum DataError {
     /// A parameter is out of its valid range.
     #[error("invalid {name}: {reason}")]
     InvalidParam { name: String, reason: String },
+    /// A font file is missing or is no font.
+    #[error(transparent)]
+    Font(#[from] fonts::FontError),
 }
 
 #[cfg(test)]

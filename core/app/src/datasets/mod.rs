@@ -338,7 +338,7 @@ impl DatasetSpec {
             "mnist" => DatasetSpec::Mnist(parse::<MnistParams>(params)?.check(base_dir)?),
             "words" => DatasetSpec::Words(parse::<WordsParams>(params)?.check(base_dir)?),
             "synthetic-words" => {
-                DatasetSpec::SyntheticWords(parse::<SyntheticWordsParams>(params)?.check()?)
+                DatasetSpec::SyntheticWords(parse::<SyntheticWordsParams>(params)?.check(base_dir)?)
             }
             "pages" => DatasetSpec::Pages(parse::<PagesParams>(params)?.check(base_dir)?),
             "synthetic-pages" => {

@@ -130,6 +130,101 @@ fn test_noise_corrupts_only_the_test_words_and_the_same_way_each_time() {
 }
 
 #[test]
+fn synthetic_words_without_new_options_are_unchanged() {
+    let d = spec("synthetic-words", "{train: 12, val: 3, test: 5, seed: 9}").unwrap();
+    let splits = d.load().unwrap();
+    let words = |s: &Split| match s {
+        Split::Words(w) => crate::data::synthetic_words::fingerprint(w),
+        _ => panic!("word split"),
+    };
+    assert_eq!(
+        [
+            words(&splits.train),
+            words(&splits.val),
+            words(&splits.test)
+        ],
+        [
+            12265052599281983393,
+            8202209661460557738,
+            5292572743197053063
+        ]
+    );
+}
+
+#[test]
+fn synthetic_words_draw_in_named_fonts_and_sample_a_text_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/fonts");
+    std::fs::write(dir.path().join("words.txt"), "alpha --beta gamma.delta()\n").unwrap();
+    let params: Mapping = serde_yaml::from_str(&format!(
+        "{{train: 8, val: 2, test: 3, fonts: ['{}'], text: words.txt, sizes: [10, 20], blur: [0, 1], jpeg: [50, 90], stroke: 0.5, rotation: 3, shear: 0.2, contrast: [0.5, 1]}}",
+        assets.display()
+    ))
+    .unwrap();
+    let d = DatasetSpec::from_parts("synthetic-words", &params, dir.path()).unwrap();
+    let DatasetSpec::SyntheticWords(p) = &d else {
+        panic!("synthetic-words")
+    };
+    assert_eq!(
+        p.text.as_deref(),
+        Some(dir.path().join("words.txt").as_path())
+    );
+    let splits = d.load().unwrap();
+    let Split::Words(train) = &splits.train else {
+        panic!("word split")
+    };
+    assert_eq!(train.len(), 8);
+    for t in &train.texts {
+        assert!(
+            ["alpha", "--beta", "gamma.delta()"].contains(&t.as_str()),
+            "{t}"
+        );
+    }
+    // The same spec gives the same words.
+    let again = d.load().unwrap();
+    assert!(matches!(&again.train, Split::Words(w) if w == train));
+}
+
+#[test]
+fn bad_fonts_and_texts_are_refused_at_their_key_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let at = |params: &str| {
+        let params: Mapping = serde_yaml::from_str(params).unwrap();
+        DatasetSpec::from_parts("synthetic-words", &params, dir.path()).unwrap_err()
+    };
+    let e = at("{fonts: [no-such-fonts]}");
+    assert_eq!(e.path, ["params", "fonts"]);
+    assert!(
+        e.message.contains("no-such-fonts") && e.message.contains("does not exist"),
+        "{e:?}"
+    );
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let e = at("{fonts: [empty]}");
+    assert!(e.message.contains("holds no .ttf or .otf font"), "{e:?}");
+    std::fs::write(dir.path().join("broken.otf"), b"not a font").unwrap();
+    let e = at("{fonts: [broken.otf]}");
+    assert_eq!(e.path, ["params", "fonts"]);
+    assert!(e.message.contains("broken.otf"), "{e:?}");
+    let e = at("{fonts: []}");
+    assert!(e.message.contains("lists no font"), "{e:?}");
+    let e = at("{text: missing.txt}");
+    assert_eq!(e.path, ["params", "text"]);
+    assert!(e.message.contains("missing.txt"), "{e:?}");
+    std::fs::write(dir.path().join("blank.txt"), " \n\t").unwrap();
+    assert!(at("{text: blank.txt}").message.contains("holds no word"));
+    let e = at("{text_mix: 0.5}");
+    assert_eq!(e.path, ["params", "text_mix"]);
+    let e = at("{sizes: [30, 10]}");
+    assert_eq!(e.path, ["params", "sizes"]);
+    let e = at("{jpeg: [0, 90]}");
+    assert_eq!(e.path, ["params", "jpeg"]);
+    let e = at("{rotation: 45}");
+    assert_eq!(e.path, ["params", "rotation"]);
+    let e = at("{stroke: 2}");
+    assert_eq!(e.path, ["params", "stroke"]);
+}
+
+#[test]
 fn bad_word_options_are_refused_at_their_key() {
     let e = spec("synthetic-words", "{tile_stride: 4}").unwrap_err();
     assert_eq!(e.path, ["params", "tile_stride"]);
