@@ -134,13 +134,16 @@ pub fn list_runs(
 /// A run directory whose summary cannot be read, and why.
 pub type Unreadable = (PathBuf, String);
 
+/// Runs with their summaries, and the run directories left out.
+pub type CheckedRuns = (Vec<(PathBuf, RunSummary)>, Vec<Unreadable>);
+
 /// [`list_runs`], plus the run directories (those with a `run.json` or a
 /// `summary.json`) whose summary is missing or unreadable, so commands can
 /// say which runs they leave out instead of dropping them silently.
 pub fn list_runs_checked(
     root: &Path,
     experiment: Option<&str>,
-) -> Result<(Vec<(PathBuf, RunSummary)>, Vec<Unreadable>), ResultsError> {
+) -> Result<CheckedRuns, ResultsError> {
     let experiments: Vec<PathBuf> = match experiment {
         Some(name) => {
             let dir = experiment_dir(root, name);
