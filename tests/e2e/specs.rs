@@ -56,8 +56,14 @@ fn seeds_aggregate_into_mean_and_std_and_names_stay_inside_results() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(top.len(), 2, "{top:?}");
-    assert_eq!(std::fs::read_dir(&results).unwrap().count(), 1);
-    let dirs = run_dirs(&results, "escape");
+    let experiments: Vec<String> = std::fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    // The name is not a slug: its directory is the slug plus a hash of it.
+    assert_eq!(experiments.len(), 1);
+    assert!(experiments[0].starts_with("escape-"), "{experiments:?}");
+    let dirs = run_dirs(&results, &experiments[0]);
     assert_eq!(dirs.len(), 3);
     for d in &dirs {
         assert!(
@@ -75,7 +81,7 @@ fn seeds_aggregate_into_mean_and_std_and_names_stay_inside_results() {
         dir.path(),
         &[
             "report",
-            "escape",
+            "../../escape",
             "--results",
             results.to_str().unwrap(),
             "--metrics",

@@ -30,6 +30,25 @@ pub fn slug(name: &str) -> String {
     }
 }
 
+/// The directory name of an experiment: the name itself when it is already
+/// a slug, else its slug plus 8 hex digits of a hash of the name, so two
+/// different names never share a directory (`.`, `..`, `a b` and `a-b`,
+/// two 300-character names with one prefix all get their own).
+pub fn experiment_slug(name: &str) -> String {
+    let s = slug(name);
+    if s == name {
+        return s;
+    }
+    // FNV-1a, 64 bits: stable across builds and platforms.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in name.as_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    let stem: String = s.chars().take(55).collect();
+    format!("{}-{:08x}", stem.trim_end_matches(['-', '.']), h as u32)
+}
+
 /// A run id: `YYYYMMDDTHHMMSS-NNN-<slug(name)>` (UTC), where `NNN` is the
 /// run's index in its experiment, so ids sort by start time and then order.
 pub fn new_run_id(started: SystemTime, index: usize, name: &str) -> String {
@@ -74,6 +93,32 @@ mod tests {
         assert_eq!(slug("pca k=16"), "pca-k=16");
         assert_eq!(slug("lr=0.001"), "lr=0.001");
         assert_eq!(slug(""), "run");
+    }
+
+    #[test]
+    fn different_experiment_names_never_share_a_directory() {
+        let long_a = format!("{}a", "x".repeat(300));
+        let long_b = format!("{}b", "x".repeat(300));
+        let names = [
+            ".",
+            "..",
+            "",
+            "a b",
+            "a-b",
+            "run",
+            long_a.as_str(),
+            long_b.as_str(),
+        ];
+        let slugs: std::collections::BTreeSet<String> =
+            names.iter().map(|n| experiment_slug(n)).collect();
+        assert_eq!(slugs.len(), names.len(), "{slugs:?}");
+        // Names that are slugs already keep them (existing results stay put).
+        assert_eq!(experiment_slug("quickstart"), "quickstart");
+        assert_eq!(experiment_slug("a-b"), "a-b");
+        for s in &slugs {
+            assert_eq!(&slug(s), s, "{s} is a safe directory name");
+            assert!(s.len() <= 64);
+        }
     }
 
     #[test]

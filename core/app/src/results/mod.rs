@@ -10,7 +10,7 @@ mod metrics_log;
 mod run_dir;
 mod summary;
 
-pub use ids::{new_run_id, slug};
+pub use ids::{experiment_slug, new_run_id, slug};
 pub use metrics_log::{MetricRow, MetricsLog};
 pub use run_dir::{ExperimentDir, RunDir};
 pub use summary::{
@@ -84,7 +84,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
     std::fs::rename(&tmp, path).map_err(io_err(path))
 }
 
-/// The directory of one experiment's runs: `<root>/<slug(experiment)>`.
+/// The directory of one experiment's runs: `<root>/<experiment_slug(experiment)>`.
 pub fn experiment_dir(root: &Path, experiment: &str) -> PathBuf {
     ExperimentDir::new(root, experiment).path().to_path_buf()
 }

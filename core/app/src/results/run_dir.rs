@@ -72,7 +72,7 @@ impl AsRef<Path> for RunDir {
     }
 }
 
-/// One experiment's directory, `results/<slug(experiment)>/`: its runs and
+/// One experiment's directory, `results/<experiment_slug(experiment)>/`: its runs and
 /// the files about all of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExperimentDir(PathBuf);
@@ -80,7 +80,7 @@ pub struct ExperimentDir(PathBuf);
 impl ExperimentDir {
     /// The directory of `experiment`'s runs under the results root.
     pub fn new(root: &Path, experiment: &str) -> ExperimentDir {
-        ExperimentDir(root.join(super::slug(experiment)))
+        ExperimentDir(root.join(super::ids::experiment_slug(experiment)))
     }
 
     /// An experiment directory already known by its path.
