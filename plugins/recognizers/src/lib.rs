@@ -42,6 +42,8 @@ use workbench_ml::schedule::{Schedule, Watch};
 use workbench_ml::{Optimizer, OptimizerKind, ParamStore};
 
 const MODEL_FILE: &str = "recognizer.safetensors";
+/// Words per forward pass when reading (sorted by width first).
+const INFER_BATCH: usize = 64;
 
 /// Where training signals go: the host's [`Context`] in a run, a recorder in tests.
 pub trait Monitor {
@@ -165,10 +167,14 @@ impl<D: Device<f32>> Model<D> {
         beam: usize,
         lexicon: Option<&Lexicon>,
     ) -> Vec<(String, f32)> {
-        let mut out = Vec::with_capacity(items.len());
-        let refs: Vec<&Prepared> = items.iter().collect();
-        for chunk in refs.chunks(32) {
-            let (lp, shape, lens) = self.infer(chunk);
+        // Words of similar widths share a batch, so little is padding;
+        // the results go back in the order given.
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by_key(|&i| items[i].width);
+        let mut out = vec![(String::new(), 0.0f32); items.len()];
+        for chunk in order.chunks(INFER_BATCH) {
+            let refs: Vec<&Prepared> = chunk.iter().map(|&i| &items[i]).collect();
+            let (lp, shape, lens) = self.infer(&refs);
             for (b, &len) in lens.iter().enumerate() {
                 let rows = sample(&lp, shape, b, len.min(shape.0));
                 let d = if beam > 1 || lexicon.is_some() {
@@ -176,7 +182,7 @@ impl<D: Device<f32>> Model<D> {
                 } else {
                     greedy(&rows, shape.2)
                 };
-                out.push((data::decode(&d.labels, &self.chars), d.confidence));
+                out[chunk[b]] = (data::decode(&d.labels, &self.chars), d.confidence);
             }
         }
         out

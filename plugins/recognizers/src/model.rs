@@ -79,6 +79,27 @@ impl Architecture {
     }
 }
 
+/// `y` `(B, C, H, W)` with the columns at or right of `lengths[b] ·
+/// per_step` of each sample `b` set to zero.
+fn mask_columns<D: Device<f32>, T: Tape<f32, D>>(
+    store: &ParamStore<D>,
+    y: T4<D, T>,
+    lengths: &[usize],
+    per_step: usize,
+) -> T4<D, T> {
+    let (b, c, h, w) = *y.shape();
+    let mut mask = vec![0.0f32; b * w];
+    for (i, &len) in lengths.iter().enumerate() {
+        let end = (len * per_step).min(w);
+        mask[i * w..i * w + end].fill(1.0);
+    }
+    let mask = store
+        .device()
+        .tensor_from_vec(mask, (b, w))
+        .broadcast_like::<_, Axes2<1, 2>>(&(b, c, h, w));
+    y * mask
+}
+
 /// The layers of a model, as ids into its parameter store.
 #[derive(Clone, Debug)]
 pub struct Network {
@@ -137,6 +158,11 @@ impl Network {
         }
     }
 
+    /// Columns per output step (the product of the pools' widths).
+    fn width_factor(&self) -> usize {
+        self.blocks.iter().map(|(_, _, p)| p.1).product()
+    }
+
     /// `(B, 1, H, W)` (W a multiple of the width factor) → log-probabilities
     /// `(W / factor, B, K)`; `lengths` are the samples' real time steps.
     pub fn forward<D: Device<f32>, T: Tape<f32, D>>(
@@ -147,9 +173,20 @@ impl Network {
         train: bool,
     ) -> T3<D, T> {
         let mut y = x;
+        let steps = y.shape().3 / self.width_factor();
+        let ragged = lengths.iter().any(|&l| l != steps);
         for (conv, bn, pool) in &self.blocks {
             let z = conv.forward(store, y);
             y = max_pool(bn.forward(store, z, train).relu(), *pool);
+            if ragged {
+                // Batch norm turns the zero padding right of a shorter
+                // sample into non-zero activations, which the next conv
+                // would read at the sample's edge: zero them, so a word
+                // reads the same alone (where that conv sees its own zero
+                // padding) and in any batch.
+                let per_step = y.shape().3 / steps;
+                y = mask_columns(store, y, lengths, per_step);
+            }
         }
         let (b, c, fh, t) = *y.shape();
         let mut seq: T3<D, T> = y
@@ -163,7 +200,10 @@ impl Network {
             let img: T4<D, T> = seq
                 .permute::<_, Axes3<1, 2, 0>>()
                 .reshape_like(&(b, f, 1, t));
-            let z = conv.forward(store, img).relu();
+            let mut z = conv.forward(store, img).relu();
+            if ragged {
+                z = mask_columns(store, z, lengths, 1);
+            }
             let h = z.shape().1;
             seq = z
                 .reshape_like(&(b, h, t))

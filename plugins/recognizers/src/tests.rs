@@ -368,3 +368,27 @@ fn early_stopping_and_the_schedule_follow_the_settings() {
         .unwrap_err();
     assert!(err.message.contains("linear"), "{}", err.message);
 }
+
+#[test]
+fn a_word_reads_the_same_alone_or_in_any_batch() {
+    let train = Owned::new(words(24, 2));
+    let mut r = Recognizers::new("crnn", &config("crnn", 2)).unwrap();
+    r.fit_with(
+        &train.dataset(),
+        &Dataset::default(),
+        &mut Recorder::default(),
+    )
+    .unwrap();
+    let set = Owned::new(words(40, 7));
+    let together = r.recognize(&set.dataset().images).unwrap();
+    for (i, img) in set.dataset().images.iter().enumerate() {
+        let alone = r.recognize(std::slice::from_ref(img)).unwrap();
+        assert_eq!(alone[0].0, together[i].0, "word {i}");
+        assert!(
+            (alone[0].1 - together[i].1).abs() < 1e-4,
+            "word {i}: confidence {} alone, {} in the batch",
+            alone[0].1,
+            together[i].1
+        );
+    }
+}
