@@ -154,6 +154,24 @@ fn quickstart_runs_three_pca_runs_and_writes_results_as_designed() {
         latex.contains("\\toprule") && latex.contains("\\textbf{"),
         "{latex}"
     );
+    // A metric no run recorded is refused, with the nearest one suggested.
+    let bad = run(
+        &root(),
+        &[
+            "report",
+            "quickstart",
+            "--metrics",
+            "mse,psnrr",
+            "--results",
+            r,
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(
+        text(&bad).contains("recorded the metric `psnrr`") && text(&bad).contains("`psnr`"),
+        "{}",
+        text(&bad)
+    );
     let runs = run(&root(), &["runs", "quickstart", "--results", r]);
     assert_eq!(
         String::from_utf8_lossy(&runs.stdout)

@@ -121,6 +121,18 @@ pub(crate) fn cmd_report(
     let metrics: Vec<String> = if metrics.is_empty() {
         spec_metrics(&runs[runs.len() - 1].0).unwrap_or_default()
     } else {
+        // A metric no run recorded would be a column of dashes: say so.
+        let recorded: std::collections::BTreeSet<String> = runs
+            .iter()
+            .flat_map(|(_, s)| s.metrics.keys().cloned())
+            .collect();
+        let recorded: Vec<String> = recorded.into_iter().collect();
+        if let Some(unknown) = metrics.iter().find(|m| !recorded.contains(m)) {
+            return Err(usage(anyhow!(
+                "no run of `{experiment}` recorded the metric `{unknown}`; {}",
+                crate::hint::nearest_hint(unknown, &recorded)
+            )));
+        }
         metrics.to_vec()
     };
     let records: Vec<RunRecord> = runs.iter().map(|(dir, s)| record(s, dir)).collect();
