@@ -417,3 +417,47 @@ fn inputs_whose_outputs_share_a_name_are_refused() {
         );
     }
 }
+
+#[test]
+fn images_are_read_only_from_regular_files_of_bounded_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("word.png");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        let mut child = Command::new(workbench())
+            .current_dir(dir.path())
+            .args(["recognize", fifo.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let status = child.try_wait().unwrap();
+        if status.is_none() {
+            child.kill().unwrap();
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(status.and_then(|s| s.code()), Some(2), "{}", text(&out));
+        assert!(text(&out).contains("not a regular file"), "{}", text(&out));
+    }
+    // 20,000 × 1: wider than any page or word the workbench reads.
+    let wide = dir.path().join("wide.png");
+    image::GrayImage::new(20_000, 1).save(&wide).unwrap();
+    for args in [vec!["recognize"], vec!["ocr", "--out", "o"]] {
+        let mut all = args.clone();
+        all.push(wide.to_str().unwrap());
+        let out = run(dir.path(), &all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("20000 × 1 pixels"),
+            "{args:?}: {}",
+            text(&out)
+        );
+    }
+}

@@ -84,11 +84,8 @@ fn segmenter(spec: &str) -> Result<(crate::host::Library, String), Exit> {
 
 /// Reads a page as gray values in [0, 1].
 fn read_page(path: &Path) -> anyhow::Result<(u32, u32, Vec<f32>)> {
-    let img = image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?
-        .decode()
-        .map_err(|e| anyhow!("{} is not a readable image: {e}", path.display()))?
+    let img = crate::data::image_file::open(path)
+        .map_err(|e| anyhow!(e.to_string()))?
         .to_luma8();
     let (w, h) = img.dimensions();
     Ok((w, h, img.pixels().map(|p| p.0[0] as f32 / 255.0).collect()))

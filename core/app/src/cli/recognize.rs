@@ -10,11 +10,7 @@ use workbench_api::OwnedImage;
 
 /// Reads an image file as a word image of `height` rows.
 pub fn read_word(path: &Path, height: usize) -> anyhow::Result<OwnedImage> {
-    let img = image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| anyhow!("cannot read {}: {e}", path.display()))?
-        .decode()
-        .map_err(|e| anyhow!("{} is not a readable image: {e}", path.display()))?;
+    let img = crate::data::image_file::open(path).map_err(|e| anyhow!(e.to_string()))?;
     Ok(normalize(&img, height))
 }
 

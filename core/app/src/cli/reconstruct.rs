@@ -4,7 +4,7 @@ use super::{failure, usage, Exit};
 use crate::host::Instance;
 use crate::metrics;
 use crate::plan::WorkerJob;
-use anyhow::{anyhow, Context as _};
+use anyhow::anyhow;
 use std::path::{Path, PathBuf};
 use workbench_api::{Image, Kind};
 
@@ -18,12 +18,8 @@ pub fn read_gray(
     w: usize,
     match_digits: bool,
 ) -> anyhow::Result<(Vec<f32>, bool)> {
-    let img = image::ImageReader::open(path)
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .with_guessed_format()
-        .with_context(|| format!("cannot read {}", path.display()))?
-        .decode()
-        .map_err(|e| anyhow!("{} is not a readable image: {e}", path.display()))?
+    let img = crate::data::image_file::open(path)
+        .map_err(|e| anyhow!(e.to_string()))?
         .to_luma8();
     let resized = image::imageops::resize(
         &img,

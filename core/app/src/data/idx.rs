@@ -43,7 +43,7 @@ pub fn read_idx_dims(path: &Path) -> Result<Vec<usize>, DataError> {
 fn read(path: &Path, header_only: bool) -> Result<IdxArray, DataError> {
     let corrupt = |reason: String| DataError::Corrupt {
         path: path.to_path_buf(),
-        reason,
+        reason: format!("not a valid IDX file: {reason}"),
     };
     let file = File::open(path).map_err(|source| DataError::Io {
         path: path.to_path_buf(),

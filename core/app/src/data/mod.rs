@@ -5,6 +5,7 @@ pub mod degrade;
 pub mod fetch;
 pub mod fonts;
 pub mod idx;
+pub mod image_file;
 pub mod pages;
 pub mod pdf;
 pub mod pdf_truth;
@@ -174,8 +175,10 @@ pub enum DataError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// A file is not a valid IDX file (bad magic, unsupported type, truncated, ...).
-    #[error("{} is not a valid IDX file: {reason}", path.display())]
+    /// A file is not what it should be (an IDX file with a bad magic, an
+    /// unreadable image, a malformed page JSON or labels.csv, ...); the
+    /// reason says which.
+    #[error("{}: {reason}", path.display())]
     Corrupt { path: PathBuf, reason: String },
     /// A dataset folder lacks one of the expected files.
     #[error("{} has no {name} (or {name}.gz)", dir.display())]

@@ -145,13 +145,7 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> DataError {
 
 /// Reads a PNG or JPEG as gray values in [0, 1]: `(width, height, pixels)`.
 pub fn read_gray(path: &Path) -> Result<(usize, usize, Vec<f32>), DataError> {
-    let bytes = std::fs::read(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let img = image::load_from_memory(&bytes)
-        .map_err(|e| corrupt(path, format!("not a readable PNG/JPEG image: {e}")))?
-        .to_luma32f();
+    let img = super::image_file::open(path)?.to_luma32f();
     let (w, h) = img.dimensions();
     Ok((w as usize, h as usize, img.into_raw()))
 }

@@ -47,12 +47,19 @@ impl WordSet {
     }
 }
 
+/// Widest word image, in heights (a 100,000 × 1 image would otherwise
+/// become millions of columns).
+pub const MAX_WORD_ASPECT: usize = 64;
+
 /// Converts a decoded image to gray values in [0, 1] and scales it to
-/// `height` rows keeping its aspect ratio (width at least 1).
+/// `height` rows keeping its aspect ratio (width at least 1, at most
+/// [`MAX_WORD_ASPECT`] heights).
 pub fn normalize(img: &image::DynamicImage, height: usize) -> OwnedImage {
     let gray = img.to_luma8();
     let (w, h) = gray.dimensions();
-    let new_w = ((w as f64 * height as f64 / h.max(1) as f64).round() as u32).max(1);
+    // A word wider than MAX_WORD_ASPECT heights is squeezed to that.
+    let new_w = ((w as f64 * height as f64 / h.max(1) as f64).round() as u32)
+        .clamp(1, (MAX_WORD_ASPECT * height) as u32);
     let resized = image::imageops::resize(
         &gray,
         new_w,
@@ -132,17 +139,13 @@ pub fn read_labels(labels: &Path, height: usize) -> Result<WordSet, DataError> {
                 path.display()
             )));
         }
-        let img = image::ImageReader::open(&path)
-            .and_then(|r| r.with_guessed_format())
-            .map_err(|source| DataError::Io {
-                path: path.clone(),
-                source,
-            })?
-            .decode()
-            .map_err(|e| DataError::Corrupt {
-                path: path.clone(),
-                reason: format!("not a readable image ({e}), named on line {line} of labels.csv"),
-            })?;
+        let img = super::image_file::open(&path).map_err(|e| match e {
+            DataError::Corrupt { path, reason } => DataError::Corrupt {
+                path,
+                reason: format!("{reason} (named on line {line} of labels.csv)"),
+            },
+            e => e,
+        })?;
         set.images.push(normalize(&img, height));
         set.texts.push(text.to_string());
         set.names.push(file.to_string());

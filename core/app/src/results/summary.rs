@@ -114,7 +114,20 @@ impl RunSummary {
 
 /// Reads a run's `summary.json`.
 pub fn read_summary(run_dir: &Path) -> Result<RunSummary, ResultsError> {
+    const MAX_SUMMARY_BYTES: u64 = 16 << 20;
     let path = RunDir::new(run_dir).summary();
+    // Only a regular file of bounded size: a FIFO would block, a device
+    // never end.
+    let meta = std::fs::symlink_metadata(&path).map_err(io_err(&path))?;
+    if !meta.is_file() || meta.len() > MAX_SUMMARY_BYTES {
+        return Err(ResultsError::Invalid {
+            path,
+            reason: format!(
+                "not a regular file of at most {} MB",
+                MAX_SUMMARY_BYTES >> 20
+            ),
+        });
+    }
     let bytes = std::fs::read(&path).map_err(io_err(&path))?;
     serde_json::from_slice(&bytes).map_err(|e| ResultsError::Invalid {
         path,
@@ -307,6 +320,13 @@ mod tests {
         let corrupt = exp.join("b-run");
         std::fs::create_dir_all(&corrupt).unwrap();
         std::fs::write(corrupt.join("summary.json"), b"{ not json").unwrap();
+        // A FIFO as summary.json is named, not read (reading would block).
+        let fifo = exp.join("d-run");
+        std::fs::create_dir_all(&fifo).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(fifo.join("summary.json"))
+            .status()
+            .is_ok_and(|s| s.success());
         let started = exp.join("c-run");
         std::fs::create_dir_all(&started).unwrap();
         std::fs::write(started.join("run.json"), b"{}").unwrap();
@@ -315,7 +335,11 @@ mod tests {
         let (runs, unreadable) = list_runs_checked(root.path(), Some("exp")).unwrap();
         assert_eq!(runs.len(), 1);
         let dirs: Vec<&PathBuf> = unreadable.iter().map(|u| &u.0).collect();
-        assert_eq!(dirs, [&corrupt, &started]);
+        if made {
+            assert_eq!(dirs, [&corrupt, &started, &fifo]);
+        } else {
+            assert_eq!(dirs, [&corrupt, &started]);
+        }
         assert!(unreadable.iter().all(|u| !u.1.is_empty()));
     }
 
