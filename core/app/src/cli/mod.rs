@@ -340,10 +340,37 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(Exit { code, error }) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", message(&error));
             code
         }
     }
+}
+
+/// An error and its causes, each said once: a cause whose text the message
+/// so far already contains (an error that prints its source) is left out,
+/// and control characters are escaped so names from files cannot drive the
+/// terminal.
+pub(crate) fn message(error: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out.chars()
+        .flat_map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 fn dispatch(cmd: Command) -> Result<i32, Exit> {
@@ -522,4 +549,22 @@ fn cmd_validate(spec_path: &Path, set: &[String], results_root: &Path) -> Result
     }
     println!("metrics: {}", exp.metrics.join(", "));
     Ok(0)
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::message;
+
+    #[test]
+    fn every_cause_is_said_once_and_control_characters_are_escaped() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let inner = crate::data::DataError::Io {
+            path: "x.csv".into(),
+            source: io,
+        };
+        let e = anyhow::Error::new(inner).context("cannot score");
+        assert_eq!(message(&e), "cannot score: cannot read x.csv: No such file");
+        let e = anyhow::anyhow!("name \u{1b}[31mred");
+        assert_eq!(message(&e), "name \\u{1b}[31mred");
+    }
 }
