@@ -78,7 +78,7 @@ pub(crate) fn cmd_runs(experiment: Option<&str>, root: &Path) -> Result<i32, Exi
         return Ok(0);
     }
     for (_dir, s) in runs {
-        let status = s.status.map(|st| st.name()).unwrap_or("unknown");
+        let status = s.shown_status();
         let headline: Vec<String> = ["mse", "psnr", "cer", "word_f1", "accuracy"]
             .iter()
             .filter_map(|m| {

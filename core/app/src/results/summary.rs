@@ -135,6 +135,33 @@ pub fn read_summary(run_dir: &Path) -> Result<RunSummary, ResultsError> {
     })
 }
 
+impl RunSummary {
+    /// The status to show: a run recorded as `running` whose worker
+    /// process no longer exists was interrupted (its parent was killed, or
+    /// the machine went down) and is shown as `interrupted`; `--resume`
+    /// runs it again.
+    pub fn shown_status(&self) -> &'static str {
+        match self.status {
+            Some(RunStatus::Running) if !self.worker_alive() => "interrupted",
+            Some(s) => s.name(),
+            None => "unknown",
+        }
+    }
+
+    /// Whether the worker this summary names is still a live process
+    /// (Linux: `/proc/<pid>`; elsewhere assumed alive).
+    fn worker_alive(&self) -> bool {
+        let Some(pid) = self.info.get("worker_pid") else {
+            return true;
+        };
+        if !Path::new("/proc/self").exists() {
+            return true;
+        }
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("worker"))
+    }
+}
+
 /// Every run with a readable `summary.json` under `root`, or under one
 /// experiment, sorted by run id (start time). Unreadable summaries are skipped.
 pub fn list_runs(
@@ -341,6 +368,21 @@ mod tests {
             assert_eq!(dirs, [&corrupt, &started]);
         }
         assert!(unreadable.iter().all(|u| !u.1.is_empty()));
+    }
+
+    #[test]
+    fn a_running_run_without_its_worker_is_shown_as_interrupted() {
+        let mut s = summary("r", 0.5);
+        s.status = Some(RunStatus::Running);
+        // No pid recorded yet: it may be starting.
+        assert_eq!(s.shown_status(), "running");
+        if Path::new("/proc/self").exists() {
+            // A pid no process has (pid_max is at most 2^22).
+            s.info.insert("worker_pid".into(), "99999999".into());
+            assert_eq!(s.shown_status(), "interrupted");
+        }
+        s.status = Some(RunStatus::Done);
+        assert_eq!(s.shown_status(), "done");
     }
 
     #[test]
