@@ -29,5 +29,12 @@ job["plan"]["plugin_file"] = os.path.basename(job["plan"]["plugin_file"])
 json.dump(job, open(sys.argv[2], "w"), indent=2, ensure_ascii=False)
 PY
 cp "$model" "$out/artifacts/model/recognizer.safetensors"
-if [[ -f "$run/summary.json" ]]; then cp "$run/summary.json" "$out/summary.json"; fi
+if [[ -f "$run/summary.json" ]]; then
+    python3 - "$run/summary.json" "$out/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["checkpoint"] = "artifacts/model"  # not the machine's absolute path
+json.dump(s, open(sys.argv[2], "w"), indent=2, ensure_ascii=False)
+PY
+fi
 ls -l "$out" "$out/artifacts/model"
