@@ -13,10 +13,16 @@
 //! be recognized. Decoding is greedy (`beam_width` = 1) or prefix beam
 //! search, optionally limited to the words of a `lexicon` file (words with
 //! characters outside the charset are dropped from it). Training reports
-//! `loss` per step, validation `loss` and `cer` (shown as `val_loss` and `val_cer`; a monitoring CER; the host computes the official one) and `lr` per epoch,
-//! logs a few decoded validation samples, checkpoints each epoch into the
-//! host's checkpoint directory and resumes from the last one when
-//! `resume: true`.
+//! `loss` per step; validation `loss`, `cer` and `word_accuracy` (shown as
+//! `val_*`; a monitoring CER, the host computes the official one) and `lr`
+//! per epoch; logs a few decoded validation samples; follows the
+//! `lr_schedule`; keeps the epoch with the lowest validation CER (ties: the
+//! lower loss) as the model, and stops early after `patience` epochs
+//! without an improvement of more than `min_delta`; leaves out (counting
+//! and listing them) words with characters outside a given charset;
+//! checkpoints each epoch (and the best) into the host's checkpoint
+//! directory and resumes from the last one, early-stopping state included,
+//! when `resume: true`.
 
 pub mod augment;
 pub mod data;
