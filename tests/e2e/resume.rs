@@ -149,7 +149,7 @@ fn reconstruct_uses_a_trained_run_and_refuses_bad_images() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("bad.png is not a readable image"),
+        String::from_utf8_lossy(&out.stderr).contains("bad.png: not a readable image"),
         "{}",
         text(&out)
     );
