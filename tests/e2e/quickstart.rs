@@ -172,6 +172,16 @@ fn quickstart_runs_three_pca_runs_and_writes_results_as_designed() {
         "{}",
         text(&bad)
     );
+    let html = run(
+        &root(),
+        &["report", "quickstart", "--format", "html", "--results", r],
+    );
+    assert_eq!(html.status.code(), Some(2), "{}", text(&html));
+    assert!(
+        text(&html).contains("unknown report format `html` (md, csv or latex)"),
+        "{}",
+        text(&html)
+    );
     let runs = run(&root(), &["runs", "quickstart", "--results", r]);
     assert_eq!(
         String::from_utf8_lossy(&runs.stdout)

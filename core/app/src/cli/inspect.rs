@@ -109,7 +109,12 @@ pub(crate) fn cmd_report(
 ) -> Result<i32, Exit> {
     let format: Format = format
         .parse()
-        .map_err(|e: crate::report::ParseFormatError| usage(anyhow!(e.0)))?;
+        .map_err(|e: crate::report::ParseFormatError| {
+            usage(anyhow!(
+                "unknown report format `{}` (md, csv or latex)",
+                e.0
+            ))
+        })?;
     let (runs, unreadable) = list_runs_checked(root, Some(experiment)).map_err(usage)?;
     warn_unreadable(&unreadable);
     if runs.is_empty() {
