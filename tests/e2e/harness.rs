@@ -86,6 +86,41 @@ pub fn run(cwd: &Path, args: &[&str]) -> Output {
         .expect("workbench runs")
 }
 
+/// Trains the majority-text recognizer (fixture plugin) on synthetic words
+/// as experiment `reader`, run `majority`; returns its run directory.
+pub fn majority_reader(dir: &Path, results: &Path) -> PathBuf {
+    let spec = dir.join("words.yaml");
+    std::fs::write(
+        &spec,
+        "name: reader\ndataset:\n  kind: synthetic-words\n  params: {train: 30, val: 5, test: 10}\nruns:\n  - {name: majority, plugin: majority, variant: majority}\n",
+    )
+    .unwrap();
+    let out = run_headless(dir, &spec, results);
+    assert!(out.status.success(), "{}", text(&out));
+    run_dirs(results, "reader").remove(0)
+}
+
+/// Generates one synthetic page (`data pages --seed SEED`) under `dir`;
+/// returns its PNG.
+pub fn synthetic_page(dir: &Path, seed: u64) -> PathBuf {
+    let pages = dir.join("pages");
+    let out = run(
+        dir,
+        &[
+            "data",
+            "pages",
+            "--out",
+            pages.to_str().unwrap(),
+            "--count",
+            "1",
+            "--seed",
+            &seed.to_string(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    pages.join("page-0000.png")
+}
+
 /// Runs `workbench run SPEC --headless --results RESULTS` in `cwd`.
 pub fn run_headless(cwd: &Path, spec: &Path, results: &Path) -> Output {
     run(

@@ -3,42 +3,13 @@
 //! segmenter experiment scored through a trained recognizer run.
 
 use crate::harness::*;
-use std::path::Path;
-
-/// Trains the majority-text recognizer on synthetic words; returns its run dir.
-fn recognizer_run(dir: &Path, results: &Path) -> std::path::PathBuf {
-    let spec = dir.join("words.yaml");
-    std::fs::write(
-        &spec,
-        "name: reader\ndataset:\n  kind: synthetic-words\n  params: {train: 30, val: 5, test: 10}\nruns:\n  - {name: majority, plugin: majority, variant: majority}\n",
-    )
-    .unwrap();
-    let out = run_headless(dir, &spec, results);
-    assert!(out.status.success(), "{}", text(&out));
-    run_dirs(results, "reader").remove(0)
-}
 
 #[test]
 fn ocr_turns_a_page_into_json_text_hocr_alto_and_page_xml() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results");
-    let reader = recognizer_run(dir.path(), &results);
-    let pages = dir.path().join("pages");
-    let out = run(
-        dir.path(),
-        &[
-            "data",
-            "pages",
-            "--out",
-            pages.to_str().unwrap(),
-            "--count",
-            "1",
-            "--seed",
-            "5",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let page = pages.join("page-0000.png");
+    let reader = majority_reader(dir.path(), &results);
+    let page = synthetic_page(dir.path(), 5);
     let ocr = dir.path().join("ocr");
     let out = run(
         dir.path(),
@@ -163,7 +134,7 @@ fn ocr_turns_a_page_into_json_text_hocr_alto_and_page_xml() {
 fn a_segmenter_run_with_a_recognizer_scores_the_page_pipeline() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results");
-    recognizer_run(dir.path(), &results);
+    majority_reader(dir.path(), &results);
     let spec = dir.path().join("pipeline.yaml");
     std::fs::write(
         &spec,

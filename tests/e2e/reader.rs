@@ -59,17 +59,9 @@ fn bundled_reader_reads_real_crops() {
 #[test]
 fn recognize_and_ocr_default_to_the_bundled_reader() {
     let dir = tempfile::tempdir().unwrap();
-    let word = root().join("tests/fixtures/real-words/ctable-ctable-p002-0.png");
-    let any_word = if word.is_file() {
-        word
-    } else {
-        let fixtures = root().join("tests/fixtures/real-words");
-        std::fs::read_dir(&fixtures)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|e| e == "png"))
-            .unwrap()
-    };
+    let any_word = root().join(
+        "tests/fixtures/real-words/beamer-lecture-beamerexample-lecture-beamer-version-p005-47.png",
+    );
     let out = run(dir.path(), &["recognize", any_word.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -80,27 +72,13 @@ fn recognize_and_ocr_default_to_the_bundled_reader() {
     );
 
     // `ocr` with no segmenter and no recognizer named: cca and the bundled reader.
-    let pages = dir.path().join("pages");
-    let out = run(
-        dir.path(),
-        &[
-            "data",
-            "pages",
-            "--out",
-            pages.to_str().unwrap(),
-            "--count",
-            "1",
-            "--seed",
-            "3",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    let page = synthetic_page(dir.path(), 3);
     let ocr = dir.path().join("ocr");
     let out = run(
         dir.path(),
         &[
             "ocr",
-            pages.join("page-0000.png").to_str().unwrap(),
+            page.to_str().unwrap(),
             "--out",
             ocr.to_str().unwrap(),
             "--format",
@@ -123,14 +101,7 @@ fn recognize_and_ocr_default_to_the_bundled_reader() {
 fn a_reader_is_named_by_experiment_and_name_and_bad_labels_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results");
-    let spec = dir.path().join("words.yaml");
-    std::fs::write(
-        &spec,
-        "name: reader\ndataset:\n  kind: synthetic-words\n  params: {train: 30, val: 5, test: 10}\nruns:\n  - {name: majority, plugin: majority, variant: majority}\n",
-    )
-    .unwrap();
-    let out = run_headless(dir.path(), &spec, &results);
-    assert!(out.status.success(), "{}", text(&out));
+    majority_reader(dir.path(), &results);
     let word = dir.path().join("w.png");
     image::GrayImage::from_fn(40, 20, |x, y| {
         image::Luma([if (5..35).contains(&x) && (6..14).contains(&y) {

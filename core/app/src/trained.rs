@@ -19,24 +19,17 @@ pub const READER_ENV: &str = "WORKBENCH_READER";
 /// The bundled reader's directory: `$WORKBENCH_READER`, else
 /// `models/reader` of the source tree this binary was built from.
 pub fn bundled_reader() -> anyhow::Result<PathBuf> {
-    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/reader");
-    let candidates: Vec<PathBuf> = match std::env::var_os(READER_ENV) {
-        Some(dir) => vec![PathBuf::from(dir)],
-        None => vec![built],
-    };
-    for dir in &candidates {
-        if RunDir::new(dir).is_run() {
-            return Ok(dir.clone());
-        }
+    let dir = std::env::var_os(READER_ENV).map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/reader"),
+        PathBuf::from,
+    );
+    if !RunDir::new(&dir).is_run() {
+        bail!(
+            "no bundled reader found (looked in {}); set {READER_ENV} to the models/reader directory of a workbench checkout, or name a trained recognizer run",
+            dir.display()
+        );
     }
-    bail!(
-        "no bundled reader found (looked in {}); set {READER_ENV} to the models/reader directory of a workbench checkout, or name a trained recognizer run",
-        candidates
-            .iter()
-            .map(|d| d.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
+    Ok(dir)
 }
 
 /// Finds the trained run `reference` names: a directory (relative to

@@ -226,6 +226,27 @@ impl<D: Device<f32>> ParamStore<D> {
         Ok(())
     }
 
+    /// Every parameter's and buffer's values on the host, in store order
+    /// (a model to go back to, e.g. the best epoch's).
+    pub fn snapshot(&self) -> Vec<Vec<f32>> {
+        self.params.iter().map(|p| p.value.as_vec()).collect()
+    }
+
+    /// Puts back the values of a [`ParamStore::snapshot`].
+    pub fn restore(&mut self, snapshot: Vec<Vec<f32>>) -> Result<(), MlError> {
+        if snapshot.len() != self.params.len() {
+            return Err(MlError::Shape(format!(
+                "a snapshot of {} parameters for a store of {}",
+                snapshot.len(),
+                self.params.len()
+            )));
+        }
+        for (i, values) in snapshot.into_iter().enumerate() {
+            self.set_values(ParamId(i), values)?;
+        }
+        Ok(())
+    }
+
     /// Replaces a parameter's tensor (optimizers use this).
     pub fn set_tensor(&mut self, id: ParamId, value: Tensor<(usize,), f32, D>) {
         assert_eq!(value.shape().0, self.params[id.0].numel());
@@ -276,6 +297,19 @@ mod tests {
         assert_eq!(g[b.0].as_vec(), vec![2.0, 2.0, 2.0]);
         assert_eq!(g[unused.0].as_vec(), vec![0.0; 4]);
         assert_eq!(store.num_trainable(), 13);
+    }
+
+    #[test]
+    fn a_snapshot_puts_every_value_back() {
+        let mut store = ParamStore::new(Cpu::default(), 3);
+        let w = store.add("w", &[2, 3], Init::Normal(1.0));
+        store.add_buffer("b", &[2], Init::Constant(0.5));
+        let before = store.snapshot();
+        store.set_values(w, vec![0.0; 6]).unwrap();
+        assert_ne!(store.snapshot(), before);
+        store.restore(before.clone()).unwrap();
+        assert_eq!(store.snapshot(), before);
+        assert!(store.restore(vec![vec![0.0; 6]]).is_err());
     }
 
     #[test]

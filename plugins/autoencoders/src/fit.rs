@@ -27,7 +27,6 @@ use std::path::PathBuf;
 use workbench_api::{Context, Image, PluginError};
 use workbench_ml::checkpoint::{self, CheckpointMeta};
 use workbench_ml::corrupt::corrupt_one;
-use workbench_ml::params::ParamId;
 use workbench_ml::schedule::{Schedule, Watch};
 use workbench_ml::train::{run, steps_per_epoch, Flow, LoopSettings};
 use workbench_ml::{Optimizer, OptimizerKind};
@@ -284,12 +283,12 @@ pub fn fit<D: Device<f32>>(
                 }
             }
             let mut watch = watch.borrow_mut();
-            if watch.update(end.epoch, watched, watched, settings.min_delta) {
-                best = Some(
-                    (0..model.store.params().len())
-                        .map(|i| model.store.values(ParamId(i)))
-                        .collect(),
-                );
+            // The best epoch is only put back when stopping early, so only
+            // then is it copied.
+            if watch.update(end.epoch, watched, watched, settings.min_delta)
+                && settings.patience > 0
+            {
+                best = Some(model.store.snapshot());
             }
             if let Some(dir) = &rep.checkpoint_dir() {
                 let mut extra = extra.clone();
@@ -317,10 +316,8 @@ pub fn fit<D: Device<f32>>(
     )?;
     let (model, _, rep) = state.into_inner();
     let watch = watch.into_inner();
-    if let Some(values) = best.filter(|_| settings.patience > 0) {
-        for (i, v) in values.into_iter().enumerate() {
-            model.store.set_values(ParamId(i), v).map_err(err)?;
-        }
+    if let Some(values) = best {
+        model.store.restore(values).map_err(err)?;
         rep.info("best_epoch", &watch.best_epoch.to_string());
         rep.log(&format!(
             "kept the weights of epoch {} (validation loss {:.6})",

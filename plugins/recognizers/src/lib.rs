@@ -43,7 +43,6 @@ use workbench_ml::ctc::{ctc_loss, min_input_length};
 use workbench_ml::decode::{beam_search, greedy, sample, Lexicon};
 use workbench_ml::device::{resolve, DeviceChoice, OnDevice, ResolvedDevice};
 use workbench_ml::on_device;
-use workbench_ml::params::ParamId;
 use workbench_ml::schedule::{Schedule, Watch};
 use workbench_ml::{Optimizer, OptimizerKind, ParamStore};
 
@@ -235,20 +234,6 @@ impl<D: Device<f32>> Model<D> {
         }
     }
 
-    /// The values of every parameter and buffer, on the host.
-    fn snapshot(&self) -> Vec<Vec<f32>> {
-        (0..self.store.params().len())
-            .map(|i| self.store.values(ParamId(i)))
-            .collect()
-    }
-
-    fn restore(&mut self, values: Vec<Vec<f32>>) -> Result<(), PluginError> {
-        for (i, v) in values.into_iter().enumerate() {
-            self.store.set_values(ParamId(i), v).map_err(ml)?;
-        }
-        Ok(())
-    }
-
     /// A training sample as the network sees it this epoch.
     fn prepare_train(&self, img: &Image, s: &Settings, rng: &mut ChaCha8Rng) -> Prepared {
         let (h, f) = (self.arch.height, self.arch.width_factor());
@@ -317,7 +302,7 @@ impl<D: Device<f32>> Model<D> {
                 let best_file = dir.join(checkpoint::BEST_FILE);
                 if best_file.is_file() {
                     checkpoint::load(&best_file, &mut self.store, None).map_err(ml)?;
-                    best = Some(self.snapshot());
+                    best = Some(self.store.snapshot());
                 }
             }
             if let Some(last) = ckdir.as_deref().and_then(checkpoint::latest) {
@@ -399,7 +384,7 @@ impl<D: Device<f32>> Model<D> {
                 (sc.cer, sc.loss)
             };
             if watch.update(epoch, watched_value, tiebreak, t.min_delta) {
-                best = Some(self.snapshot());
+                best = Some(self.store.snapshot());
                 if let Some(dir) = &ckdir {
                     std::fs::create_dir_all(dir).map_err(ml)?;
                     checkpoint::save(
@@ -439,7 +424,7 @@ impl<D: Device<f32>> Model<D> {
         mon: &mut dyn Monitor,
     ) -> Result<(), PluginError> {
         if let Some(values) = best {
-            self.restore(values)?;
+            self.store.restore(values).map_err(ml)?;
             mon.info("best_epoch", &watch.best_epoch.to_string());
             mon.log(&format!(
                 "kept the weights of epoch {} (watched value {:.5})",
