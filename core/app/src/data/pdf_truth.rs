@@ -6,7 +6,7 @@
 use super::pages::{ImageBox, PageRegions, WordBox};
 use super::pdf::PdfWord;
 use image::{GrayImage, RgbImage};
-use workbench_vision::{components, dilate, long_runs, Binary, Connectivity};
+use workbench_vision::{components, dilate, label, long_runs, Binary, Connectivity};
 
 /// Axis-aligned pixel box `[x0, y0, x1, y1)`.
 type PixBox = [u32; 4];
@@ -61,7 +61,10 @@ fn ink_box(b: PixBox, w: u32, h: u32, ink: impl Fn(u32, u32) -> bool) -> Option<
 const TEXT_INK: u8 = 170;
 
 /// One word's ink-tight box: the text layer's ink inside its font box
-/// (grown by two pixels across and one down and up, for overhangs); for text the text layer cannot show
+/// (grown by two pixels across and one down and up, for overhangs) that
+/// belongs to glyphs centred in the font box, so the descenders of the line
+/// above and the ascenders of the line below, reaching into a tightly set
+/// line's font box, are not the word's; for text the text layer cannot show
 /// (white on dark), the pixels of the page that stand out from the font
 /// box's median. `None` for invisible words.
 fn word_ink(font: PixBox, layers: &Layers, page: &GrayImage) -> Option<PixBox> {
@@ -72,9 +75,7 @@ fn word_ink(font: PixBox, layers: &Layers, page: &GrayImage) -> Option<PixBox> {
         font[2] + 2,
         font[3] + 1,
     ];
-    if let Some(b) = ink_box(grown, w, h, |x, y| {
-        layers.text.get_pixel(x, y).0[0] < TEXT_INK
-    }) {
+    if let Some(b) = own_glyphs_ink(font, grown, &layers.text) {
         return Some(b);
     }
     let mut values: Vec<u8> = Vec::new();
@@ -90,6 +91,44 @@ fn word_ink(font: PixBox, layers: &Layers, page: &GrayImage) -> Option<PixBox> {
     let median = *values.select_nth_unstable(mid).1 as i32;
     ink_box(font, w, h, |x, y| {
         (page.get_pixel(x, y).0[0] as i32 - median).abs() > 60
+    })
+}
+
+/// The ink box, within `grown`, of the text layer's glyphs (8-connected
+/// components, seen whole in a window a font height above and below)
+/// whose centre of ink lies in the font box; `None` without such ink.
+fn own_glyphs_ink(font: PixBox, grown: PixBox, text: &GrayImage) -> Option<PixBox> {
+    let (w, h) = text.dimensions();
+    let tall = font[3].saturating_sub(font[1]).max(1);
+    let win = [
+        grown[0].min(w),
+        font[1].saturating_sub(tall).min(h),
+        grown[2].min(w),
+        (font[3] + tall).min(h),
+    ];
+    let (ww, wh) = ((win[2] - win[0]) as usize, (win[3] - win[1]) as usize);
+    if ww == 0 || wh == 0 {
+        return None;
+    }
+    let mask = mask_of(ww, wh, |x, y| {
+        text.get_pixel(win[0] + x as u32, win[1] + y as u32).0[0] < TEXT_INK
+    });
+    let lab = label(&mask, Connectivity::Eight);
+    let inside = |v: f64, lo: u32, hi: u32| v >= lo as f64 && v < hi as f64;
+    let own: Vec<bool> = lab
+        .components
+        .iter()
+        .map(|c| {
+            inside(win[0] as f64 + c.cx, font[0], font[2])
+                && inside(win[1] as f64 + c.cy, font[1], font[3])
+        })
+        .collect();
+    ink_box(grown, w, h, |x, y| {
+        if x < win[0] || y < win[1] || x >= win[2] || y >= win[3] {
+            return false;
+        }
+        let l = lab.labels[(y - win[1]) as usize * ww + (x - win[0]) as usize];
+        l > 0 && own[l as usize - 1]
     })
 }
 
@@ -268,8 +307,13 @@ pub(super) fn page_truth(
     out
 }
 
+/// Font boxes closer than this share of their height were set without a
+/// space between them.
+const SOLID: f64 = 0.065;
+
 /// Words of one line whose ink touches or nearly touches (closer than an
-/// eighth of the line's ink height) are one word as a reader sees it: the
+/// eighth of the line's ink height, or a third where their font boxes meet)
+/// are one word as a reader sees it: the
 /// text layer splits logos built by kerning (`LaTeX`), subscripts and
 /// math (`z0,`) into pieces no gap on the page separates. Their texts are
 /// joined without a space, their boxes united.
@@ -281,7 +325,15 @@ fn join_touching(words: Vec<WordBox>) -> Vec<WordBox> {
             let h = prev.h.max(w.h);
             let gap = w.x - (prev.x + prev.w);
             let vov = (prev.y + prev.h).min(w.y + w.h) - prev.y.max(w.y);
-            if same_line && gap < h / 8.0 && gap > -(w.w.min(prev.w)) && vov > -h / 4.0 {
+            // Font boxes that meet: no space was set between them (math
+            // pieces, a kerned logo), though italic corrections leave ink
+            // gaps of a few pixels.
+            let set_solid = match (prev.font_box, w.font_box) {
+                (Some(a), Some(b)) => b[0] - (a[0] + a[2]) < SOLID * a[3].max(b[3]),
+                _ => false,
+            };
+            let close = gap < h / 8.0 || (set_solid && gap < h / 3.0);
+            if same_line && close && gap > -(w.w.min(prev.w)) && vov > -h / 4.0 {
                 let (x0, y0) = (prev.x.min(w.x), prev.y.min(w.y));
                 let x1 = (prev.x + prev.w).max(w.x + w.w);
                 let y1 = (prev.y + prev.h).max(w.y + w.h);
@@ -392,6 +444,43 @@ mod tests {
         let texts: Vec<&str> = out.iter().map(|w| w.text.as_deref().unwrap()).collect();
         assert_eq!(texts, ["LATEX", "z0", "next", "below"]);
         assert_eq!((out[0].x, out[0].w), (0.0, 33.0));
+        // Math pieces set solid (font boxes meeting) join across the few
+        // pixels an italic correction leaves; the same gap between words
+        // set with a space does not.
+        let f = |t: &str, x: f64, wd: f64, font_x: f64, font_w: f64| WordBox {
+            font_box: Some([font_x, 8.0, font_w, 20.0]),
+            ..w(t, x, wd, 0)
+        };
+        let out = join_touching(vec![
+            f("(x", 0.0, 12.0, 0.0, 13.0),
+            f("1,", 15.0, 6.0, 13.0, 9.0),
+            f("y", 25.0, 8.0, 26.0, 9.0),
+        ]);
+        let texts: Vec<&str> = out.iter().map(|w| w.text.as_deref().unwrap()).collect();
+        assert_eq!(texts, ["(x1,", "y"]);
+    }
+
+    #[test]
+    fn a_words_ink_leaves_out_the_neighbouring_lines_glyphs() {
+        // A word `oo` (rows 10..16, font box rows 6..18) and a descender of
+        // the line above reaching down into the font box (rows 0..8).
+        let mut text = GrayImage::from_pixel(30, 30, image::Luma([255]));
+        for y in 10..16 {
+            for x in (4..8).chain(10..14) {
+                text.put_pixel(x, y, image::Luma([0]));
+            }
+        }
+        for y in 0..8 {
+            text.put_pixel(16, y, image::Luma([0]));
+        }
+        let font = [3, 6, 18, 18];
+        let grown = [1, 5, 20, 19];
+        assert_eq!(own_glyphs_ink(font, grown, &text), Some([4, 10, 14, 16]));
+        // The box of all the ink there would reach up to the descender.
+        assert_eq!(
+            ink_box(grown, 30, 30, |x, y| text.get_pixel(x, y).0[0] < TEXT_INK),
+            Some([4, 5, 17, 16])
+        );
     }
 
     #[test]

@@ -354,7 +354,8 @@ fn regions(
     let inside_margin = (0.5 * ch).round() as u32;
     let min_word = ((0.5 * ch) as u32).max(1);
     let max_label = (LABEL_HEIGHT * ch) as u32;
-    let mut out = Vec::new();
+    let mut texty: Vec<Bounds> = Vec::new();
+    let mut flat: Vec<Bounds> = Vec::new();
     for w in words {
         let inside = figs
             .iter_mut()
@@ -373,31 +374,44 @@ fn regions(
             }
         }
         if w.b.h() >= min_word {
-            out.push(region(
-                RegionKind::Word,
-                w.b.x0,
-                w.b.y0,
-                w.b.x1.min(width),
-                w.b.y1.min(height),
-            ));
+            texty.push(w.b);
+        } else if w.b.w() as f64 >= DASH_WIDTH * ch {
+            flat.push(w.b);
         }
     }
+    // Flat words are dashes and ellipses (`—`, `...`) when a word of text
+    // height stands beside them on their line; the dashes of a drawing's
+    // dashed line stand beside each other only.
+    let reach = (DASH_REACH * ch).round() as u32;
+    let beside = |b: &Bounds| {
+        let cy = (b.y0 + b.y1) / 2;
+        texty
+            .iter()
+            .any(|t| (t.y0..=t.y1).contains(&cy) && t.x0 <= b.x1 + reach && b.x0 <= t.x1 + reach)
+    };
+    let dashes: Vec<Bounds> = flat.into_iter().filter(|b| beside(b)).collect();
+    let clipped = |kind, b: Bounds| region(kind, b.x0, b.y0, b.x1.min(width), b.y1.min(height));
+    let mut out: Vec<Region> = texty
+        .iter()
+        .chain(&dashes)
+        .map(|&b| clipped(RegionKind::Word, b))
+        .collect();
     let min_img = (p.min_image * ch) as u32;
     for f in figs {
         let b = f.b;
         if b.x1 - b.x0 >= min_img || b.y1 - b.y0 >= min_img {
-            out.push(region(
-                RegionKind::Image,
-                b.x0,
-                b.y0,
-                b.x1.min(width),
-                b.y1.min(height),
-            ));
+            out.push(clipped(RegionKind::Image, b));
         }
     }
     out
 }
 
+/// Words flatter than half a character height are kept when at least this
+/// wide (× char height): dashes and ellipses.
+const DASH_WIDTH: f64 = 0.8;
+/// ... and a word of text height on their line is at most this far
+/// (× char height).
+const DASH_REACH: f64 = 1.5;
 /// Words inside a drawing shorter than this (× char height) are not labels
 /// (a screenshot's small print)...
 const LABEL_MIN: f64 = 0.7;

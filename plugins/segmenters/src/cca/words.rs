@@ -202,12 +202,18 @@ pub(super) fn group_words(p: &CcaParams, text: &[&Component], ch: f64) -> Vec<Wo
         let unit = (*hs.select_nth_unstable(mid).1 as f64)
             .max(0.6 * ch)
             .max(1.0);
+        // A gap is measured from the right edge of everything before it
+        // on the line, not only from the previous piece: a descender's
+        // broken-off tail or a small mark under a glyph ends left of it.
+        let mut right = cols[m[0]].0.x1;
         let edges = m
             .windows(2)
             .map(|w| {
                 let (a, b) = (cols[w[0]].0, cols[w[1]].0);
+                let gap = b.x0 as f64 - right as f64;
+                right = right.max(b.x1);
                 Edge {
-                    gap: (b.x0 as f64 - a.x1 as f64) / unit,
+                    gap: gap / unit,
                     pitch: (b.cx() - a.cx()) / unit,
                 }
             })
@@ -335,14 +341,59 @@ pub(super) fn page_word_gap(chains: &[Chain], fallback: f64) -> f64 {
 
 /// Which edges of a line are word breaks. A line set in a fixed pitch
 /// (code: glyph centres on a grid, punctuation included) breaks where a
-/// cell is skipped; other lines break where the gap exceeds the page's
-/// word gap, or the line's own valley when its gaps split clearly in two.
+/// cell is skipped (centres a cell and a half apart or more, with a gap of
+/// half a cell: touching glyphs are one wider component); other lines
+/// break where the gap exceeds the page's word gap, or the line's own
+/// valley when its gaps split clearly in two.
 pub(super) fn line_breaks(edges: &[Edge], page_gap: f64) -> Vec<bool> {
     if let Some(pitch) = fixed_pitch(edges, page_gap) {
-        return edges.iter().map(|e| e.pitch >= 1.5 * pitch).collect();
+        return edges
+            .iter()
+            .map(|e| e.pitch >= 1.5 * pitch && e.gap >= 0.5 * pitch)
+            .collect();
     }
     let t = line_gap(edges, page_gap).unwrap_or(page_gap);
-    edges.iter().map(|e| e.gap > t).collect()
+    let mono = typewriter_edges(edges);
+    // A narrow glyph in its cell has wide gaps on both sides; a space
+    // after a comma (`package; thus`) has a tight gap on its other side.
+    let gap = |k: Option<usize>| k.and_then(|k| edges.get(k)).map_or(0.0, |e| e.gap);
+    (0..edges.len())
+        .map(|k| {
+            let e = edges[k].gap;
+            let twin = gap(k.checked_sub(1)).max(gap(Some(k + 1))) >= TWIN_GAP * e;
+            e > t && !(mono[k] && twin)
+        })
+        .collect()
+}
+
+/// Gaps wider than this (× the line's height) are breaks between columns
+/// or tab stops, left out of a line's own gap.
+const WIDE_GAP: f64 = 2.0;
+
+/// A wide gap inside a typewriter run is a glyph's cell when a gap beside
+/// it is at least this share of it.
+const TWIN_GAP: f64 = 0.6;
+
+/// Edges inside a run of fixed-pitch glyphs in a proportional line (an
+/// identifier or a file name set in typewriter type inside prose): the
+/// edge belongs to five consecutive edges whose centre distances lie within
+/// 15% of their median. In such a run a narrow glyph (`i`, `l`, `.`, `[`)
+/// keeps its cell, so its gaps look wide; a space skips a cell, so the
+/// distance over it is off the grid.
+pub(super) fn typewriter_edges(edges: &[Edge]) -> Vec<bool> {
+    const RUN: usize = 5;
+    const TOLERANCE: f64 = 0.15;
+    let mut inside = vec![false; edges.len()];
+    for start in 0..edges.len().saturating_sub(RUN - 1) {
+        let window = &edges[start..start + RUN];
+        let mut p: Vec<f64> = window.iter().map(|e| e.pitch).collect();
+        p.sort_by(f64::total_cmp);
+        let median = p[RUN / 2];
+        if median > 0.1 && p.iter().all(|x| (x / median - 1.0).abs() <= TOLERANCE) {
+            inside[start..start + RUN].fill(true);
+        }
+    }
+    inside
 }
 
 /// The pitch of a line whose glyph centres sit on a grid: at least six
@@ -391,10 +442,16 @@ pub(super) fn fixed_pitch(edges: &[Edge], page_gap: f64) -> Option<f64> {
 /// least three times the narrower's and the split lies within
 /// 0.35..1.6 of the page's gap.
 pub(super) fn line_gap(edges: &[Edge], page_gap: f64) -> Option<f64> {
-    if edges.len() < 8 {
+    // Gaps wider than this are column or tab gaps, whatever the font: left
+    // out so that they do not make a class of their own.
+    let mut g: Vec<f64> = edges
+        .iter()
+        .map(|e| e.gap.max(0.0))
+        .filter(|&g| g <= WIDE_GAP)
+        .collect();
+    if g.len() < 8 {
         return None;
     }
-    let mut g: Vec<f64> = edges.iter().map(|e| e.gap.max(0.0)).collect();
     g.sort_by(f64::total_cmp);
     let n = g.len();
     let total: f64 = g.iter().sum();
@@ -501,6 +558,14 @@ mod tests {
         let breaks = line_breaks(&e, 0.3);
         assert_eq!(breaks.iter().filter(|&&b| b).count(), 1);
         assert!(breaks[chars.len() - 1]);
+        // Two touching glyphs make one component two cells wide: its centre
+        // is a cell and a half from its neighbour's, but no cell is skipped.
+        let mut touching = e.clone();
+        touching[2] = Edge {
+            gap: 0.1,
+            pitch: 0.9,
+        };
+        assert_eq!(line_breaks(&touching, 0.3), breaks);
         // The same gaps with proportional centres break at the periods.
         let prop: Vec<Edge> = e
             .iter()
@@ -523,6 +588,11 @@ mod tests {
         assert!(t > 0.08 && t < 0.28, "{t}");
         let b = line_breaks(&e, 0.4);
         assert_eq!(b.iter().filter(|&&x| x).count(), 5);
+        // A column gap on the line (3 units) does not make a class of its
+        // own: the words still split at their gaps.
+        let mut wide = e.clone();
+        wide[8].gap = 3.0;
+        assert!(line_gap(&wide, 0.4).is_some_and(|t| t > 0.08 && t < 0.28));
         // No clear split: the page's gap decides.
         let flat: Vec<Edge> = (0..10)
             .map(|i| Edge {
@@ -531,5 +601,101 @@ mod tests {
             })
             .collect();
         assert_eq!(line_gap(&flat, 0.4), None);
+    }
+
+    /// A component with its box at `(x, y)`, `w × h`, fully inked.
+    fn comp(x: u32, y: u32, w: u32, h: u32) -> Component {
+        Component {
+            x,
+            y,
+            w,
+            h,
+            pixels: (w * h) as u64,
+            cx: x as f64 + w as f64 / 2.0,
+            cy: y as f64 + h as f64 / 2.0,
+        }
+    }
+
+    #[test]
+    fn a_gap_is_measured_from_everything_left_of_it_on_the_line() {
+        // "abc you": glyphs 10 high; the `y` (x 30..38, descending to 14)
+        // has a broken-off tail at its left (x 30..32) sorted after it, and
+        // `o` starts one pixel right of the `y`'s box. Measured from the
+        // tail, the gap before `o` (7 px) would be a word break.
+        let mut c: Vec<Component> = (0..3).map(|i| comp(i * 7, 0, 6, 10)).collect();
+        c.push(comp(30, 0, 8, 14));
+        c.push(comp(30, 11, 2, 3));
+        c.extend((0..2).map(|i| comp(39 + i * 7, 0, 6, 10)));
+        let refs: Vec<&Component> = c.iter().collect();
+        let p = CcaParams::from_config(&workbench_api::Config::default()).unwrap();
+        let mut words: Vec<Bounds> = group_words(&p, &refs, 10.0).iter().map(|w| w.b).collect();
+        words.sort_by_key(|b| b.x0);
+        let spans: Vec<(u32, u32)> = words.iter().map(|b| (b.x0, b.x1)).collect();
+        assert_eq!(spans, vec![(0, 20), (30, 52)]);
+    }
+
+    #[test]
+    fn a_typewriter_identifier_inside_prose_stays_whole() {
+        // Prose (proportional centres), then `nocompatibility.` in a fixed
+        // pitch of 0.6 whose narrow glyphs (i, l, t, .) leave gaps of 0.35
+        // on both sides, then prose again after a space (a skipped cell).
+        let mut e: Vec<Edge> = [0.55, 0.42, 0.7, 0.5, 1.3, 0.48, 0.62]
+            .iter()
+            .map(|&pitch| Edge {
+                gap: if pitch > 1.0 { 0.6 } else { 0.08 },
+                pitch,
+            })
+            .collect();
+        let start = e.len();
+        for ch in "nocompatibility.".chars().skip(1) {
+            let narrow = "iltb.".contains(ch);
+            e.push(Edge {
+                gap: if narrow { 0.35 } else { 0.08 },
+                pitch: 0.6,
+            });
+        }
+        e.push(Edge {
+            gap: 0.75,
+            pitch: 1.2,
+        });
+        e.extend(
+            [0.5, 0.66, 0.45]
+                .iter()
+                .map(|&pitch| Edge { gap: 0.08, pitch }),
+        );
+        let breaks = line_breaks(&e, 0.3);
+        let at: Vec<usize> = (0..e.len()).filter(|&k| breaks[k]).collect();
+        assert_eq!(
+            at,
+            vec![4, start + 15],
+            "breaks at the prose space and after the identifier"
+        );
+        // Without the fixed pitch the narrow glyphs' gaps would break it.
+        let proportional: Vec<Edge> = e
+            .iter()
+            .enumerate()
+            .map(|(k, x)| Edge {
+                pitch: x.pitch * (1.0 + 0.25 * ((k % 3) as f64)),
+                ..*x
+            })
+            .collect();
+        assert!(
+            line_breaks(&proportional, 0.3)
+                .iter()
+                .filter(|&&b| b)
+                .count()
+                > 4
+        );
+        // Proportional glyphs whose centres happen to fall one pitch apart
+        // over a space (`e; th`): the space follows a tight gap, so it is
+        // no cell of a narrow glyph and stays a break.
+        let tight: Vec<Edge> = [0.08, 0.05, 0.5, 0.08, 0.08]
+            .iter()
+            .map(|&gap| Edge { gap, pitch: 0.6 })
+            .collect();
+        assert_eq!(
+            line_breaks(&tight, 0.3),
+            vec![false, false, true, false, false]
+        );
     }
 }
