@@ -146,3 +146,32 @@ fn a_reader_is_named_by_experiment_and_name_and_bad_labels_are_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("missing.csv"), "{}", text(&out));
 }
+
+/// `init_from:` starts a run from a trained model: with a learning rate too
+/// small to move the weights, the bundled reader fine-tuned for one epoch on
+/// the real crops still reads them; the same run from fresh weights reads
+/// nothing.
+#[test]
+fn a_run_fine_tunes_the_bundled_reader() {
+    let words = root().join("tests/fixtures/real-words");
+    let reader = root().join("models/reader");
+    let spec = |init: &str| {
+        format!(
+            "name: tune\ndataset:\n  kind: words\n  params: {{dir: {}, height: 48, val: 0.1, test: 0.3}}\ntrain: {{epochs: 1, batch_size: 8, lr: 0.0000001}}\nruns:\n  - {{name: run, plugin: recognizers, variant: crnn{init}}}\nmetrics: [cer]\n",
+            words.display()
+        )
+    };
+    let cer = |body: String| {
+        let (dir, path) = spec_dir(&body);
+        let results = dir.path().join("results");
+        let out = run_headless(dir.path(), &path, &results);
+        assert!(out.status.success(), "{}", text(&out));
+        let s = summary_named(&results, "tune", "run");
+        (s["metrics"]["cer"].as_f64().unwrap(), s)
+    };
+    let (tuned, s) = cer(spec(&format!(", init_from: {}", reader.display())));
+    assert!(tuned <= 0.1, "fine-tuned CER {tuned}: {s}");
+    assert_eq!(s["key_params"]["init_from"], reader.display().to_string());
+    let (fresh, _) = cer(spec(""));
+    assert!(fresh >= 0.5, "fresh CER {fresh}");
+}
