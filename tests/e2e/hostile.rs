@@ -316,6 +316,59 @@ fn a_spec_is_read_only_from_a_regular_file_of_bounded_size() {
     );
 }
 
+#[test]
+fn deep_nesting_and_misplaced_errors_get_their_own_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let expect = |args: &[&str], needle: &str| {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{needle}:\n{}", text(&out));
+    };
+    // 200 KB of `[`: refused at the bracket that passes the limit, at
+    // once (the YAML parser alone took minutes to reach its own limit).
+    let deep = dir.path().join("deep.yaml");
+    std::fs::write(&deep, format!("name: x\ndataset: {}", "[".repeat(200_000))).unwrap();
+    expect(
+        &["validate", deep.to_str().unwrap()],
+        "deep.yaml:2:74: invalid YAML: nested deeper than 64 levels",
+    );
+    let spec = dir.path().join("spec.yaml");
+    std::fs::write(
+        &spec,
+        format!("name: x\n{SMALL_DIGITS}runs: [{{plugin: pca, variant: pca}}]\n"),
+    )
+    .unwrap();
+    let spec = spec.to_str().unwrap();
+    let nested = format!("x={}", "[".repeat(100_000));
+    expect(
+        &["validate", spec, "--set", &nested],
+        "nested deeper than 64 levels",
+    );
+    // A key only a `--set` made is blamed on it, not on the file's 1:1.
+    expect(
+        &["validate", spec, "--set", "nope.x=1"],
+        "error: --set nope.x=1: nope: unknown key `nope`",
+    );
+    // A plugin "directory" that is a file says so.
+    let file = dir.path().join("plain.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "name: x\nplugins: [spec.yaml]\n{SMALL_DIGITS}runs: [{{plugin: pca, variant: pca}}]\n"
+        ),
+    )
+    .unwrap();
+    expect(
+        &["validate", file.to_str().unwrap()],
+        "plugins[0]: plugin directory",
+    );
+    expect(
+        &["validate", file.to_str().unwrap()],
+        "spec.yaml is not a directory",
+    );
+}
+
 /// Pids of `workbench worker` processes whose command line names `dir`.
 fn workers_under(dir: &Path) -> Vec<u32> {
     let needle = dir.to_string_lossy().to_string();

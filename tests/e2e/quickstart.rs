@@ -29,6 +29,7 @@ fn quickstart_runs_three_pca_runs_and_writes_results_as_designed() {
     let dirs = run_dirs(results.path(), "quickstart");
     assert_eq!(dirs.len(), 3);
     let mut mse_by_k = Vec::new();
+    let mut invocations = std::collections::BTreeSet::new();
     for dir in &dirs {
         for file in [
             "spec.yaml",
@@ -55,6 +56,30 @@ fn quickstart_runs_three_pca_runs_and_writes_results_as_designed() {
         }
         let s = summary(dir);
         assert_eq!(s["status"], "done", "{s}");
+        // Every run records the command that made it; one invocation's
+        // runs share its id.
+        let invocation = &s["invocation"];
+        assert!(
+            invocation["command"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|a| a == "run")),
+            "{s}"
+        );
+        invocations.insert(invocation["id"].as_str().unwrap().to_string());
+        // ... and the code and machine: the workbench's commit (when built
+        // in a git checkout) and the host.
+        let commit = invocation["commit"].as_str().unwrap();
+        let in_checkout = root().join(".git").exists()
+            && std::process::Command::new("git")
+                .arg("--version")
+                .output()
+                .is_ok();
+        assert!(
+            !in_checkout || (commit.len() >= 12 && commit != "unknown"),
+            "{s}"
+        );
+        assert!(!commit.is_empty(), "{s}");
+        assert!(!invocation["host"].as_str().unwrap().is_empty(), "{s}");
         let mse = s["metrics"]["mse"].as_f64().unwrap();
         let psnr = s["metrics"]["psnr"].as_f64().unwrap();
         assert!(mse > 0.0 && mse < 0.2, "{s}");
@@ -102,6 +127,7 @@ fn quickstart_runs_three_pca_runs_and_writes_results_as_designed() {
             "{metrics}"
         );
     }
+    assert_eq!(invocations.len(), 1, "{invocations:?}");
     // More components reconstruct better.
     mse_by_k.sort_by_key(|(k, _)| *k);
     assert_eq!(

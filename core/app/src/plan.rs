@@ -51,6 +51,10 @@ pub struct RunPlan {
     /// recognizer run (resolved by `spec::resolve_trained_runs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preprocess: Option<PathBuf>,
+    /// A finished run of the same plugin and variant whose saved model this
+    /// run starts from (resolved by `spec::resolve_trained_runs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<PathBuf>,
 }
 
 /// What the parent writes into a run directory for its worker (`run.json`).

@@ -60,9 +60,18 @@ pub struct RunRow {
     pub finished: Option<Instant>,
     /// Why it failed.
     pub error: Option<String>,
+    /// The status to show instead of `status`'s name: a past run's
+    /// `interrupted` (recorded as running, its worker gone) or
+    /// `unreadable` (its summary cannot be read).
+    pub shown: Option<&'static str>,
 }
 
 impl RunRow {
+    /// The status as shown: [`shown`](Self::shown), or `status`'s name.
+    pub fn status_label(&self) -> &'static str {
+        self.shown.unwrap_or(self.status.name())
+    }
+
     /// A queued run.
     pub fn queued(
         run_id: &str,
@@ -91,6 +100,7 @@ impl RunRow {
             started: None,
             finished: None,
             error: None,
+            shown: None,
         }
     }
 

@@ -284,7 +284,16 @@ fn execute(
         params: plan.params.clone(),
         train: plan.train.clone(),
     };
-    let mut instance = Instance::create(&lib, &plan.variant, &config, None)?;
+    // `init_from:` starts from that run's saved model (fine-tuning).
+    let init_model = plan
+        .init_from
+        .as_ref()
+        .map(|dir| crate::results::RunDir::new(dir).model());
+    let mut instance = Instance::create(&lib, &plan.variant, &config, init_model.as_deref())
+        .with_context(|| match &init_model {
+            Some(dir) => format!("cannot start from the model in {}", dir.display()),
+            None => "cannot create the plugin instance".into(),
+        })?;
 
     let artifacts_dir = crate::results::RunDir::new(run_dir).artifacts();
     let checkpoints = artifacts_dir.join("checkpoints");

@@ -31,16 +31,25 @@ pub struct IdxArray {
 ///
 /// Never panics and never allocates more than the file really holds (plus a small bound).
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
-    read(path, false)
+    read(path, Some(&|_| true))
 }
 
-/// The dimensions an IDX file's header announces, without reading its data.
+/// Reads the items (slices along the first dimension) of an IDX file that
+/// `keep` selects by index, streaming: only those are held in memory, and
+/// the whole file is still checked. The first dimension of the result is
+/// the number kept.
+pub fn read_idx_items(path: &Path, keep: &dyn Fn(usize) -> bool) -> Result<IdxArray, DataError> {
+    read(path, Some(keep))
+}
+
+/// The dimensions an IDX file's header announces, without reading its
+/// data; an uncompressed file shorter than its header announces is refused.
 pub fn read_idx_dims(path: &Path) -> Result<Vec<usize>, DataError> {
-    Ok(read(path, true)?.dims)
+    Ok(read(path, None)?.dims)
 }
 
-/// Reads the header, and the data unless `header_only`.
-fn read(path: &Path, header_only: bool) -> Result<IdxArray, DataError> {
+/// Reads the header, and the items `keep` selects (`None`: the header only).
+fn read(path: &Path, keep: Option<&dyn Fn(usize) -> bool>) -> Result<IdxArray, DataError> {
     let corrupt = |reason: String| DataError::Corrupt {
         path: path.to_path_buf(),
         reason: format!("not a valid IDX file: {reason}"),
@@ -142,31 +151,47 @@ fn read(path: &Path, header_only: bool) -> Result<IdxArray, DataError> {
         };
         dims.push(d);
     }
-    if header_only {
+    let truncated = |found: u64| {
+        corrupt(format!(
+            "truncated: expected {expected} bytes of data, found {found}"
+        ))
+    };
+    let Some(keep) = keep else {
+        // An uncompressed file's size says whether the data is all there.
+        let header = 4 + want as u64;
+        if let (false, Ok(meta)) = (gzipped, std::fs::metadata(path)) {
+            if meta.len() < header + expected as u64 {
+                return Err(truncated(meta.len().saturating_sub(header)));
+            }
+        }
         return Ok(IdxArray {
             dims,
             data: Vec::new(),
         });
-    }
+    };
 
-    // Read at most one byte more than expected, so a lying header cannot make us read or
-    // allocate without bound; the initial capacity is capped as well.
-    let mut data = Vec::with_capacity(expected.min(1 << 20));
-    reader
-        .take(expected as u64 + 1)
-        .read_to_end(&mut data)
-        .map_err(read_err)?;
-    if data.len() < expected {
-        return Err(corrupt(format!(
-            "truncated: expected {expected} bytes of data, found {}",
-            data.len()
-        )));
+    // Item by item, so a lying header cannot make us read or allocate
+    // without bound and only the kept items are held.
+    let item = expected / dims[0];
+    let mut data = Vec::new();
+    let mut buf = vec![0u8; item];
+    let mut kept = 0;
+    for i in 0..dims[0] {
+        let got = read_full(&mut reader, &mut buf).map_err(read_err)?;
+        if got < item {
+            return Err(truncated((i * item + got) as u64));
+        }
+        if keep(i) {
+            data.extend_from_slice(&buf);
+            kept += 1;
+        }
     }
-    if data.len() > expected {
+    if read_full(&mut reader, &mut [0u8; 1]).map_err(read_err)? > 0 {
         return Err(corrupt(format!(
             "trailing bytes after the {expected} bytes of data announced by the header"
         )));
     }
+    dims[0] = kept;
     Ok(IdxArray { dims, data })
 }
 
@@ -244,9 +269,23 @@ pub const MNIST_FILES: [&str; 4] = [
 
 /// Loads `(train, test)` from an MNIST-style folder; each file may be raw or gzipped (`.gz` appended).
 pub fn load_mnist_dir(dir: &Path) -> Result<(ImageSet, ImageSet), DataError> {
+    load_mnist_dir_limited(dir, None, 0, None)
+}
+
+/// Like [`load_mnist_dir`], holding only what is used: of the training
+/// files the first `head` images (all when `None`) and the last `tail`, in
+/// file order; of the test files the first `test`.
+pub fn load_mnist_dir_limited(
+    dir: &Path,
+    head: Option<usize>,
+    tail: usize,
+    test: Option<usize>,
+) -> Result<(ImageSet, ImageSet), DataError> {
     let [tri, trl, tei, tel] = MNIST_FILES.map(|name| find_file(dir, name));
-    let train = load_pair(&tri?, &trl?)?;
-    let test = load_pair(&tei?, &tel?)?;
+    let train = load_pair(&tri?, &trl?, &|i, n| {
+        head.is_none_or(|h| i < h) || i + tail >= n
+    })?;
+    let test = load_pair(&tei?, &tel?, &|i, _| test.is_none_or(|t| i < t))?;
     if (train.height, train.width) != (test.height, test.width) {
         return Err(DataError::Mismatch {
             reason: format!(
@@ -285,25 +324,31 @@ fn find_file(dir: &Path, name: &str) -> Result<PathBuf, DataError> {
     })
 }
 
-/// Reads one images file and one labels file into a gray [`ImageSet`] with pixels scaled to [0,1].
-fn load_pair(images: &Path, labels: &Path) -> Result<ImageSet, DataError> {
-    let img = read_idx(images)?;
-    let lab = read_idx(labels)?;
-    let &[n, h, w] = img.dims.as_slice() else {
+/// Reads one images file and one labels file into a gray [`ImageSet`] with
+/// pixels scaled to [0,1]. Shapes and counts are checked from the headers
+/// first; then only the items `keep(index, count)` selects are read into
+/// memory.
+fn load_pair(
+    images: &Path,
+    labels: &Path,
+    keep: &dyn Fn(usize, usize) -> bool,
+) -> Result<ImageSet, DataError> {
+    let (img_dims, lab_dims) = (read_idx_dims(images)?, read_idx_dims(labels)?);
+    let &[n, h, w] = img_dims.as_slice() else {
         return Err(DataError::Mismatch {
             reason: format!(
                 "{} has dims {:?}; images must be 3-D (count, height, width)",
                 images.display(),
-                img.dims
+                img_dims
             ),
         });
     };
-    let &[m] = lab.dims.as_slice() else {
+    let &[m] = lab_dims.as_slice() else {
         return Err(DataError::Mismatch {
             reason: format!(
                 "{} has dims {:?}; labels must be 1-D (count)",
                 labels.display(),
-                lab.dims
+                lab_dims
             ),
         });
     };
@@ -316,6 +361,9 @@ fn load_pair(images: &Path, labels: &Path) -> Result<ImageSet, DataError> {
             ),
         });
     }
+    let keep = |i| keep(i, n);
+    let img = read_idx_items(images, &keep)?;
+    let lab = read_idx_items(labels, &keep)?;
     let mut set = ImageSet::new(h, w, 1);
     set.pixels = img.data.iter().map(|&b| b as f32 / 255.0).collect();
     set.labels = lab.data;
@@ -492,6 +540,44 @@ mod tests {
         let raw = sample(6, 4, 3);
         assert_eq!(train.pixels[5], raw[5] as f32 / 255.0);
         assert!(train.pixels.iter().all(|v| (0.0..=1.0).contains(v)));
+    }
+
+    #[test]
+    fn only_the_images_used_are_held() {
+        let dir = tempfile::tempdir().unwrap();
+        write_mnist(dir.path(), 12, 8, [true, true, false, false]);
+        let (train, test) = load_mnist_dir_limited(dir.path(), Some(3), 2, Some(5)).unwrap();
+        assert_eq!(
+            train.labels,
+            vec![0, 1, 2, 0, 1],
+            "first 3 and last 2 of 12"
+        );
+        let raw = sample(12, 4, 3);
+        assert_eq!(train.pixels[3 * 12], raw[10 * 12] as f32 / 255.0);
+        assert_eq!(test.len(), 5);
+        // Overlapping ranges keep each image once.
+        let (train, _) = load_mnist_dir_limited(dir.path(), Some(11), 3, None).unwrap();
+        assert_eq!(train.len(), 12);
+    }
+
+    #[test]
+    fn a_short_uncompressed_file_is_refused_from_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.idx");
+        let mut bytes = vec![0, 0, 8, 3];
+        for d in [1000u32, 28, 28] {
+            bytes.extend_from_slice(&d.to_be_bytes());
+        }
+        bytes.extend_from_slice(&[0; 784 * 10]);
+        std::fs::write(&p, &bytes).unwrap();
+        let e = read_idx_dims(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("truncated: expected 784000 bytes of data, found 7840"),
+            "{e}"
+        );
+        bytes.extend_from_slice(&[0; 784 * 990]);
+        std::fs::write(&p, &bytes).unwrap();
+        assert_eq!(read_idx_dims(&p).unwrap(), vec![1000, 28, 28]);
     }
 
     #[test]

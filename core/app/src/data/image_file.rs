@@ -96,7 +96,7 @@ mod tests {
     #[test]
     fn a_small_file_claiming_a_huge_picture_is_refused_before_decoding() {
         let dir = tempfile::tempdir().unwrap();
-        // A valid PNG header for 100,000 × 1 is fine (0.1 megapixels) ...
+        // A 20,000 × 1 PNG is only 0.02 megapixels, but wider than MAX_SIDE ...
         let wide = dir.path().join("wide.png");
         image::GrayImage::new(20_000, 1).save(&wide).unwrap();
         assert!(open(&wide).is_err(), "wider than MAX_SIDE");

@@ -110,7 +110,10 @@ impl MnistParams {
     }
 
     pub(super) fn load(&self) -> Result<Splits, DataError> {
-        let (mut train, mut test) = idx::load_mnist_dir(&self.dir)?;
+        // Only the images used are held: the first `train`, the last
+        // `val` (validation) and the first `test`.
+        let (mut train, mut test) =
+            idx::load_mnist_dir_limited(&self.dir, self.train, self.val, self.test)?;
         if self.val >= train.len() {
             return Err(DataError::InvalidParam {
                 name: "val".into(),

@@ -2,7 +2,8 @@
 //! made when the spec is checked, and loading it into train / validation /
 //! test splits, in one file per family (`digits`: `synthetic-digits` and
 //! `mnist`; `words`: `words` and `synthetic-words`; `pages`: `pages` and
-//! `synthetic-pages`). Shared by every plugin: plugins never read data files
+//! `synthetic-pages`; `mix`: a word dataset with the training words of
+//! others added). Shared by every plugin: plugins never read data files
 //! themselves.
 //!
 //! Parameters are parsed without reading serde's message text: the keys a
@@ -10,10 +11,12 @@
 //! value of the wrong type is located with `serde_path_to_error`.
 
 mod digits;
+mod mix;
 mod pages;
 mod words;
 
 pub use digits::{MnistParams, SyntheticDigitsParams};
+pub use mix::MixParams;
 pub use pages::{page_words, PagesParams, Serve, SyntheticPagesParams};
 pub use words::{SyntheticWordsParams, WordsParams};
 
@@ -42,6 +45,8 @@ pub enum DatasetSpec {
     Pages(PagesParams),
     /// Pages with exact ground truth generated from embedded fonts and words.
     SyntheticPages(SyntheticPagesParams),
+    /// A word dataset with the training words of other word datasets added.
+    Mix(MixParams),
 }
 
 pub(super) fn default_height() -> usize {
@@ -320,6 +325,7 @@ pub const KINDS: &[&str] = &[
     "synthetic-words",
     "pages",
     "synthetic-pages",
+    "mix",
 ];
 
 impl DatasetSpec {
@@ -344,6 +350,7 @@ impl DatasetSpec {
             "synthetic-pages" => {
                 DatasetSpec::SyntheticPages(parse::<SyntheticPagesParams>(params)?.check()?)
             }
+            "mix" => DatasetSpec::Mix(MixParams::from_params(params, base_dir)?),
             other => {
                 return Err(DatasetSpecError {
                     path: vec!["kind".into()],
@@ -370,6 +377,7 @@ impl DatasetSpec {
                 Serve::Pages => Kind::Segmenter,
                 Serve::Words => Kind::Recognizer,
             },
+            DatasetSpec::Mix(m) => m.main.serves(),
         }
     }
 
@@ -384,7 +392,8 @@ impl DatasetSpec {
             DatasetSpec::Words(_)
             | DatasetSpec::SyntheticWords(_)
             | DatasetSpec::Pages(_)
-            | DatasetSpec::SyntheticPages(_) => None,
+            | DatasetSpec::SyntheticPages(_)
+            | DatasetSpec::Mix(_) => None,
         }
     }
 
@@ -395,6 +404,7 @@ impl DatasetSpec {
             DatasetSpec::SyntheticWords(p) => Some(p.height),
             DatasetSpec::Pages(p) if p.serve == Serve::Words => Some(p.height),
             DatasetSpec::SyntheticPages(p) if p.serve == Serve::Words => Some(p.height),
+            DatasetSpec::Mix(m) => m.main.word_height(),
             _ => None,
         }
     }
@@ -425,6 +435,7 @@ impl DatasetSpec {
             DatasetSpec::SyntheticWords(p) => p.load(self.tiles()),
             DatasetSpec::Pages(p) => p.load(),
             DatasetSpec::SyntheticPages(p) => p.load(),
+            DatasetSpec::Mix(m) => m.load(),
         }
     }
 }

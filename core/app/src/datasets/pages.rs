@@ -271,11 +271,10 @@ impl SyntheticPagesParams {
                 format!("must be in [0.05, 1], not {}", self.contrast),
             ));
         }
-        if !(0.0..=10.0).contains(&self.blur) || !(0.0..=15.0).contains(&self.skew) {
-            return Err(bad(
-                "blur",
-                "blur must be in [0, 10] and skew in [0, 15]".into(),
-            ));
+        for (key, v, top) in [("blur", self.blur, 10.0), ("skew", self.skew, 15.0)] {
+            if !(0.0..=top).contains(&v) {
+                return Err(bad(key, format!("must be in [0, {top}], not {v}")));
+            }
         }
         if self.columns == 0 {
             return Err(bad("columns", "must be at least 1".into()));

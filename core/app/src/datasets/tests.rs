@@ -314,3 +314,85 @@ fn parameters_are_refused_at_their_key_without_reading_serde_messages() {
     assert_eq!(e.path, ["params", "train"]);
     assert!(e.message.contains("invalid type"), "{e:?}");
 }
+
+#[test]
+fn a_mix_adds_the_training_words_of_its_parts_and_keeps_mains_other_splits() {
+    let main = "{kind: synthetic-words, params: {train: 30, val: 7, test: 9, seed: 1, height: 24}}";
+    let s = spec(
+        "mix",
+        &format!(
+            "{{main: {main}, add: [{{kind: synthetic-words, params: {{train: 20, val: 3, test: 3, seed: 2, height: 24}}}}]}}"
+        ),
+    )
+    .unwrap();
+    assert_eq!(s.serves(), Kind::Recognizer);
+    assert_eq!(s.word_height(), Some(24));
+    let splits = s.load().unwrap();
+    assert_eq!(
+        (splits.train.len(), splits.val.len(), splits.test.len()),
+        (50, 7, 9)
+    );
+    let alone = spec(
+        "synthetic-words",
+        "{train: 30, val: 7, test: 9, seed: 1, height: 24}",
+    )
+    .unwrap()
+    .load()
+    .unwrap();
+    assert_eq!(
+        splits.train.texts()[..30],
+        alone.train.texts()[..],
+        "main's words come first, unchanged"
+    );
+    assert_eq!(splits.val.texts(), alone.val.texts());
+    // The resolved spec round-trips through run.json.
+    let json = serde_json::to_string(&s).unwrap();
+    assert_eq!(serde_json::from_str::<DatasetSpec>(&json).unwrap(), s);
+}
+
+#[test]
+fn mix_errors_are_located_inside_their_part() {
+    let main = "{kind: synthetic-words, params: {train: 30, height: 24}}";
+    let at = |params: String| {
+        let e = spec("mix", &params).unwrap_err();
+        (e.path.join("."), e.message)
+    };
+    let (path, message) = at(format!(
+        "{{main: {main}, add: [{{kind: synthetic-words, params: {{height: 32}}}}]}}"
+    ));
+    assert_eq!(path, "params.add.0");
+    assert_eq!(message, "its words are 32 pixels high, `main`'s 24");
+    let (path, message) = at(format!(
+        "{{main: {main}, add: [{{kind: synthetic-digits}}]}}"
+    ));
+    assert_eq!(path, "params.add.0");
+    assert!(message.contains("feeds autoencoder runs"), "{message}");
+    let (path, _) = at(format!(
+        "{{main: {main}, add: [{{kind: synthetic-words, params: {{trian: 3}}}}]}}"
+    ));
+    assert_eq!(path, "params.add.0.params.trian");
+    let (path, _) = at(format!("{{main: {main}, add: []}}"));
+    assert_eq!(path, "params.add");
+    let (path, message) = at("{add: []}".into());
+    assert_eq!(
+        (path.as_str(), message.as_str()),
+        (
+            "params",
+            "needs `main`: the dataset giving validation and test words"
+        )
+    );
+    let (path, _) = at(format!("{{main: {main}, add: [{{kind: mix}}]}}"));
+    assert_eq!(path, "params.add.0");
+}
+
+#[test]
+fn each_degradation_of_synthetic_pages_is_checked_under_its_own_name() {
+    for (params, key, message) in [
+        ("{skew: 99}", "skew", "must be in [0, 15], not 99"),
+        ("{blur: 11}", "blur", "must be in [0, 10], not 11"),
+    ] {
+        let e = spec("synthetic-pages", params).unwrap_err();
+        assert_eq!(e.path, vec!["params".to_string(), key.to_string()]);
+        assert_eq!(e.message, message);
+    }
+}

@@ -17,6 +17,11 @@ const DONE: &str = "done";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
     pub run_id: String,
+    /// The spec's name for the run, without the ` seed=N` its seeds add:
+    /// runs named differently are different rows even with equal
+    /// parameters.
+    #[serde(default)]
+    pub name: String,
     pub plugin: String,
     pub variant: String,
     /// Key parameters, already formatted; the seed is NOT included.
@@ -111,13 +116,16 @@ pub struct Table {
 ///
 /// * Only runs with status `"done"` enter the table; failed, cancelled, diverged, running and
 ///   queued runs are left out entirely (they neither form rows nor contribute values).
-/// * Runs with equal (plugin, variant, params) collapse into one row whatever their seeds
-///   (two runs with the same seed are both counted); rows keep first-seen order.
+/// * Runs with equal (name, plugin, variant, params) collapse into one row whatever their seeds;
+///   rows keep first-seen order. Two runs with the same seed are a re-run, not a replicate:
+///   only the newest (the later run id) counts, so re-running an experiment never pools it
+///   with itself (n = 2, ± 0).
 /// * Each cell is the mean and sample std over the row's runs that report the metric; a NaN
 ///   value is kept, so it makes the cell's mean NaN.
 /// * If `metrics` is empty, the columns are the union of the done runs' metric names, sorted.
 /// * Best per column: maximum mean for `Higher`, minimum for `Lower`, none for `Neutral`;
-///   NaN means never win, and on equal means the earlier row wins.
+///   NaN means never win, and on equal means the earlier row wins; a table of one row marks
+///   nothing.
 pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
     let done: Vec<&RunRecord> = records.iter().filter(|r| r.status == DONE).collect();
     let metrics: Vec<String> = if metrics.is_empty() {
@@ -127,13 +135,26 @@ pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
         metrics.to_vec()
     };
 
-    type Key<'a> = (&'a str, &'a str, &'a BTreeMap<String, String>);
+    type Key<'a> = (&'a str, &'a str, &'a str, &'a BTreeMap<String, String>);
     let mut index: BTreeMap<Key<'_>, usize> = BTreeMap::new();
     let mut groups: Vec<Vec<&RunRecord>> = Vec::new();
     for r in &done {
-        let key = (r.plugin.as_str(), r.variant.as_str(), &r.params);
+        let key = (
+            r.name.as_str(),
+            r.plugin.as_str(),
+            r.variant.as_str(),
+            &r.params,
+        );
         match index.get(&key) {
-            Some(&i) => groups[i].push(r),
+            Some(&i) => {
+                // Records come sorted by run id: a later run with a seed
+                // already in the group replaces the earlier one.
+                let group = &mut groups[i];
+                match group.iter().position(|g| g.seed == r.seed) {
+                    Some(k) => group[k] = r,
+                    None => group.push(r),
+                }
+            }
             None => {
                 index.insert(key, groups.len());
                 groups.push(vec![r]);
@@ -172,10 +193,11 @@ pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
         .cloned()
         .collect();
 
+    // With one row there is nothing to compare: nothing is marked best.
     let best = metrics
         .iter()
         .enumerate()
-        .map(|(col, m)| best_row(&rows, col, direction(m)))
+        .map(|(col, m)| best_row(&rows, col, direction(m)).filter(|_| rows.len() > 1))
         .collect();
 
     Table {
@@ -476,10 +498,19 @@ fn render_csv(table: &Table) -> String {
     String::from_utf8(bytes).expect("CSV built from Rust strings is UTF-8")
 }
 
+/// A run's name without the ` seed=N` that `seeds:` appends.
+fn base_name(name: &str) -> &str {
+    match name.rsplit_once(" seed=") {
+        Some((base, seed)) if !seed.is_empty() && seed.bytes().all(|b| b.is_ascii_digit()) => base,
+        _ => name,
+    }
+}
+
 /// A results-store summary as a report row.
 pub fn record(s: &crate::results::RunSummary, run_dir: &Path) -> RunRecord {
     RunRecord {
         run_id: s.run_id.clone(),
+        name: base_name(&s.name).to_string(),
         plugin: s.plugin.clone(),
         variant: s.variant.clone(),
         params: s.key_params.clone(),

@@ -13,6 +13,7 @@ fn rec(
 ) -> RunRecord {
     RunRecord {
         run_id: id.to_string(),
+        name: variant.to_string(),
         plugin: "ae".to_string(),
         variant: variant.to_string(),
         params: params
@@ -184,9 +185,9 @@ fn latex_escaping() {
     r.plugin = "a_b%".to_string();
     let out = render(&build_table(&[r], &[]), Format::Latex);
     assert!(out.contains(r"run & plugin & variant & lr\_max & n & val\_loss & checkpoint \\"));
-    assert!(out.contains(
-        r"x\_1 & a\_b\% & v\&w & 5\% & 1 & \textbf{0.5000} & C:\textbackslash{}ck\#1.pt \\"
-    ));
+    assert!(
+        out.contains(r"x\_1 & a\_b\% & v\&w & 5\% & 1 & 0.5000 & C:\textbackslash{}ck\#1.pt \\")
+    );
     // Markdown leaves these alone but keeps a `|` inside its cell.
     let mut r = rec("r|1", "v", &[], 0, "done", None, &[]);
     r.plugin = "a_b%".to_string();
@@ -388,7 +389,52 @@ fn run_record_json_round_trip() {
     let json = serde_json::to_string(r).unwrap();
     assert_eq!(
         json,
-        r#"{"run_id":"r01","plugin":"ae","variant":"base","params":{"lr":"1e-3"},"seed":0,"status":"done","checkpoint":"runs/r01/best.pt","metrics":{"mse":0.01,"params":1000.0,"psnr":20.0}}"#
+        r#"{"run_id":"r01","name":"base","plugin":"ae","variant":"base","params":{"lr":"1e-3"},"seed":0,"status":"done","checkpoint":"runs/r01/best.pt","metrics":{"mse":0.01,"params":1000.0,"psnr":20.0}}"#
     );
     assert_eq!(&serde_json::from_str::<RunRecord>(&json).unwrap(), r);
+    // Records written before runs had names read with an empty one.
+    let old = json.replace(r#""name":"base","#, "");
+    assert_eq!(serde_json::from_str::<RunRecord>(&old).unwrap().name, "");
+}
+
+#[test]
+fn a_rerun_replaces_the_earlier_run_of_its_seed() {
+    let mut records = fixture();
+    records.push(rec(
+        "r06",
+        "base",
+        &[("lr", "1e-3")],
+        0,
+        "done",
+        None,
+        &[("mse", 0.020), ("psnr", 17.0)],
+    ));
+    let t = build_table(&records, &[]);
+    let base = &t.rows[0];
+    assert_eq!(base.run_ids, ["r06", "r03", "r04"]);
+    assert_eq!(base.seeds, [0, 1, 2]);
+    let mse = base.cells[0].unwrap();
+    assert!((mse.mean - (0.020 + 0.012 + 0.014) / 3.0).abs() < 1e-12);
+    assert_eq!(mse.count, 3);
+}
+
+#[test]
+fn a_table_of_one_row_marks_nothing_best() {
+    let one = build_table(&fixture()[1..2], &[]);
+    assert_eq!(one.rows.len(), 1);
+    assert!(one.best.iter().all(Option::is_none), "{:?}", one.best);
+    assert!(!render(&one, Format::Markdown).contains("**"));
+}
+
+#[test]
+fn runs_named_differently_are_different_rows() {
+    let mut slow = fixture()[1].clone();
+    slow.name = "slow".into();
+    let mut slow2 = slow.clone();
+    slow2.run_id = "r09".into();
+    slow2.name = "slow2".into();
+    let t = build_table(&[slow, slow2], &[]);
+    assert_eq!(t.rows.len(), 2);
+    assert_eq!(super::base_name("pca k=2 seed=3"), "pca k=2");
+    assert_eq!(super::base_name("seed=x"), "seed=x");
 }

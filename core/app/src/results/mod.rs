@@ -14,8 +14,8 @@ pub use ids::{experiment_slug, new_run_id, slug};
 pub use metrics_log::{MetricRow, MetricsLog};
 pub use run_dir::{ExperimentDir, RunDir};
 pub use summary::{
-    list_runs, list_runs_checked, read_summary, write_experiment_summary, RunStatus, RunSummary,
-    Unreadable, Versions,
+    list_runs, list_runs_checked, read_summary, update_experiment_summary,
+    write_experiment_summary, Invocation, RunStatus, RunSummary, Unreadable, Versions,
 };
 
 use std::io::Write;
@@ -73,15 +73,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ResultsError> {
     // A fresh file, never one (or a link) left at that name: a stale
     // temporary is removed (the link itself, not what it points to).
     let _ = std::fs::remove_file(&tmp);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(io_err(&tmp))?;
-    file.write_all(bytes).map_err(io_err(&tmp))?;
-    file.sync_all().map_err(io_err(&tmp))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(io_err(path))
+    if path.is_dir() {
+        return Err(io_err(path)(std::io::Error::other(
+            "is a directory; name a file",
+        )));
+    }
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io_err(&tmp))?;
+        file.write_all(bytes).map_err(io_err(&tmp))?;
+        file.sync_all().map_err(io_err(&tmp))?;
+        drop(file);
+        std::fs::rename(&tmp, path).map_err(io_err(path))
+    })();
+    // On any failure (a full disk, a directory at `path`) the temporary
+    // goes; the old file, if any, stays as it was.
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
 }
 
 /// The directory of one experiment's runs: `<root>/<experiment_slug(experiment)>`.
@@ -112,5 +125,19 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn a_directory_in_the_way_is_refused_and_no_temporary_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.csv");
+        std::fs::create_dir(&path).unwrap();
+        let e = write_atomic(&path, b"rows").unwrap_err().to_string();
+        assert!(e.contains("is a directory; name a file"), "{e}");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.csv")]);
     }
 }

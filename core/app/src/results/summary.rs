@@ -102,6 +102,53 @@ pub struct RunSummary {
     /// Versions.
     #[serde(default)]
     pub versions: Versions,
+    /// The command that made the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invocation: Option<Invocation>,
+}
+
+/// The `workbench` command that made a run: runs of one invocation share
+/// its `id`, so a re-run is never mistaken for a seed replicate.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Invocation {
+    /// Unique per invocation: its start time (RFC 3339) and process id.
+    pub id: String,
+    /// The command line, arguments as given.
+    pub command: Vec<String>,
+    /// The working directory it ran in.
+    pub cwd: String,
+    /// The machine it ran on.
+    #[serde(default)]
+    pub host: String,
+    /// The workbench's git commit at build time (`-dirty` with local
+    /// changes; `unknown` when built outside a checkout).
+    #[serde(default)]
+    pub commit: String,
+}
+
+impl Invocation {
+    /// This process's invocation (the same value every call).
+    pub fn current() -> Invocation {
+        static CURRENT: std::sync::OnceLock<Invocation> = std::sync::OnceLock::new();
+        CURRENT
+            .get_or_init(|| Invocation {
+                id: format!(
+                    "{}-{}",
+                    humantime::format_rfc3339_seconds(std::time::SystemTime::now()),
+                    std::process::id()
+                ),
+                command: std::env::args().collect(),
+                cwd: std::env::current_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default(),
+                host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_else(|_| std::env::var("HOSTNAME").unwrap_or_default()),
+                commit: env!("WORKBENCH_GIT").to_string(),
+            })
+            .clone()
+    }
 }
 
 impl RunSummary {
@@ -236,6 +283,22 @@ fn subdirs(dir: &Path) -> Vec<PathBuf> {
         .collect();
     out.sort();
     out
+}
+
+/// Rewrites `<experiment dir>/summary.csv` with `runs` and every other run
+/// recorded in the directory (earlier or concurrent invocations' runs,
+/// as their `summary.json` says), sorted by run id: a re-run never drops
+/// the rows of the runs before it.
+pub fn update_experiment_summary(exp_dir: &Path, runs: &[RunSummary]) -> Result<(), ResultsError> {
+    let mine: std::collections::HashSet<&str> = runs.iter().map(|r| r.run_id.as_str()).collect();
+    let mut all: Vec<RunSummary> = subdirs(exp_dir)
+        .iter()
+        .filter_map(|d| read_summary(d).ok())
+        .filter(|s| !mine.contains(s.run_id.as_str()))
+        .collect();
+    all.extend(runs.iter().cloned());
+    all.sort_by(|a, b| a.run_id.cmp(&b.run_id));
+    write_experiment_summary(exp_dir, &all)
 }
 
 /// Rewrites `<experiment dir>/summary.csv`: one row per run, one column per
@@ -399,5 +462,32 @@ mod tests {
         );
         assert_eq!(lines[1], "a,a,pca,pca,0,done,2,0.5,,,");
         assert_eq!(lines[2], "b,b,pca,pca,0,done,2,0.25,6,,");
+    }
+
+    #[test]
+    fn a_rerun_keeps_the_rows_of_the_runs_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let earlier = summary("a", 0.5);
+        let run_dir = dir.path().join("a");
+        std::fs::create_dir(&run_dir).unwrap();
+        earlier.write(&run_dir).unwrap();
+        // This invocation's own run `a` (now failed) replaces the recorded
+        // one; the other recorded run `c` stays.
+        let other = dir.path().join("c");
+        std::fs::create_dir(&other).unwrap();
+        summary("c", 0.1).write(&other).unwrap();
+        let mut mine = summary("a", 0.5);
+        mine.status = Some(RunStatus::Failed);
+        update_experiment_summary(dir.path(), &[summary("b", 0.25), mine]).unwrap();
+        let text = std::fs::read_to_string(ExperimentDir::at(dir.path()).summary_csv()).unwrap();
+        let ids: Vec<(&str, &str)> = text
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0], f[5])
+            })
+            .collect();
+        assert_eq!(ids, vec![("a", "failed"), ("b", "done"), ("c", "done")]);
     }
 }

@@ -4,7 +4,7 @@
 //! current. A worker that panics, aborts or segfaults fails its own run only.
 
 use crate::events::Event;
-use crate::results::{write_experiment_summary, RunStatus, RunSummary};
+use crate::results::{update_experiment_summary, RunStatus, RunSummary};
 use crate::state::{ExperimentState, RunRow, Update};
 use anyhow::Context as _;
 
@@ -209,7 +209,7 @@ impl Prepared {
                         queue.push_back(self.runs.len() - 1);
                         let all: Vec<RunSummary> =
                             self.runs.iter().map(|r| r.summary.clone()).collect();
-                        write_experiment_summary(&self.exp_dir, &all)?;
+                        update_experiment_summary(&self.exp_dir, &all)?;
                     }
                     Control::Rerun(_) => {}
                 }
@@ -361,7 +361,7 @@ impl Prepared {
             run.summary.write(run.dir.path())?;
         }
         let all: Vec<RunSummary> = self.runs.iter().map(|r| r.summary.clone()).collect();
-        write_experiment_summary(&self.exp_dir, &all)?;
+        update_experiment_summary(&self.exp_dir, &all)?;
         self.apply(i, Update::Ended { status, error }, observer);
         Ok(())
     }

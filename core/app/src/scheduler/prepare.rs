@@ -5,7 +5,7 @@
 use super::Prepared;
 use crate::plan::{RunPlan, WorkerJob};
 use crate::results::{
-    experiment_dir, new_run_id, ResultsError, RunDir, RunStatus, RunSummary, Versions,
+    experiment_dir, new_run_id, Invocation, ResultsError, RunDir, RunStatus, RunSummary, Versions,
 };
 use crate::spec::resolve::Experiment;
 use crate::state::{ExperimentState, RunRow};
@@ -245,6 +245,7 @@ pub(super) fn prepare_run(
             abi: workbench_api::ABI_VERSION,
             plugin: plan.plugin_version.clone(),
         },
+        invocation: Some(Invocation::current()),
         ..Default::default()
     };
     summary.write(&dir)?;

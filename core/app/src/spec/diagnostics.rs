@@ -74,9 +74,15 @@ impl Where<'_> {
     /// that introduced it otherwise.
     pub fn at(&self, path: &[Seg], message: String, hint: Option<String>) -> Diagnostic {
         let dotted = dotted(path);
+        let in_file = self.locator.find(path);
         if let Some(o) = self.overrides.iter().rev().find(|o| {
             let p = o.path.join(".");
-            dotted == p || dotted.starts_with(&format!("{p}."))
+            // The override set this path or something inside it; or it
+            // made this key, which the file does not have (`--set nope.x=1`
+            // is blamed for `nope`).
+            dotted == p
+                || dotted.starts_with(&format!("{p}."))
+                || (in_file.is_none() && p.starts_with(&format!("{dotted}.")))
         }) {
             return Diagnostic {
                 file: PathBuf::from(format!("--set {}", o.arg)),
@@ -86,7 +92,7 @@ impl Where<'_> {
                 hint,
             };
         }
-        let (line, column) = self.locator.find(path).unwrap_or((1, 1));
+        let (line, column) = in_file.unwrap_or((1, 1));
         let message = if path.is_empty() {
             message
         } else {

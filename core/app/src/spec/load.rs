@@ -53,14 +53,19 @@ pub fn load_experiment(
         Ok(d) => d,
         Err(crate::host::HostError::MissingDir { dir, origin }) => {
             let index = configured.iter().position(|(d, _)| *d == dir);
+            let missing = if dir.exists() {
+                "is not a directory"
+            } else {
+                "does not exist"
+            };
             let err = match index {
                 Some(i) => SpecError::Invalid(vec![spec.diag(
                     &[super::Seg::Key("plugins".into()), super::Seg::Index(i)],
-                    format!("plugin directory {} does not exist", dir.display()),
+                    format!("plugin directory {} {missing}", dir.display()),
                     Some("paths under `plugins:` are relative to the spec file; build the plugins with `cargo build --release`".into()),
                 )])
                 .into(),
-                None => anyhow!("plugin directory {} (from {origin}) does not exist", dir.display()),
+                None => anyhow!("plugin directory {} (from {origin}) {missing}", dir.display()),
             };
             return Err(LoadError::Usage(err));
         }

@@ -7,6 +7,7 @@
 //! plugins (unknown plugins, variants, parameters and impossible values) →
 //! [`RunPlan`]s with every default filled in.
 
+mod depth;
 mod diagnostics;
 mod load;
 mod locate;
@@ -127,6 +128,12 @@ pub struct RawRun {
     /// on. A run directory or `EXPERIMENT/NAME`, as for `recognizer`.
     #[serde(default)]
     pub preprocess: Option<String>,
+    /// Recognizer runs: a finished run of the same plugin and variant whose
+    /// saved model this run starts from (fine-tuning; the architecture and
+    /// charset are that model's). A run directory or `EXPERIMENT/NAME`, as
+    /// for `recognizer`.
+    #[serde(default)]
+    pub init_from: Option<String>,
 }
 
 /// A spec file, loaded and typed, with what is needed to locate errors.
@@ -190,6 +197,18 @@ impl Spec {
 
     /// Parses spec text (`path` is used for messages and relative paths).
     pub fn parse(path: &Path, source: &str, overrides: &[Override]) -> Result<Spec, SpecError> {
+        if let Some((line, column)) = depth::too_deep(source) {
+            return Err(SpecError::Invalid(vec![Diagnostic {
+                file: path.to_path_buf(),
+                line,
+                column,
+                message: format!(
+                    "invalid YAML: nested deeper than {} levels",
+                    depth::MAX_DEPTH
+                ),
+                hint: None,
+            }]));
+        }
         let mut document: Value = serde_yaml::from_str(source).map_err(|e| {
             let (line, column) = e
                 .location()

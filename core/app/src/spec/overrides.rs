@@ -28,6 +28,13 @@ impl Override {
         if path.iter().any(|p| p.is_empty()) {
             return Err(format!("`--set {arg}`: the key path has an empty part"));
         }
+        if super::depth::too_deep(value).is_some() {
+            return Err(format!(
+                "`--set {}=…`: the value is nested deeper than {} levels",
+                path.join("."),
+                super::depth::MAX_DEPTH
+            ));
+        }
         let value: Value = if value.trim().is_empty() {
             Value::String(String::new())
         } else {

@@ -68,7 +68,11 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
             Ok(d) => Some(d),
             Err(e) => {
                 let mut path = vec![key("dataset")];
-                path.extend(e.path.iter().map(|k| key(k)));
+                // Indices of lists inside the parameters (`add[0]` of a mix).
+                path.extend(e.path.iter().map(|k| match k.parse::<usize>() {
+                    Ok(i) => Seg::Index(i),
+                    Err(_) => key(k),
+                }));
                 diags.push(spec.diag(&path, e.message, e.hint));
                 None
             }
@@ -297,6 +301,9 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
             if let Some(reference) = &run.preprocess {
                 key_params.insert("preprocess".into(), reference.clone());
             }
+            if let Some(reference) = &run.init_from {
+                key_params.insert("init_from".into(), reference.clone());
+            }
             // A dataset error is already reported; plan nothing without one.
             let Some(dataset) = &dataset else { continue };
             for &seed in &seeds {
@@ -325,6 +332,7 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
                     source: i,
                     recognizer: None,
                     preprocess: None,
+                    init_from: None,
                 });
             }
         }

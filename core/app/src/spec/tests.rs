@@ -374,4 +374,39 @@ mod trained_runs {
             "{e}"
         );
     }
+
+    #[test]
+    fn a_recognizer_run_starts_from_a_finished_run_of_its_plugin_and_variant() {
+        let results = results_dir();
+        let body =
+            format!("{WORDS}runs:\n  - plugin: rec\n    variant: crnn\n    init_from: ae/reader\n");
+        let e = resolve_in(&body, results.path()).unwrap_err().to_string();
+        assert!(
+            e.starts_with("exp.yaml:8:5: runs[0].init_from: `ae/reader` has no saved model"),
+            "{e}"
+        );
+        let model = crate::results::RunDir::new(results.path().join("ae/005-reader")).model();
+        std::fs::create_dir_all(&model).unwrap();
+        let exp = resolve_in(&body, results.path()).unwrap();
+        assert_eq!(
+            exp.runs[0].init_from.as_deref(),
+            Some(results.path().join("ae/005-reader").as_path())
+        );
+        assert_eq!(exp.runs[0].key_params["init_from"], "ae/reader");
+        // Another plugin's model, or a segmenter / autoencoder run, is refused.
+        let e = resolve_in(&body.replace("ae/reader", "ae/tiles"), results.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("runs[0].init_from: `ae/tiles` is a pca/pca run; this run is rec/crnn"),
+            "{e}"
+        );
+        let body =
+            format!("{HEAD}runs:\n  - plugin: pca\n    variant: pca\n    init_from: ae/tiles\n");
+        let e = resolve_in(&body, results.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("runs[0].init_from: only recognizer runs can start from a trained model, not autoencoder runs"),
+            "{e}"
+        );
+    }
 }

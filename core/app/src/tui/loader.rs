@@ -6,7 +6,7 @@ use super::app::{CompareCache, DetailCache, PluginInfo, PluginsInfo, UiState, Vi
 use super::images;
 use crate::report::record;
 use crate::report::{build_table, render, Format, RunRecord};
-use crate::results::{list_runs, write_atomic, MetricsLog};
+use crate::results::{list_runs, list_runs_checked, write_atomic, MetricsLog};
 use crate::state::{ExperimentState, MetricPoint, RunRow};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -15,13 +15,22 @@ use std::time::{Duration, Instant};
 /// summaries; history is read when a run is opened).
 pub fn past_runs(root: &Path, now: Instant) -> ExperimentState {
     let mut state = ExperimentState::default();
-    let Ok(runs) = list_runs(root, None) else {
+    let Ok((runs, unreadable)) = list_runs_checked(root, None) else {
         return state;
     };
     let mut metrics: Vec<String> = Vec::new();
     for (dir, s) in runs {
+        let interrupted = s.shown_status() == "interrupted";
         let mut row = RunRow::queued(&s.run_id, dir, &s.name, &s.plugin, &s.variant, s.key_params);
         row.status = s.status.unwrap_or(crate::results::RunStatus::Failed);
+        if interrupted {
+            // Recorded as running, its worker gone: not running any more.
+            row.status = crate::results::RunStatus::Failed;
+            row.shown = Some("interrupted");
+            row.error = Some(
+                "interrupted: its worker is gone (the parent was killed or the machine stopped); `workbench run SPEC --resume` runs it again".into(),
+            );
+        }
         if let Some(d) = s.duration_seconds {
             let d = Duration::from_secs_f64(d.max(0.0));
             row.started = now.checked_sub(d);
@@ -33,8 +42,34 @@ pub fn past_runs(root: &Path, now: Instant) -> ExperimentState {
             }
         }
         row.latest = s.metrics;
-        row.error = s.error;
+        if row.shown.is_none() {
+            row.error = s.error;
+        }
         row.name = format!("{}/{}", s.experiment, s.name);
+        state.runs.push(row);
+    }
+    // Runs whose summary cannot be read are listed, not dropped.
+    for (dir, why) in unreadable {
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let experiment = dir
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut row = RunRow::queued(
+            &id,
+            dir,
+            &format!("{experiment}/{id}"),
+            "?",
+            "?",
+            Default::default(),
+        );
+        row.status = crate::results::RunStatus::Failed;
+        row.shown = Some("unreadable");
+        row.error = Some(why);
         state.runs.push(row);
     }
     metrics.truncate(8);

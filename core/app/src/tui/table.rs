@@ -169,7 +169,7 @@ pub fn cell_text(run: &RunRow, kind: &ColumnKind, now: Instant) -> String {
         ColumnKind::Name => run.name.clone(),
         ColumnKind::Model => format!("{}/{}", run.plugin, run.variant),
         ColumnKind::Params => params_text(run),
-        ColumnKind::Status => run.status.name().to_string(),
+        ColumnKind::Status => run.status_label().to_string(),
         ColumnKind::Progress => progress_label(run),
         ColumnKind::Elapsed => run.elapsed(now).map(fmt_duration).unwrap_or_default(),
         ColumnKind::Eta => run.eta(now).map(fmt_duration).unwrap_or_default(),
@@ -225,7 +225,7 @@ pub fn matches(run: &RunRow, filter: &str) -> bool {
         run.plugin,
         run.variant,
         params_text(run),
-        run.status.name()
+        run.status_label()
     )
     .to_lowercase();
     filter

@@ -191,6 +191,7 @@ fn compare_ui(t0: Instant) -> UiState {
         .iter()
         .map(|r| RunRecord {
             run_id: r.run_id.clone(),
+            name: r.name.clone(),
             plugin: r.plugin.clone(),
             variant: r.variant.clone(),
             params: r.key_params.clone(),
@@ -467,4 +468,41 @@ fn keys_sort_filter_cancel_rerun_and_quit() {
     assert_eq!(ui.selected_run(), Some(2));
     ui.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
     assert_eq!(ui.view, View::Runs);
+}
+
+#[test]
+fn past_runs_show_interrupted_and_unreadable_runs() {
+    let root = tempfile::tempdir().unwrap();
+    let exp = root.path().join("q");
+    let gone = exp.join("001-gone");
+    std::fs::create_dir_all(&gone).unwrap();
+    let summary = serde_json::json!({
+        "run_id": "001-gone", "experiment": "q", "name": "gone", "plugin": "pca",
+        "variant": "pca", "key_params": {}, "seed": 0, "status": "running",
+        "info": {"worker_pid": "99999999"},
+    });
+    std::fs::write(gone.join("summary.json"), summary.to_string()).unwrap();
+    let broken = exp.join("002-broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("summary.json"), "{ not json").unwrap();
+    let state = super::loader::past_runs(root.path(), Instant::now());
+    let shown: Vec<(String, String)> = state
+        .runs
+        .iter()
+        .map(|r| {
+            (
+                r.name.clone(),
+                table::cell_text(r, &ColumnKind::Status, Instant::now()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        vec![
+            ("q/gone".to_string(), "interrupted".to_string()),
+            ("q/002-broken".to_string(), "unreadable".to_string()),
+        ]
+    );
+    assert!(state.runs[0].error.as_ref().unwrap().contains("--resume"));
+    assert!(state.runs[1].error.is_some());
 }

@@ -51,7 +51,7 @@ pub(super) fn render(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
     let head_lines = vec![
         Line::from(vec![
             Span::styled(format!(" {} ", run.name), theme.header()),
-            Span::styled(run.status.name(), theme.status(run.status)),
+            Span::styled(run.status_label(), theme.status(run.status)),
             Span::raw(format!(
                 "  {}/{}  {}  {}  {}",
                 run.plugin,
