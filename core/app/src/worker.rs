@@ -62,6 +62,41 @@ impl Emitter {
         })
     }
 
+    /// Writes events to `path` instead (appended, one `write` per line, so a
+    /// parent on another machine can follow the file), sends the worker's
+    /// stderr to `log` and points file descriptor 1 there too. For a worker
+    /// that no pipe connects to its parent (a Slurm array task). Neither
+    /// file is opened through a symbolic link.
+    #[allow(unsafe_code)] // listed in ARCHITECTURE.md, "Where `unsafe` lives"
+    pub fn to_files(path: &Path, log: &Path) -> anyhow::Result<Emitter> {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::fs::OpenOptionsExt;
+        let open = |p: &Path| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(p)
+                .with_context(|| format!("cannot open {}", p.display()))
+        };
+        let events = open(path)?;
+        let log = open(log)?;
+        std::io::stdout().flush().ok();
+        std::io::stderr().flush().ok();
+        for fd in [2, 1] {
+            // SAFETY: plain descriptor calls on descriptors this process owns.
+            if unsafe { libc::dup2(log.as_raw_fd(), fd) } < 0 {
+                bail!(
+                    "cannot redirect output to the log: {}",
+                    std::io::Error::last_os_error()
+                );
+            }
+        }
+        Ok(Emitter {
+            out: Arc::new(Mutex::new(events)),
+        })
+    }
+
     /// Sends one event (one `write`, so lines never interleave).
     pub fn send(&self, event: &Event) {
         if let Ok(mut out) = self.out.lock() {
@@ -101,6 +136,29 @@ fn watch_stdin(stop: Arc<AtomicBool>) {
             std::process::exit(PARENT_GONE_EXIT);
         }
     });
+}
+
+/// Watches for the run's `stop` file (a worker with no pipe: the parent
+/// asks it to stop by creating the file).
+fn watch_stop_file(path: PathBuf, stop: Arc<AtomicBool>) {
+    std::thread::spawn(move || loop {
+        if path.exists() {
+            stop.store(true, Ordering::SeqCst);
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    });
+}
+
+/// How a worker talks to its parent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorkerMode {
+    /// Events to the run's `events.jsonl` and stderr to its `log.txt`; stop
+    /// on its `stop` file (no pipe to the parent: a Slurm array task).
+    pub events_file: bool,
+    /// The task was requeued (preempted, or past a node failure): a variant
+    /// that can continue from its last checkpoint does.
+    pub requeued: bool,
 }
 
 /// How long a worker whose parent died may take to stop on its own.
@@ -200,19 +258,32 @@ impl HostContext for WorkerCtx {
 /// from `plugin_dirs` (the experiment's `plugins:` directories, passed by
 /// the parent) and the directories every command searches
 /// ([`crate::host::search_dirs`]); never from a path its `run.json` names.
-pub fn run(run_dir: &Path, plugin_dirs: &[PathBuf]) -> anyhow::Result<()> {
-    let emitter = Emitter::take_stdout()?;
+pub fn run(run_dir: &Path, plugin_dirs: &[PathBuf], mode: WorkerMode) -> anyhow::Result<()> {
+    let dir = crate::results::RunDir::new(run_dir);
     let stop = Arc::new(AtomicBool::new(false));
-    watch_stdin(stop.clone());
+    let emitter = if mode.events_file {
+        let emitter = Emitter::to_files(&dir.events(), &dir.log())?;
+        watch_stop_file(dir.stop_request(), stop.clone());
+        emitter
+    } else {
+        let emitter = Emitter::take_stdout()?;
+        watch_stdin(stop.clone());
+        emitter
+    };
     emitter.send(&Event::Started {
         pid: std::process::id(),
     });
+    if mode.events_file {
+        for (key, value) in placement() {
+            emitter.send(&Event::Info { key, value });
+        }
+    }
     let configured: Vec<(PathBuf, String)> = plugin_dirs
         .iter()
         .map(|d| (d.clone(), "the experiment's plugins".to_string()))
         .collect();
     let dirs = crate::host::search_dirs(&configured);
-    let (status, metrics, error, checkpoint) = match execute(run_dir, &dirs, &emitter, stop) {
+    let (status, metrics, error, checkpoint) = match execute(run_dir, &dirs, &emitter, stop, mode) {
         Ok(outcome) => outcome,
         Err(e) => (
             RunStatus::Failed,
@@ -240,17 +311,51 @@ type Outcome = (
     Option<String>,
 );
 
+/// Where this worker runs, as `Info` facts for the summary: the host and,
+/// inside a Slurm job, the job, array task, node and restart count.
+fn placement() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let host = env("SLURMD_NODENAME").or_else(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+    });
+    if let Some(job) = env("SLURM_ARRAY_JOB_ID").or_else(|| env("SLURM_JOB_ID")) {
+        out.push(("executor".into(), "slurm".into()));
+        out.push(("slurm_job_id".into(), job));
+        if let Some(task) = env("SLURM_ARRAY_TASK_ID") {
+            out.push(("slurm_array_task_id".into(), task));
+        }
+        if let Some(n) = env("SLURM_RESTART_COUNT").filter(|n| n != "0") {
+            out.push(("slurm_restarts".into(), n));
+        }
+    }
+    if let Some(h) = host {
+        out.push(("node".into(), h));
+    }
+    out
+}
+
 fn execute(
     run_dir: &Path,
     dirs: &[SearchDir],
     emitter: &Emitter,
     stop: Arc<AtomicBool>,
+    mode: WorkerMode,
 ) -> anyhow::Result<Outcome> {
     let job_path = crate::results::RunDir::new(run_dir).job();
     let job: WorkerJob = serde_json::from_slice(
         &std::fs::read(&job_path).with_context(|| format!("cannot read {}", job_path.display()))?,
     )
     .with_context(|| format!("{} is not a valid job", job_path.display()))?;
+    let mut job = job;
+    if mode.requeued && job.plan.params.contains_key("resume") {
+        // Continue from the last per-epoch checkpoint, as `--resume` does.
+        job.plan
+            .params
+            .insert("resume".into(), serde_json::Value::Bool(true));
+    }
     let plan = &job.plan;
 
     emitter.send(&Event::Phase {

@@ -62,6 +62,25 @@ pub enum Command {
         /// (continuing from their last checkpoint where the plugin can).
         #[arg(long)]
         resume: bool,
+        /// Where the runs execute: `local` child processes, or one `slurm`
+        /// job array (options from the spec's `executor:` block).
+        #[arg(long, value_enum)]
+        executor: Option<ExecutorArg>,
+        /// With the slurm executor: return right after submitting, printing
+        /// the job id (`workbench watch EXPERIMENT` follows it later).
+        #[arg(long)]
+        detach: bool,
+        #[command(flatten)]
+        results: ResultsArg,
+    },
+    /// Follow an experiment's Slurm submission again: its runs live, as
+    /// `workbench run` shows them, until they end.
+    Watch {
+        /// The experiment's name (its directory under the results directory).
+        experiment: String,
+        /// Show progress lines and a final table instead of the terminal UI.
+        #[arg(long)]
+        headless: bool,
         #[command(flatten)]
         results: ResultsArg,
     },
@@ -214,7 +233,23 @@ pub enum Command {
         /// A directory the experiment searches for plugins (repeatable).
         #[arg(long = "plugins", value_name = "DIR")]
         plugin_dirs: Vec<PathBuf>,
+        /// Write events to RUN_DIR/events.jsonl and stderr to RUN_DIR/log.txt,
+        /// and stop when RUN_DIR/stop appears (no pipe to the parent: a Slurm task).
+        #[arg(long)]
+        events_file: bool,
+        /// The Slurm task was requeued: continue from the last checkpoint.
+        #[arg(long)]
+        requeued: bool,
     },
+}
+
+/// `--executor`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExecutorArg {
+    /// Child processes of this command, `parallel` at a time.
+    Local,
+    /// One Slurm job array (`sbatch`).
+    Slurm,
 }
 
 /// `workbench new ...`
@@ -380,8 +415,25 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             headless,
             set,
             resume,
+            executor,
+            detach,
             results,
-        } => run::cmd_run(&spec, &set, resume, &results.results, headless),
+        } => run::cmd_run(
+            &spec,
+            &set,
+            run::RunOptions {
+                resume,
+                headless,
+                executor,
+                detach,
+            },
+            &results.results,
+        ),
+        Command::Watch {
+            experiment,
+            headless,
+            results,
+        } => run::cmd_watch(&experiment, headless, &results.results),
         Command::Ocr {
             segmenter,
             recognizer,
@@ -503,9 +555,18 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
         Command::Worker {
             run_dir,
             plugin_dirs,
-        } => crate::worker::run(&run_dir, &plugin_dirs)
-            .map(|_| 0)
-            .map_err(failure),
+            events_file,
+            requeued,
+        } => crate::worker::run(
+            &run_dir,
+            &plugin_dirs,
+            crate::worker::WorkerMode {
+                events_file,
+                requeued,
+            },
+        )
+        .map(|_| 0)
+        .map_err(failure),
     }
 }
 

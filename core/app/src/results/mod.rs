@@ -15,7 +15,7 @@ pub use metrics_log::{MetricRow, MetricsLog};
 pub use run_dir::{ExperimentDir, RunDir};
 pub use summary::{
     list_runs, list_runs_checked, read_summary, update_experiment_summary,
-    write_experiment_summary, Invocation, RunStatus, RunSummary, Unreadable, Versions,
+    write_experiment_summary, Invocation, Placement, RunStatus, RunSummary, Unreadable, Versions,
 };
 
 use std::io::Write;

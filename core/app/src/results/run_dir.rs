@@ -45,6 +45,17 @@ impl RunDir {
         self.0.join("log.txt")
     }
 
+    /// `events.jsonl`: the worker's events, appended and flushed per line,
+    /// when it runs where no pipe reaches its parent (a Slurm task).
+    pub fn events(&self) -> PathBuf {
+        self.0.join("events.jsonl")
+    }
+
+    /// `stop`: created by the parent to ask a worker with no pipe to stop.
+    pub fn stop_request(&self) -> PathBuf {
+        self.0.join("stop")
+    }
+
     /// `artifacts/`: what scoring and the plugin leave behind.
     pub fn artifacts(&self) -> PathBuf {
         self.0.join("artifacts")
@@ -103,6 +114,12 @@ impl ExperimentDir {
         self.0.join("summary.csv")
     }
 
+    /// `slurm/`: the batch scripts of the experiment's Slurm submissions
+    /// and the tasks' own output (`<job>_<task>.out`).
+    pub fn slurm(&self) -> PathBuf {
+        self.0.join("slurm")
+    }
+
     /// `report.<extension>`: the compare table exported from the UI.
     pub fn report(&self, extension: &str) -> PathBuf {
         self.0.join(format!("report.{extension}"))
@@ -122,6 +139,8 @@ mod tests {
             run.metrics(),
             run.summary(),
             run.log(),
+            run.events(),
+            run.stop_request(),
             run.artifacts(),
             run.model(),
         ] {

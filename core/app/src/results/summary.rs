@@ -21,6 +21,8 @@ pub enum RunStatus {
     Cancelled,
     /// Stopped because a loss became NaN or infinite.
     Diverged,
+    /// Stopped by the cluster at its time limit (Slurm `TIMEOUT`).
+    Timeout,
 }
 
 impl RunStatus {
@@ -33,6 +35,7 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Cancelled => "cancelled",
             RunStatus::Diverged => "diverged",
+            RunStatus::Timeout => "timeout",
         }
     }
 
@@ -105,6 +108,39 @@ pub struct RunSummary {
     /// The command that made the run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invocation: Option<Invocation>,
+    /// Where the run executed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+}
+
+/// Where a run executed: locally, or as a task of a Slurm job array.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    /// `local` or `slurm`.
+    pub executor: String,
+    /// The Slurm job (the array's job id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm_job_id: Option<String>,
+    /// The array task that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slurm_array_task_id: Option<usize>,
+    /// The machine (Slurm node) it ran on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// RFC 3339 time of the submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<String>,
+}
+
+impl Placement {
+    /// `slurm 12_3` or `local`.
+    pub fn label(&self) -> String {
+        match (&self.slurm_job_id, self.slurm_array_task_id) {
+            (Some(job), Some(task)) => format!("{} {job}_{task}", self.executor),
+            (Some(job), None) => format!("{} {job}", self.executor),
+            _ => self.executor.clone(),
+        }
+    }
 }
 
 /// The `workbench` command that made a run: runs of one invocation share

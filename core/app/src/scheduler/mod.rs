@@ -5,10 +5,12 @@
 
 use crate::events::Event;
 use crate::results::{update_experiment_summary, RunStatus, RunSummary};
+use crate::spec::executor::Executor;
 use crate::state::{ExperimentState, RunRow, Update};
 use anyhow::Context as _;
 
 mod prepare;
+pub mod slurm;
 
 use prepare::{fresh_run_id, now_rfc3339, prepare_run};
 pub use prepare::{prepare, PreparedRun};
@@ -79,6 +81,11 @@ pub struct Prepared {
     pub description: String,
     /// The spec's plugin directories, passed to every worker.
     pub plugin_dirs: Vec<PathBuf>,
+    /// Where the runs execute.
+    pub executor: Executor,
+    /// Runs of an earlier Slurm submission to follow instead of submitting
+    /// (`workbench watch`).
+    pub attached: Option<BTreeMap<usize, slurm::Tracked>>,
 }
 
 enum Msg {
@@ -159,6 +166,13 @@ impl Prepared {
         cancel: &Cancel,
         control: Option<&mpsc::Receiver<Control>>,
     ) -> anyhow::Result<Vec<RunSummary>> {
+        if let Executor::Slurm(options) = self.executor.clone() {
+            let tracked = match self.attached.take() {
+                Some(tracked) => tracked,
+                None => self.submit(exe)?.1,
+            };
+            return self.follow_slurm(tracked, exe, &options, observer, cancel, control);
+        }
         let (tx, rx) = mpsc::channel::<Msg>();
         let mut active: BTreeMap<usize, Active> = BTreeMap::new();
         let mut queue: VecDeque<usize> = (0..self.runs.len()).collect();
@@ -312,6 +326,22 @@ impl Prepared {
             }
         }
         Ok(self.runs.into_iter().map(|r| r.summary).collect())
+    }
+
+    /// Submits the runs not kept from earlier (`--resume`) to Slurm, as
+    /// one job array; returns the job id and the runs to follow. An error
+    /// for the local executor, which has nothing to submit.
+    pub fn submit(
+        &mut self,
+        exe: &Path,
+    ) -> anyhow::Result<(String, BTreeMap<usize, slurm::Tracked>)> {
+        let Executor::Slurm(options) = self.executor.clone() else {
+            anyhow::bail!("only the slurm executor submits runs");
+        };
+        let indices: Vec<usize> = (0..self.runs.len())
+            .filter(|&i| !self.runs[i].skip)
+            .collect();
+        self.submit_slurm(&indices, exe, &options)
     }
 
     /// Applies `update` to run `i` and tells the observer.

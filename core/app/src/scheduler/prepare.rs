@@ -155,6 +155,8 @@ pub fn prepare(
         state,
         description: exp.description.clone(),
         plugin_dirs: exp.plugin_dirs.clone(),
+        executor: exp.executor.clone(),
+        attached: None,
     })
 }
 

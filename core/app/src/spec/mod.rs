@@ -9,6 +9,7 @@
 
 mod depth;
 mod diagnostics;
+pub mod executor;
 mod load;
 mod locate;
 mod overrides;
@@ -62,6 +63,9 @@ pub struct RawSpec {
     /// How runs are scored beyond the plain test metrics.
     #[serde(default)]
     pub evaluation: EvaluationSettings,
+    /// Where the runs execute (`local` or `slurm`).
+    #[serde(default)]
+    pub executor: Option<executor::RawExecutor>,
 }
 
 /// `dataset:`: a kind and its parameters.

@@ -27,6 +27,8 @@ pub struct Experiment {
     pub metrics: Vec<String>,
     /// The spec's `plugins:` directories (its workers search them too).
     pub plugin_dirs: Vec<std::path::PathBuf>,
+    /// Where the runs execute.
+    pub executor: super::executor::Executor,
 }
 
 /// The most runs one experiment may expand to (runs × sweep grid × seeds),
@@ -114,6 +116,7 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
             ));
         }
     }
+    let executor = super::executor::resolve_executor(spec, raw.executor.as_ref(), &mut diags);
     let parallel = raw.parallel.unwrap_or(1);
     if parallel == 0 {
         diags.push(spec.diag(&[key("parallel")], "must be at least 1", None));
@@ -357,6 +360,7 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
         description: raw.description.clone(),
         runs,
         parallel: parallel.max(1),
+        executor,
         metrics,
         plugin_dirs: spec
             .plugin_dirs()

@@ -184,7 +184,8 @@ fn status_rank(s: RunStatus) -> u8 {
         RunStatus::Done => 2,
         RunStatus::Diverged => 3,
         RunStatus::Failed => 4,
-        RunStatus::Cancelled => 5,
+        RunStatus::Timeout => 5,
+        RunStatus::Cancelled => 6,
     }
 }
 

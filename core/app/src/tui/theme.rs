@@ -34,7 +34,9 @@ impl Theme {
             RunStatus::Done => self.fg(Color::Green),
             RunStatus::Failed => self.fg(Color::Red).add_modifier(Modifier::BOLD),
             RunStatus::Cancelled => self.fg(Color::Magenta),
-            RunStatus::Diverged => self.fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            RunStatus::Diverged | RunStatus::Timeout => {
+                self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+            }
         }
     }
 

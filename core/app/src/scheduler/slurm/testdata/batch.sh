@@ -1,0 +1,42 @@
+#!/bin/bash
+# Written by `workbench run --executor slurm` for experiment "my exp": 3 run(s), 2 per array task.
+# Submitted as `sbatch --parsable --array=0-1[%K] --output=OUT script` (OUT: the experiment's slurm/%A_%a.out); each task runs its runs one after another.
+#SBATCH --job-name=wb-my-exp
+#SBATCH --open-mode=append
+#SBATCH --partition=gpu
+#SBATCH --time=2:00:00
+#SBATCH --cpus-per-task=4
+#SBATCH --mem=8G
+#SBATCH --gres=gpu:1
+#SBATCH --account=thesis
+#SBATCH --qos=normal
+#SBATCH --requeue
+#SBATCH --constraint=avx512
+
+set -u
+exe='/opt/workbench/bin/workbench'
+pack=2
+plugins=( --plugins '/shared/plugins' )
+runs=(
+  '/shared/results/my exp/20261201T000000-000-pca'
+  '/shared/results/my exp/20261201T000000-001-it'\''s'
+  '/shared/results/my exp/20261201T000000-002-vae'
+)
+if [ -z "${SLURM_ARRAY_TASK_ID:-}" ]; then
+    echo "not a Slurm array task: submit this script with sbatch --array" >&2
+    exit 2
+fi
+requeued=()
+if [ "${SLURM_RESTART_COUNT:-0}" != 0 ]; then
+    requeued=(--requeued)
+fi
+first=$(( SLURM_ARRAY_TASK_ID * pack ))
+status=0
+for run in "${runs[@]:first:pack}"; do
+    # A run cancelled before its turn is not started.
+    if [ -e "$run/stop" ]; then
+        continue
+    fi
+    "$exe" worker "$run" --events-file ${requeued[@]+"${requeued[@]}"} ${plugins[@]+"${plugins[@]}"} || status=$?
+done
+exit "$status"
