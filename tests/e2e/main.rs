@@ -14,6 +14,7 @@ mod quickstart;
 mod reader;
 mod resume;
 mod segment;
+mod slurm;
 mod specs;
 mod tui;
 mod words;

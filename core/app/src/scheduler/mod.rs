@@ -260,6 +260,11 @@ impl Prepared {
                 match self.launch(i, exe, tx.clone()) {
                     Ok(a) => {
                         active.insert(i, a);
+                        self.runs[i].summary.placement = Some(crate::results::Placement {
+                            executor: "local".into(),
+                            node: Some(crate::results::Invocation::current().host),
+                            ..Default::default()
+                        });
                         self.runs[i].summary.status = Some(RunStatus::Running);
                         self.runs[i].summary.started_at = Some(now_rfc3339());
                         self.runs[i].summary.write(self.runs[i].dir.path())?;
