@@ -105,6 +105,7 @@ pub(crate) fn cmd_report(
     format: &str,
     metrics: &[String],
     out: Option<&Path>,
+    placement: bool,
     root: &Path,
 ) -> Result<i32, Exit> {
     let format: Format = format
@@ -122,6 +123,16 @@ pub(crate) fn cmd_report(
             "experiment `{experiment}` has no runs under {}",
             root.display()
         )));
+    }
+    if placement {
+        let summaries: Vec<crate::results::RunSummary> =
+            runs.iter().map(|(_, s)| s.clone()).collect();
+        let text = crate::report::render_placement(&summaries, format);
+        match out {
+            Some(path) => crate::results::write_atomic(path, text.as_bytes()).map_err(failure)?,
+            None => print!("{text}"),
+        }
+        return Ok(0);
     }
     let metrics: Vec<String> = if metrics.is_empty() {
         spec_metrics(&runs[runs.len() - 1].0).unwrap_or_default()

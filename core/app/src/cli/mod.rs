@@ -178,6 +178,10 @@ pub enum Command {
         /// Write to this file instead of stdout.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Instead of the results table, where each run executed: executor,
+        /// Slurm job and array task, node, start and end.
+        #[arg(long = "where")]
+        placement: bool,
         #[command(flatten)]
         results: ResultsArg,
     },
@@ -478,12 +482,14 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             format,
             metrics,
             out,
+            placement,
             results,
         } => inspect::cmd_report(
             &experiment,
             &format,
             &metrics,
             out.as_deref(),
+            placement,
             &results.results,
         ),
         Command::Data {

@@ -527,5 +527,8 @@ pub fn record(s: &crate::results::RunSummary, run_dir: &Path) -> RunRecord {
     }
 }
 
+mod placement;
+pub use placement::render_placement;
+
 #[cfg(test)]
 mod tests;

@@ -237,6 +237,14 @@ impl RunSummary {
         let Some(pid) = self.info.get("worker_pid") else {
             return true;
         };
+        if self
+            .placement
+            .as_ref()
+            .is_some_and(|p| p.executor == "slurm")
+        {
+            // Its worker's process lives on a node: `workbench watch` asks Slurm.
+            return true;
+        }
         if !Path::new("/proc/self").exists() {
             return true;
         }

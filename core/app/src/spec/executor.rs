@@ -22,16 +22,19 @@ pub struct RawExecutor {
     pub time: Option<String>,
     /// `--cpus-per-task`.
     #[serde(default)]
-    pub cpus: Option<u32>,
+    pub cpus_per_task: Option<u32>,
     /// `--mem`, e.g. `4G`.
     #[serde(default)]
     pub mem: Option<String>,
-    /// GPUs per task: a count (`--gres=gpu:N`) or a gres string (`gpu:a100:1`).
+    /// `--gres`, e.g. `gpu:1` or `gpu:a100:2`.
     #[serde(default)]
-    pub gpus: Option<serde_yaml::Value>,
+    pub gres: Option<String>,
+    /// GPUs per task, a count: `--gres=gpu:N` (instead of `gres`).
+    #[serde(default)]
+    pub gpus: Option<u32>,
     /// Array tasks running at once (`--array=...%K`).
     #[serde(default)]
-    pub throttle: Option<usize>,
+    pub array_parallelism: Option<usize>,
     /// `--account`.
     #[serde(default)]
     pub account: Option<String>,
@@ -47,7 +50,7 @@ pub struct RawExecutor {
     pub requeue: Option<bool>,
     /// Further `#SBATCH` lines, e.g. `--constraint=avx512`.
     #[serde(default)]
-    pub sbatch: Vec<String>,
+    pub extra: Vec<String>,
     /// Seconds between two questions to Slurm while watching.
     #[serde(default)]
     pub poll_seconds: Option<f64>,
@@ -182,31 +185,24 @@ pub(super) fn resolve_executor(
             ));
         }
     }
-    opts.gres = match &raw.gpus {
-        None | Some(serde_yaml::Value::Null) => None,
-        Some(serde_yaml::Value::Number(n)) => match n.as_u64() {
-            Some(0) => None,
-            Some(n) if n <= 64 => Some(format!("gpu:{n}")),
-            _ => {
-                diags.push(spec.diag(&at("gpus"), "must be a count 0-64 or a gres string", None));
-                None
-            }
-        },
-        Some(serde_yaml::Value::String(s)) => text("gpus", &Some(s.clone()), diags),
-        Some(_) => {
-            diags.push(spec.diag(&at("gpus"), "must be a count or a gres string", None));
-            None
+    opts.gres = text("gres", &raw.gres, diags);
+    match raw.gpus {
+        Some(_) if raw.gres.is_some() => {
+            diags.push(spec.diag(&at("gpus"), "give `gres` or `gpus`, not both", None))
         }
-    };
-    if let Some(c) = raw.cpus {
+        Some(n) if n > 64 => diags.push(spec.diag(&at("gpus"), "must be 0-64", None)),
+        Some(0) | None => {}
+        Some(n) => opts.gres = Some(format!("gpu:{n}")),
+    }
+    if let Some(c) = raw.cpus_per_task {
         if c == 0 || c > 4096 {
-            diags.push(spec.diag(&at("cpus"), "must be 1-4096", None));
+            diags.push(spec.diag(&at("cpus_per_task"), "must be 1-4096", None));
         }
         opts.cpus = Some(c);
     }
-    if let Some(t) = raw.throttle {
+    if let Some(t) = raw.array_parallelism {
         if t == 0 {
-            diags.push(spec.diag(&at("throttle"), "must be at least 1", None));
+            diags.push(spec.diag(&at("array_parallelism"), "must be at least 1", None));
         }
         opts.throttle = Some(t);
     }
@@ -223,7 +219,7 @@ pub(super) fn resolve_executor(
         }
         opts.poll_seconds = s.clamp(0.05, 3600.0);
     }
-    for (i, line) in raw.sbatch.iter().enumerate() {
+    for (i, line) in raw.extra.iter().enumerate() {
         let line = line.trim().trim_start_matches("#SBATCH").trim();
         let ok = line.starts_with('-')
             && !line.contains('\n')
@@ -234,7 +230,7 @@ pub(super) fn resolve_executor(
             && !line.contains("--parsable");
         if !ok {
             diags.push(spec.diag(
-                &[key("executor"), key("sbatch"), super::Seg::Index(i)],
+                &[key("executor"), key("extra"), super::Seg::Index(i)],
                 format!("`{line}` is not an sbatch option this executor can pass"),
                 Some("one option per item, e.g. `--constraint=avx512`; --array and --output are the executor's".into()),
             ));

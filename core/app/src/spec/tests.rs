@@ -410,3 +410,42 @@ mod trained_runs {
         );
     }
 }
+
+#[test]
+fn the_executor_block_is_checked_and_set_overrides_it() {
+    use crate::spec::executor::Executor;
+    let body = format!(
+        "{HEAD}runs:\n  - {{plugin: pca, variant: pca}}\nexecutor:\n  kind: slurm\n  partition: gpu\n  time: '2:00:00'\n  cpus_per_task: 4\n  gpus: 2\n  array_parallelism: 3\n  pack: 5\n  extra: ['--constraint=avx512']\n"
+    );
+    let exp = load(&body, &["executor.partition=cpu"]).unwrap();
+    let Executor::Slurm(o) = exp.executor else {
+        panic!("not slurm: {:?}", exp.executor)
+    };
+    assert_eq!(o.partition.as_deref(), Some("cpu"));
+    assert_eq!(o.time.as_deref(), Some("2:00:00"));
+    assert_eq!((o.cpus, o.throttle, o.pack), (Some(4), Some(3), 5));
+    assert_eq!(o.gres.as_deref(), Some("gpu:2"));
+    assert_eq!(o.extra, ["--constraint=avx512"]);
+    // No block: local; `--set executor.kind=slurm` switches with defaults.
+    let plain = format!("{HEAD}runs:\n  - {{plugin: pca, variant: pca}}\n");
+    assert_eq!(load(&plain, &[]).unwrap().executor, Executor::Local);
+    assert!(matches!(
+        load(&plain, &["executor.kind=slurm"]).unwrap().executor,
+        Executor::Slurm(_)
+    ));
+    let err = errors(
+        &format!("{HEAD}runs:\n  - {{plugin: pca, variant: pca}}\nexecutor: {{kind: slurm, pack: 0, gres: 'gpu:1', gpus: 1, extra: ['--array=0-3'], nodes: 2}}\n"),
+        &[],
+    );
+    assert!(err.contains("nodes"), "{err}");
+    let err = errors(
+        &format!("{HEAD}runs:\n  - {{plugin: pca, variant: pca}}\nexecutor: {{kind: slurm, pack: 0, gres: 'gpu:1', gpus: 1, extra: ['--array=0-3']}}\n"),
+        &[],
+    );
+    assert!(err.contains("executor.pack: must be 1-10000"), "{err}");
+    assert!(
+        err.contains("executor.gpus: give `gres` or `gpus`, not both"),
+        "{err}"
+    );
+    assert!(err.contains("executor.extra[0]"), "{err}");
+}

@@ -37,6 +37,16 @@ for run in "${runs[@]:first:pack}"; do
     if [ -e "$run/stop" ]; then
         continue
     fi
-    "$exe" worker "$run" --events-file ${requeued[@]+"${requeued[@]}"} ${plugins[@]+"${plugins[@]}"} || status=$?
+    "$exe" worker "$run" --events-file ${requeued[@]+"${requeued[@]}"} ${plugins[@]+"${plugins[@]}"}
+    code=$?
+    if [ "$code" != 0 ]; then
+        status=$code
+        # How the worker ended, for the run's error (no pipe reports it).
+        if [ "$code" -gt 128 ]; then
+            echo "workbench worker died from signal $((code - 128)) (SIG$(kill -l $((code - 128)) 2>/dev/null))" >> "$run/log.txt"
+        else
+            echo "workbench worker exited with status $code" >> "$run/log.txt"
+        fi
+    fi
 done
 exit "$status"
