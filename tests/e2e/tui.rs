@@ -226,3 +226,80 @@ fn tui_cancels_a_running_run_and_keeps_its_metrics() {
     // One run, cancelled: not all done.
     assert_eq!(pane.wait_exit(30), 1);
 }
+
+/// The terminal UI follows runs on Slurm as it follows local ones: the
+/// quickstart's three array tasks end `done`, and `c` on a run that is
+/// training cancels its array task (`scancel JOB_TASK`). Needs tmux and a
+/// Slurm cluster (`.ci/slurm-up.sh`); skipped without either unless
+/// `WORKBENCH_REQUIRE_SLURM` is set.
+#[test]
+fn tui_follows_slurm_runs_live_and_cancels_one() {
+    if !have_tmux() {
+        return;
+    }
+    let slurm = Command::new("sinfo")
+        .args(["-h", "-o", "%T"])
+        .output()
+        .is_ok_and(|o| {
+            let s = String::from_utf8_lossy(&o.stdout);
+            o.status.success() && (s.contains("idle") || s.contains("mix") || s.contains("alloc"))
+        });
+    if !slurm {
+        assert!(
+            std::env::var_os("WORKBENCH_REQUIRE_SLURM").is_none(),
+            "WORKBENCH_REQUIRE_SLURM is set but no Slurm cluster answers"
+        );
+        eprintln!("SKIPPED: no Slurm cluster answers (`.ci/slurm-up.sh` starts one)");
+        return;
+    }
+    let (dir, spec) = spec_dir(&format!(
+        "name: tui-slurm\n{SMALL_DIGITS}executor: {{kind: slurm, poll_seconds: 0.5}}\nruns:\n\
+         - {{name: quick, plugin: pca, variant: pca, params: {{components: 4}}}}\n\
+         - {{name: slow, plugin: faulty, variant: slow, params: {{steps: 100000, sleep_ms: 5}}}}\n"
+    ));
+    let results = dir.path().join("results");
+    let pane = Pane::start(
+        dir.path(),
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--results",
+            results.to_str().unwrap(),
+        ],
+    );
+    pane.wait_for("tui-slurm · 2 runs", 60);
+    pane.wait_for("1 done", 120);
+    // The slow run trains on a node; its metrics reach the UI live.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let slow = loop {
+        let found = run_dirs(&results, "tui-slurm")
+            .into_iter()
+            .filter(|d| d.join("summary.json").exists())
+            .find(|d| summary(d)["name"] == "slow");
+        if let Some(d) = found {
+            let lines = std::fs::read_to_string(d.join("metrics.csv"))
+                .map(|t| t.lines().count())
+                .unwrap_or(0);
+            if lines > 20 {
+                break d;
+            }
+        }
+        assert!(Instant::now() < deadline, "the slow run never trained");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    pane.wait_for("1 running", 30);
+    // Select the slow run (the second row) and cancel it.
+    pane.keys(&["Down"]);
+    pane.keys(&["c"]);
+    pane.wait_for("Cancel run slow?", 20);
+    pane.keys(&["y"]);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while summary(&slow)["status"] != "cancelled" {
+        assert!(Instant::now() < deadline, "{}", summary(&slow));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(summary(&slow)["placement"]["executor"], "slurm");
+    pane.wait_for("cancelled", 30);
+    pane.keys(&["q"]);
+    assert_eq!(pane.wait_exit(30), 1);
+}
