@@ -307,3 +307,70 @@ fn watch_and_executor_mistakes_are_clear_errors() {
         text(&out)
     );
 }
+
+#[test]
+fn a_requeued_task_continues_from_its_last_checkpoint() {
+    if !slurm_up() {
+        return;
+    }
+    let (dir, spec) = spec_dir(&format!(
+        "name: slurm-requeue\n{SMALL_DIGITS}\
+         executor: {{kind: slurm, requeue: true, poll_seconds: 0.5}}\nruns:\n\
+         - {{name: long, plugin: faulty, variant: slow, params: {{steps: 1500, sleep_ms: 10}}}}\n"
+    ));
+    let results = dir.path().join("results");
+    let child = Command::new(workbench())
+        .current_dir(dir.path())
+        .args([
+            "run",
+            spec.to_str().unwrap(),
+            "--headless",
+            "--results",
+            results.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut run = PathBuf::new();
+    wait_until("the run to train", Duration::from_secs(120), || {
+        let Some(d) = runs_of(&results, "slurm-requeue").pop() else {
+            return false;
+        };
+        run = d;
+        std::fs::read_to_string(run.join("metrics.csv")).is_ok_and(|t| t.lines().count() > 100)
+    });
+    let p = summary(&run)["placement"].clone();
+    let task = format!(
+        "{}_{}",
+        p["slurm_job_id"].as_str().unwrap(),
+        p["slurm_array_task_id"]
+    );
+    // As a preemption would: the task goes back to the queue (Slurm holds
+    // a requeued task for about two minutes) and runs again.
+    let requeue = Command::new("scontrol")
+        .args(["requeue", &task])
+        .status()
+        .unwrap();
+    assert!(requeue.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let s = summary(&run);
+    assert_eq!(s["status"], "done", "{s}");
+    assert_eq!(s["info"]["slurm_restarts"], "1", "{s}");
+    let events = std::fs::read_to_string(run.join("events.jsonl")).unwrap();
+    assert!(events.contains("resuming after step"), "{events}");
+    // Steps continue after the checkpoint instead of starting over.
+    let text = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let steps: Vec<u64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(*steps.last().unwrap(), 1500);
+    assert!(
+        steps.len() < 1500 + 100,
+        "started over: {} rows",
+        steps.len()
+    );
+}
