@@ -2,7 +2,7 @@
 
 use super::{failure, usage, Exit};
 use crate::host::{discover, search_dirs};
-use crate::report::{build_table, record, render, Format, RunRecord};
+use crate::report::{build_table, record, Format, RunRecord};
 use crate::results::{list_runs_checked, spec_metrics, Unreadable};
 use anyhow::anyhow;
 use std::path::{Path, PathBuf};
@@ -100,14 +100,29 @@ pub(crate) fn cmd_runs(experiment: Option<&str>, root: &Path) -> Result<i32, Exi
     Ok(0)
 }
 
+/// `report`'s choices beyond format, metrics and output.
+pub(crate) struct ReportChoices {
+    /// `--where`.
+    pub placement: bool,
+    /// `--columns`.
+    pub columns: Vec<String>,
+    /// `--invocations`.
+    pub invocations: String,
+    /// `--caption`.
+    pub caption: Option<String>,
+    /// `--label`.
+    pub label: Option<String>,
+}
+
 pub(crate) fn cmd_report(
     experiment: &str,
     format: &str,
     metrics: &[String],
     out: Option<&Path>,
-    placement: bool,
+    choices: ReportChoices,
     root: &Path,
 ) -> Result<i32, Exit> {
+    let placement = choices.placement;
     let format: Format = format
         .parse()
         .map_err(|e: crate::report::ParseFormatError| {
@@ -152,8 +167,32 @@ pub(crate) fn cmd_report(
         metrics.to_vec()
     };
     let records: Vec<RunRecord> = runs.iter().map(|(dir, s)| record(s, dir)).collect();
+    let which: crate::report::Invocations = choices
+        .invocations
+        .parse()
+        .unwrap_or(crate::report::Invocations::Latest);
+    let records = crate::report::select_invocations(&records, &which);
+    if records.is_empty() {
+        return Err(usage(anyhow!(
+            "no run of `{experiment}` belongs to invocation `{}` (summary.json's invocation.id)",
+            choices.invocations
+        )));
+    }
     let table = build_table(&records, &metrics);
-    let text = render(&table, format);
+    let options = crate::report::RenderOptions {
+        columns: (!choices.columns.is_empty()).then_some(choices.columns),
+        caption: Some(
+            choices
+                .caption
+                .unwrap_or_else(|| format!("Results of the experiment {experiment}.")),
+        ),
+        label: Some(
+            choices
+                .label
+                .unwrap_or_else(|| format!("tab:{}", crate::results::slug(experiment))),
+        ),
+    };
+    let text = crate::report::render_with(&table, format, &options).map_err(usage)?;
     match out {
         Some(path) => crate::results::write_atomic(path, text.as_bytes()).map_err(failure)?,
         None => print!("{text}"),

@@ -178,6 +178,21 @@ pub enum Command {
         /// Write to this file instead of stdout.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Columns before the metrics, comma-separated: name, run, plugin,
+        /// variant, n, seeds, checkpoint or a parameter (default: the name,
+        /// what differs between rows, and n). CSV always has every column.
+        #[arg(long, value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Which invocations' runs to pool: `latest` (per configuration, the
+        /// newest `workbench run` that ran it), `all`, or one invocation id.
+        #[arg(long, default_value = "latest", value_name = "latest|all|ID")]
+        invocations: String,
+        /// LaTeX caption (default: the experiment's results).
+        #[arg(long)]
+        caption: Option<String>,
+        /// LaTeX label (default: tab:EXPERIMENT).
+        #[arg(long)]
+        label: Option<String>,
         /// Instead of the results table, where each run executed: executor,
         /// Slurm job and array task, node, start and end.
         #[arg(long = "where")]
@@ -483,13 +498,23 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             metrics,
             out,
             placement,
+            columns,
+            invocations,
+            caption,
+            label,
             results,
         } => inspect::cmd_report(
             &experiment,
             &format,
             &metrics,
             out.as_deref(),
-            placement,
+            inspect::ReportChoices {
+                placement,
+                columns,
+                invocations,
+                caption,
+                label,
+            },
             &results.results,
         ),
         Command::Data {

@@ -31,6 +31,75 @@ pub struct RunRecord {
     pub status: String,
     pub checkpoint: Option<String>,
     pub metrics: BTreeMap<String, f64>,
+    /// The `workbench run` invocation that made the run (empty when unknown).
+    #[serde(default)]
+    pub invocation: String,
+}
+
+/// Which invocations' runs a table pools (`report --invocations`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Invocations {
+    /// Per configuration, only the runs of the newest invocation that ran it.
+    #[default]
+    Latest,
+    /// Every invocation's runs (a re-run of a seed still counts once).
+    All,
+    /// Only the runs of this invocation id.
+    Id(String),
+}
+
+impl FromStr for Invocations {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.trim() {
+            "latest" => Invocations::Latest,
+            "all" => Invocations::All,
+            id => Invocations::Id(id.to_string()),
+        })
+    }
+}
+
+/// The records a table with `which` invocations is built from (sorted by
+/// run id as given). `Latest`: for each configuration, the runs of the
+/// invocation that ran it last (the one with the newest run id).
+pub fn select_invocations(records: &[RunRecord], which: &Invocations) -> Vec<RunRecord> {
+    match which {
+        Invocations::All => records.to_vec(),
+        Invocations::Id(id) => records
+            .iter()
+            .filter(|r| &r.invocation == id)
+            .cloned()
+            .collect(),
+        Invocations::Latest => {
+            type Key<'a> = (&'a str, &'a str, &'a str, &'a BTreeMap<String, String>);
+            let mut latest: BTreeMap<Key<'_>, (&str, &str)> = BTreeMap::new();
+            for r in records.iter().filter(|r| r.status == DONE) {
+                let key = (
+                    r.name.as_str(),
+                    r.plugin.as_str(),
+                    r.variant.as_str(),
+                    &r.params,
+                );
+                let entry = latest.entry(key).or_insert((&r.run_id, &r.invocation));
+                if r.run_id.as_str() >= entry.0 {
+                    *entry = (&r.run_id, &r.invocation);
+                }
+            }
+            records
+                .iter()
+                .filter(|r| {
+                    let key = (
+                        r.name.as_str(),
+                        r.plugin.as_str(),
+                        r.variant.as_str(),
+                        &r.params,
+                    );
+                    latest.get(&key).is_none_or(|(_, inv)| *inv == r.invocation)
+                })
+                .cloned()
+                .collect()
+        }
+    }
 }
 
 /// An output format for [`render`].
@@ -83,11 +152,14 @@ pub struct Cell {
     pub count: usize,
 }
 
-/// One configuration: every "done" run with the same (plugin, variant, params), any seed.
+/// One configuration: every "done" run with the same (name, plugin, variant, params), any seed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// Run ids in record order; the first one names the row.
     pub run_ids: Vec<String>,
+    /// The runs' name (without ` seed=N`).
+    #[serde(default)]
+    pub name: String,
     pub plugin: String,
     pub variant: String,
     pub params: BTreeMap<String, String>,
@@ -107,9 +179,10 @@ pub struct Table {
     /// Parameter columns: the union of the rows' param keys, sorted.
     pub param_keys: Vec<String>,
     pub rows: Vec<Row>,
-    /// Per metric column, the index of the best row by [`direction`]; `None` for `Neutral`
-    /// metrics or when no row has a non-NaN value.
-    pub best: Vec<Option<usize>>,
+    /// Per metric column, the best rows by [`direction`] (several when their means print
+    /// the same); empty for `Neutral` metrics, when no row has a non-NaN value, or when the
+    /// table has one row.
+    pub best: Vec<Vec<usize>>,
 }
 
 /// Builds the table from run records (expected sorted by run id).
@@ -168,6 +241,7 @@ pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
             let first = g[0];
             Row {
                 run_ids: g.iter().map(|r| r.run_id.clone()).collect(),
+                name: first.name.clone(),
                 plugin: first.plugin.clone(),
                 variant: first.variant.clone(),
                 params: first.params.clone(),
@@ -194,10 +268,19 @@ pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
         .collect();
 
     // With one row there is nothing to compare: nothing is marked best.
+    // Rows whose mean prints the same as the best one tie with it.
     let best = metrics
         .iter()
         .enumerate()
-        .map(|(col, m)| best_row(&rows, col, direction(m)).filter(|_| rows.len() > 1))
+        .map(|(col, m)| match best_row(&rows, col, direction(m)) {
+            Some(b) if rows.len() > 1 => {
+                let shown = rows[b].cells[col].map(|c| fmt_num(c.mean));
+                (0..rows.len())
+                    .filter(|&i| i == b || rows[i].cells[col].map(|c| fmt_num(c.mean)) == shown)
+                    .collect()
+            }
+            _ => Vec::new(),
+        })
         .collect();
 
     Table {
@@ -251,25 +334,194 @@ fn best_row(rows: &[Row], col: usize, dir: Direction) -> Option<usize> {
     best.map(|(i, _)| i)
 }
 
+/// How a table is shown (`report --columns/--caption/--label`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RenderOptions {
+    /// The columns before the metrics, in order: `name`, `run`, `plugin`,
+    /// `variant`, `n`, `seeds`, `checkpoint` or a parameter. `None`: the
+    /// name, the plugin, variant and parameters that differ between rows, and `n`.
+    pub columns: Option<Vec<String>>,
+    /// LaTeX `\caption`.
+    pub caption: Option<String>,
+    /// LaTeX `\label`.
+    pub label: Option<String>,
+}
+
+/// A column `--columns` names that no table of these runs has.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown column `{name}`; columns: {known}")]
+pub struct UnknownColumn {
+    /// The name given.
+    pub name: String,
+    /// Every column this table has, comma-separated.
+    pub known: String,
+}
+
+/// One column before the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Col {
+    Name,
+    Run,
+    Plugin,
+    Variant,
+    N,
+    Seeds,
+    Checkpoint,
+    Param(String),
+}
+
+impl Col {
+    fn title(&self) -> &str {
+        match self {
+            Col::Name => "name",
+            Col::Run => "run",
+            Col::Plugin => "plugin",
+            Col::Variant => "variant",
+            Col::N => "n",
+            Col::Seeds => "seeds",
+            Col::Checkpoint => "checkpoint",
+            Col::Param(p) => p,
+        }
+    }
+
+    fn numeric(&self) -> bool {
+        matches!(self, Col::N)
+    }
+}
+
+const FIXED_COLUMNS: [&str; 7] = [
+    "name",
+    "run",
+    "plugin",
+    "variant",
+    "n",
+    "seeds",
+    "checkpoint",
+];
+
+fn columns(table: &Table, options: &RenderOptions) -> Result<Vec<Col>, UnknownColumn> {
+    match &options.columns {
+        Some(names) => names
+            .iter()
+            .map(|n| match n.trim() {
+                "name" => Ok(Col::Name),
+                "run" | "run_id" => Ok(Col::Run),
+                "plugin" => Ok(Col::Plugin),
+                "variant" => Ok(Col::Variant),
+                "n" => Ok(Col::N),
+                "seeds" => Ok(Col::Seeds),
+                "checkpoint" => Ok(Col::Checkpoint),
+                p if table.param_keys.iter().any(|k| k == p) => Ok(Col::Param(p.to_string())),
+                other => Err(UnknownColumn {
+                    name: other.to_string(),
+                    known: FIXED_COLUMNS
+                        .iter()
+                        .map(|s| s.to_string())
+                        .chain(table.param_keys.iter().cloned())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
+            })
+            .collect(),
+        None => {
+            let differs = |f: &dyn Fn(&Row) -> Option<&String>| {
+                let first = table.rows.first().map(f);
+                table.rows.iter().any(|r| Some(f(r)) != first)
+            };
+            let mut cols = vec![Col::Name];
+            if differs(&|r| Some(&r.plugin)) {
+                cols.push(Col::Plugin);
+            }
+            if differs(&|r| Some(&r.variant)) {
+                cols.push(Col::Variant);
+            }
+            for key in &table.param_keys {
+                if differs(&|r| r.params.get(key)) {
+                    cols.push(Col::Param(key.clone()));
+                }
+            }
+            cols.push(Col::N);
+            Ok(cols)
+        }
+    }
+}
+
+/// A row's name as shown beside parameter columns: without the
+/// ` key=value` parts a sweep appends for keys shown in their own columns.
+fn display_name(row: &Row, shown: &[Col]) -> String {
+    let mut name = row.name.clone();
+    for col in shown {
+        if let Col::Param(k) = col {
+            if let Some(v) = row.params.get(k) {
+                name = name.replace(&format!(" {k}={v}"), "");
+            }
+        }
+    }
+    if name.is_empty() {
+        format!("{}/{}", row.plugin, row.variant)
+    } else {
+        name
+    }
+}
+
+fn column_text(col: &Col, row: &Row, shown: &[Col], missing: &str) -> String {
+    match col {
+        Col::Name => display_name(row, shown),
+        Col::Run => run_label(row),
+        Col::Plugin => row.plugin.clone(),
+        Col::Variant => row.variant.clone(),
+        Col::N => row.run_ids.len().to_string(),
+        Col::Seeds => row
+            .seeds
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        Col::Checkpoint => row
+            .checkpoint
+            .clone()
+            .unwrap_or_else(|| missing.to_string()),
+        Col::Param(k) => row
+            .params
+            .get(k)
+            .cloned()
+            .unwrap_or_else(|| missing.to_string()),
+    }
+}
+
+/// Renders the table with the default [`RenderOptions`]; every output ends with a newline.
+pub fn render(table: &Table, format: Format) -> String {
+    render_with(table, format, &RenderOptions::default()).expect("the default columns always exist")
+}
+
 /// Renders the table; every output ends with a newline.
 ///
-/// * Markdown: `| run | plugin | variant | <params> | n | <metrics> | checkpoint |`, numbers via
-///   [`fmt_num`], aggregated cells `mean ± std`, best cells in `**…**`, missing values `–`.
-/// * CSV: `run_id,plugin,variant,<params>,n,<m>_mean,<m>_std,…,checkpoint,best`, numbers in
-///   full (shortest round-trip) precision, missing values empty, `run_id` listing all the
-///   row's run ids `;`-separated, `best` listing the metrics this row is best in, `;`-separated.
-/// * LaTeX: booktabs `tabular` in a `table`, `\textbf{}` for best, `$\pm$`, text escaped with
-///   [`latex_escape`], missing values `--`.
+/// * Markdown: `| name | <differing params> | n | <metrics> |` (or `--columns`), numbers via
+///   [`fmt_num`], aggregated cells `mean ± std`, best cells (ties included) in `**…**`,
+///   missing values `–`.
+/// * CSV: every column whatever `columns` says — `run_id,name,plugin,variant,<params>,n,
+///   <m>_mean,<m>_std,…,checkpoint,best` — numbers in full precision, missing values empty,
+///   `run_id` listing all the row's run ids `;`-separated, `best` the metrics this row is
+///   best in, `;`-separated.
+/// * LaTeX: a complete `table` environment (caption, label) around a booktabs `tabular`
+///   scaled down to the line width when wider; `\textbf{}` for best, `$\pm$`, text escaped
+///   with [`latex_escape`], missing values `--`. Needs `booktabs` and `graphicx` (said in a
+///   comment on top).
 ///
 /// In Markdown and LaTeX, the std is printed with as many decimals as the mean (so
 /// `0.01200 ± 0.00200`); when the mean is 0 or in exponent form the std uses [`fmt_num`].
 /// A cell computed from fewer runs than the row has gets a ` (n=k)` suffix.
-pub fn render(table: &Table, format: Format) -> String {
-    match format {
-        Format::Markdown => render_markdown(table),
+pub fn render_with(
+    table: &Table,
+    format: Format,
+    options: &RenderOptions,
+) -> Result<String, UnknownColumn> {
+    let cols = columns(table, options)?;
+    Ok(match format {
+        Format::Markdown => render_markdown(table, &cols),
         Format::Csv => render_csv(table),
-        Format::Latex => render_latex(table),
-    }
+        Format::Latex => render_latex(table, &cols, options),
+    })
 }
 
 /// A number with 4 significant digits: `0.012345` → `0.01235`, `123.456` → `123.5`,
@@ -359,33 +611,29 @@ fn run_label(row: &Row) -> String {
 /// the metric cells are produced by `metric(cell, is_best)`.
 fn display_row(
     table: &Table,
+    cols: &[Col],
     i: usize,
     row: &Row,
     text: impl Fn(&str) -> String,
     missing: &str,
     metric: impl Fn(&Cell, bool) -> String,
 ) -> Vec<String> {
-    let mut cells = vec![text(&run_label(row)), text(&row.plugin), text(&row.variant)];
-    for key in &table.param_keys {
-        cells.push(row.params.get(key).map_or(missing.to_string(), |v| text(v)));
-    }
-    cells.push(row.run_ids.len().to_string());
+    let mut cells: Vec<String> = cols
+        .iter()
+        .map(|c| text(&column_text(c, row, cols, missing)))
+        .collect();
     for (col, cell) in row.cells.iter().enumerate() {
         cells.push(match cell {
-            Some(c) => metric(c, table.best.get(col).copied().flatten() == Some(i)),
+            Some(c) => metric(c, table.best.get(col).is_some_and(|b| b.contains(&i))),
             None => missing.to_string(),
         });
     }
-    cells.push(row.checkpoint.as_deref().map_or(missing.to_string(), &text));
     cells
 }
 
-fn header(table: &Table, text: impl Fn(&str) -> String) -> Vec<String> {
-    let mut h: Vec<String> = ["run", "plugin", "variant"].map(String::from).to_vec();
-    h.extend(table.param_keys.iter().map(|k| text(k)));
-    h.push("n".to_string());
+fn header(table: &Table, cols: &[Col], text: impl Fn(&str) -> String) -> Vec<String> {
+    let mut h: Vec<String> = cols.iter().map(|c| text(c.title())).collect();
     h.extend(table.metrics.iter().map(|m| text(m)));
-    h.push("checkpoint".to_string());
     h
 }
 
@@ -394,18 +642,19 @@ fn md_escape(s: &str) -> String {
     s.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
-fn render_markdown(table: &Table) -> String {
+fn render_markdown(table: &Table, cols: &[Col]) -> String {
     let mut out = String::new();
     let line = |cells: &[String]| format!("| {} |\n", cells.join(" | "));
-    out.push_str(&line(&header(table, md_escape)));
-    let mut sep = vec!["---"; 3 + table.param_keys.len()];
-    sep.push("---:");
+    out.push_str(&line(&header(table, cols, md_escape)));
+    let mut sep: Vec<&str> = cols
+        .iter()
+        .map(|c| if c.numeric() { "---:" } else { "---" })
+        .collect();
     sep.extend(std::iter::repeat_n("---:", table.metrics.len()));
-    sep.push("---");
     out.push_str(&format!("|{}|\n", sep.join("|")));
     for (i, row) in table.rows.iter().enumerate() {
         let runs = row.run_ids.len();
-        let cells = display_row(table, i, row, md_escape, "–", |c, best| {
+        let cells = display_row(table, cols, i, row, md_escape, "–", |c, best| {
             let (value, suffix) = cell_text(c, runs, "±");
             if best {
                 format!("**{value}**{suffix}")
@@ -418,20 +667,36 @@ fn render_markdown(table: &Table) -> String {
     out
 }
 
-fn render_latex(table: &Table) -> String {
-    let mut spec = "l".repeat(3 + table.param_keys.len());
-    spec.push('r');
+fn render_latex(table: &Table, cols: &[Col], options: &RenderOptions) -> String {
+    let mut spec: String = cols
+        .iter()
+        .map(|c| if c.numeric() { 'r' } else { 'l' })
+        .collect();
     spec.push_str(&"r".repeat(table.metrics.len()));
-    spec.push('l');
     let line = |cells: &[String]| format!("{} \\\\\n", cells.join(" & "));
-    let mut out = String::from("% generated by workbench report\n");
-    out.push_str("\\begin{table}\n\\centering\n");
+    let mut out = String::from(
+        "% generated by workbench report; needs \\usepackage{booktabs} and \\usepackage{graphicx}\n",
+    );
+    out.push_str("\\begin{table}[htbp]\n\\centering\n");
+    if let Some(c) = &options.caption {
+        out.push_str(&format!("\\caption{{{}}}\n", latex_escape(c)));
+    }
+    if let Some(l) = &options.label {
+        // A label is a key, not text: only characters LaTeX takes in one.
+        let key: String = l
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '-' | '_' | '.' | '/'))
+            .collect();
+        out.push_str(&format!("\\label{{{key}}}\n"));
+    }
+    // Scaled down to the line width when wider, never up.
+    out.push_str("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n");
     out.push_str(&format!("\\begin{{tabular}}{{{spec}}}\n\\toprule\n"));
-    out.push_str(&line(&header(table, latex_escape)));
+    out.push_str(&line(&header(table, cols, latex_escape)));
     out.push_str("\\midrule\n");
     for (i, row) in table.rows.iter().enumerate() {
         let runs = row.run_ids.len();
-        let cells = display_row(table, i, row, latex_escape, "--", |c, best| {
+        let cells = display_row(table, cols, i, row, latex_escape, "--", |c, best| {
             let (value, suffix) = cell_text(c, runs, "$\\pm$");
             if best {
                 format!("\\textbf{{{value}}}{suffix}")
@@ -441,12 +706,14 @@ fn render_latex(table: &Table) -> String {
         });
         out.push_str(&line(&cells));
     }
-    out.push_str("\\bottomrule\n\\end{tabular}\n\\end{table}\n");
+    out.push_str("\\bottomrule\n\\end{tabular}}\n\\end{table}\n");
     out
 }
 
 fn render_csv(table: &Table) -> String {
-    let mut header: Vec<String> = ["run_id", "plugin", "variant"].map(String::from).to_vec();
+    let mut header: Vec<String> = ["run_id", "name", "plugin", "variant"]
+        .map(String::from)
+        .to_vec();
     header.extend(table.param_keys.iter().cloned());
     header.push("n".to_string());
     for m in &table.metrics {
@@ -461,6 +728,7 @@ fn render_csv(table: &Table) -> String {
     for (i, row) in table.rows.iter().enumerate() {
         let mut rec = vec![
             row.run_ids.join(";"),
+            row.name.clone(),
             row.plugin.clone(),
             row.variant.clone(),
         ];
@@ -482,7 +750,7 @@ fn render_csv(table: &Table) -> String {
             .metrics
             .iter()
             .zip(&table.best)
-            .filter(|(_, b)| **b == Some(i))
+            .filter(|(_, b)| b.contains(&i))
             .map(|(m, _)| m.as_str())
             .collect();
         rec.push(best.join(";"));
@@ -524,6 +792,11 @@ pub fn record(s: &crate::results::RunSummary, run_dir: &Path) -> RunRecord {
             .as_ref()
             .map(|c| run_dir.join(c).display().to_string()),
         metrics: s.metrics.clone(),
+        invocation: s
+            .invocation
+            .as_ref()
+            .map(|i| i.id.clone())
+            .unwrap_or_default(),
     }
 }
 

@@ -199,6 +199,7 @@ fn compare_ui(t0: Instant) -> UiState {
             status: r.status.name().into(),
             checkpoint: None,
             metrics: r.latest.clone(),
+            invocation: String::new(),
         })
         .collect();
     let table = build_table(&records, &ui.state.metrics);
