@@ -185,3 +185,29 @@ fn cancels_cleanly_on(signal: &str, experiment: &str) {
     let csv = std::fs::read_to_string(results.join(format!("{experiment}/summary.csv"))).unwrap();
     assert!(csv.contains(",cancelled,"), "{csv}");
 }
+
+/// Headless with both streams piped: stdout holds the table and counts
+/// only; progress lines go to stderr, with a heartbeat while a run trains
+/// for longer than ten seconds.
+#[test]
+fn headless_progress_goes_to_stderr_with_heartbeats() {
+    let (dir, spec) = spec_dir(&format!(
+        "name: heartbeat\n{SMALL_DIGITS}runs:\n  - {{name: slow, plugin: faulty, variant: slow, params: {{steps: 1300, sleep_ms: 10}}}}\n"
+    ));
+    let results = dir.path().join("results");
+    let out = run_headless(dir.path(), &spec, &results);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stdout.contains("[1/1]"), "progress on stdout: {stdout}");
+    assert!(stdout.contains("1 done, 0 failed"), "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("| slow")), "{stdout}");
+    assert!(stderr.contains("[1/1] running   slow"), "{stderr}");
+    assert!(stderr.contains("[1/1] done      slow"), "{stderr}");
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("[1/1] running") && l.contains("step ") && l.ends_with(']')),
+        "no heartbeat while it trained: {stderr}"
+    );
+}

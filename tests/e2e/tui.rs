@@ -223,8 +223,8 @@ fn tui_cancels_a_running_run_and_keeps_its_metrics() {
         assert_eq!(*s, i as u64 + 1);
     }
     pane.keys(&["q"]);
-    // One run, cancelled: not all done.
-    assert_eq!(pane.wait_exit(30), 1);
+    // The user cancelled a run: 130, as Ctrl-C headless.
+    assert_eq!(pane.wait_exit(30), 130);
 }
 
 /// The terminal UI follows runs on Slurm as it follows local ones: the
@@ -301,5 +301,5 @@ fn tui_follows_slurm_runs_live_and_cancels_one() {
     assert_eq!(summary(&slow)["placement"]["executor"], "slurm");
     pane.wait_for("cancelled", 30);
     pane.keys(&["q"]);
-    assert_eq!(pane.wait_exit(30), 1);
+    assert_eq!(pane.wait_exit(30), 130);
 }

@@ -1,13 +1,19 @@
-//! The headless view of a running experiment: one progress bar per active
-//! run on a terminal (indicatif), or one line per start and end when output
-//! is not a terminal (CI logs, pipes).
+//! The headless view of a running experiment, on stderr (stdout keeps the
+//! final table alone): one progress bar per active run on a terminal
+//! (indicatif), or, when stderr is not a terminal (CI logs, pipes), one line
+//! per start and end and a heartbeat line per running run at least every
+//! [`HEARTBEAT`], so a long run never looks hung.
 
 use crate::results::RunStatus;
 use crate::scheduler::Observer;
 use crate::state::{ExperimentState, RunRow};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+/// The longest a running run goes without a line when stderr is not a terminal.
+pub const HEARTBEAT: Duration = Duration::from_secs(10);
 
 /// Progress bars or plain lines.
 pub struct Headless {
@@ -15,6 +21,11 @@ pub struct Headless {
     active: BTreeMap<usize, ProgressBar>,
     announced: BTreeMap<usize, RunStatus>,
     total: usize,
+    /// Where plain lines go (stderr).
+    out: Box<dyn Write + Send>,
+    /// When each running run last had a line.
+    last_line: BTreeMap<usize, Instant>,
+    heartbeat: Duration,
 }
 
 impl Headless {
@@ -28,7 +39,45 @@ impl Headless {
             active: BTreeMap::new(),
             announced: BTreeMap::new(),
             total,
+            out: Box::new(std::io::stderr()),
+            last_line: BTreeMap::new(),
+            heartbeat: HEARTBEAT,
         }
+    }
+
+    /// Plain lines into `out`, a heartbeat every `heartbeat` (tests).
+    pub fn lines_to(total: usize, out: Box<dyn Write + Send>, heartbeat: Duration) -> Headless {
+        Headless {
+            bars: None,
+            active: BTreeMap::new(),
+            announced: BTreeMap::new(),
+            total,
+            out,
+            last_line: BTreeMap::new(),
+            heartbeat,
+        }
+    }
+
+    fn print(&mut self, line: &str) {
+        let _ = writeln!(self.out, "{line}");
+        let _ = self.out.flush();
+    }
+
+    /// What a running run is doing now: phase, epoch, step and progress.
+    fn doing(run: &RunRow) -> String {
+        let mut parts = Vec::new();
+        if !run.phase.is_empty() {
+            parts.push(run.phase.clone());
+        }
+        if run.epoch > 0 {
+            parts.push(format!("epoch {}", run.epoch));
+        }
+        match run.progress {
+            Some((done, total)) if total > 0 => parts.push(format!("step {done}/{total}")),
+            _ if run.step > 0 => parts.push(format!("step {}", run.step)),
+            _ => {}
+        }
+        parts.join(", ")
     }
 
     fn headline(run: &RunRow, metrics: &[String]) -> String {
@@ -80,7 +129,12 @@ impl Observer for Headless {
         match &self.bars {
             None => {
                 if changed && run.status != RunStatus::Queued {
-                    println!("{}", self.line(index, run, state));
+                    let line = self.line(index, run, state);
+                    self.print(&line);
+                    self.last_line.insert(index, Instant::now());
+                }
+                if run.status.is_final() {
+                    self.last_line.remove(&index);
                 }
             }
             Some(multi) => {
@@ -117,5 +171,106 @@ impl Observer for Headless {
                 }
             }
         }
+    }
+
+    fn tick(&mut self, state: &ExperimentState) {
+        if self.bars.is_some() {
+            return;
+        }
+        let now = Instant::now();
+        let due: Vec<usize> = self
+            .last_line
+            .iter()
+            .filter(|(i, at)| {
+                state
+                    .runs
+                    .get(**i)
+                    .is_some_and(|r| r.status == RunStatus::Running)
+                    && now.duration_since(**at) >= self.heartbeat
+            })
+            .map(|(i, _)| *i)
+            .collect();
+        for i in due {
+            let run = &state.runs[i];
+            let mut line = self.line(i, run, state);
+            let doing = Self::doing(run);
+            if !doing.is_empty() {
+                line.push_str(&format!(" [{doing}]"));
+            }
+            self.print(&line);
+            self.last_line.insert(i, now);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_running_run_gets_heartbeat_lines_and_an_ended_one_none() {
+        let out = Shared::default();
+        let mut view = Headless::lines_to(2, Box::new(out.clone()), Duration::ZERO);
+        let mut state = ExperimentState {
+            name: "x".into(),
+            metrics: vec!["mse".into()],
+            runs: vec![
+                RunRow::queued(
+                    "r0",
+                    "d0".into(),
+                    "slow",
+                    "faulty",
+                    "slow",
+                    Default::default(),
+                ),
+                RunRow::queued("r1", "d1".into(), "quick", "pca", "pca", Default::default()),
+            ],
+        };
+        let now = Instant::now();
+        state.apply(0, crate::state::Update::Launched, now);
+        state.runs[0].phase = "training".into();
+        state.runs[0].epoch = 2;
+        state.runs[0].progress = Some((120, 400));
+        view.update(&state, 0);
+        view.update(&state, 1); // queued: no line
+        view.tick(&state);
+        view.tick(&state);
+        state.apply(
+            0,
+            crate::state::Update::Ended {
+                status: RunStatus::Done,
+                error: None,
+            },
+            now,
+        );
+        view.update(&state, 0);
+        view.tick(&state);
+        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(
+            lines[0].starts_with("[1/2] running   slow (faulty/slow)"),
+            "{text}"
+        );
+        assert!(
+            lines[1].ends_with("[training, epoch 2, step 120/400]"),
+            "{text}"
+        );
+        assert_eq!(lines[1], lines[2]);
+        assert!(lines[3].starts_with("[1/2] done      slow"), "{text}");
+        assert!(!text.contains("quick"), "{text}");
     }
 }

@@ -223,6 +223,9 @@ fn event_loop(
             }
             Action::Cancel(i) => {
                 if let Some(l) = live.as_ref() {
+                    // The user stopped a run: the exit code says so (130), as
+                    // Ctrl-C does headless.
+                    cancelled = true;
                     let _ = l.control.send(Control::Cancel(i - ui.live_offset));
                     ui.message = Some(format!("cancelling {}", ui.state.runs[i].name));
                 }
