@@ -217,3 +217,102 @@ fn quickstart_runs_three_pca_runs_and_writes_results_as_designed() {
         3
     );
 }
+
+/// `workbench plot`: one metric of every run in one figure, seeds pooled
+/// into mean ± std; mistakes are clear errors.
+#[test]
+fn plot_draws_runs_with_seed_bands_and_refuses_mistakes() {
+    let (dir, spec) = spec_dir(&format!(
+        "name: plotted\n{SMALL_DIGITS}seeds: [1, 2]\nparallel: 2\nruns:\n\
+         - {{name: short, plugin: faulty, variant: ok, params: {{steps: 20}}}}\n\
+         - {{name: long, plugin: faulty, variant: ok, params: {{steps: 40}}}}\n"
+    ));
+    let results = dir.path().join("results");
+    let out = run_headless(dir.path(), &spec, &results);
+    assert!(out.status.success(), "{}", text(&out));
+    let r = results.to_str().unwrap();
+    let svg = dir.path().join("loss.svg");
+    let out = run(
+        dir.path(),
+        &[
+            "plot",
+            "plotted",
+            "--metric",
+            "loss",
+            "--smooth",
+            "0.5",
+            "--log-y",
+            "--out",
+            svg.to_str().unwrap(),
+            "--results",
+            r,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let text_svg = std::fs::read_to_string(&svg).unwrap();
+    for label in [
+        "short (mean ± std, n=2)",
+        "long (mean ± std, n=2)",
+        "plotted: loss, smoothed 0.5",
+        "step",
+        "loss (log scale)",
+    ] {
+        assert!(text_svg.contains(label), "{label} missing");
+    }
+    let png = dir.path().join("loss.png");
+    let out = run(
+        dir.path(),
+        &[
+            "plot",
+            "plotted",
+            "--runs",
+            "long",
+            "--x",
+            "epoch",
+            "--out",
+            png.to_str().unwrap(),
+            "--results",
+            r,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(image::image_dimensions(&png).unwrap(), (900, 560));
+
+    let bad = run(
+        dir.path(),
+        &[
+            "plot",
+            "plotted",
+            "--metric",
+            "los",
+            "--out",
+            "x.png",
+            "--results",
+            r,
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("recorded: loss"), "{}", text(&bad));
+    let bad = run(
+        dir.path(),
+        &[
+            "plot",
+            "plotted",
+            "--runs",
+            "medium",
+            "--out",
+            "x.png",
+            "--results",
+            r,
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+    assert!(text(&bad).contains("runs: long, short"), "{}", text(&bad));
+    let bad = run(
+        dir.path(),
+        &["plot", "plotted", "--out", "x.pdf", "--results", r],
+    );
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains(".png or .svg"), "{}", text(&bad));
+    assert!(!dir.path().join("x.pdf").exists());
+}

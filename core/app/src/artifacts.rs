@@ -181,28 +181,6 @@ fn plot(img: &mut RgbImage, x: i64, y: i64, color: Rgb<u8>) {
     }
 }
 
-fn line(img: &mut RgbImage, (x0, y0): (i64, i64), (x1, y1): (i64, i64), color: Rgb<u8>) {
-    // Bresenham.
-    let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
-    let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
-    let (mut x, mut y, mut err) = (x0, y0, dx + dy);
-    loop {
-        plot(img, x, y, color);
-        if x == x1 && y == y1 {
-            break;
-        }
-        let e2 = 2 * err;
-        if e2 >= dy {
-            err += dy;
-            x += sx;
-        }
-        if e2 <= dx {
-            err += dx;
-            y += sy;
-        }
-    }
-}
-
 /// A scatter plot of 2-D points coloured by class (white background, 3×3 dots).
 pub fn scatter(points: &[(f64, f64)], classes: &[u8]) -> RgbImage {
     let (w, h) = (480, 480);
@@ -221,31 +199,6 @@ pub fn scatter(points: &[(f64, f64)], classes: &[u8]) -> RgbImage {
     img
 }
 
-/// One line of a chart: its (x, y) points and its colour.
-pub type Series<'a> = (&'a [(f64, f64)], [u8; 3]);
-
-/// A line chart of several series of (x, y) points, each in its colour.
-pub fn line_chart(series: &[Series<'_>]) -> RgbImage {
-    let (w, h) = (640, 360);
-    let mut img = RgbImage::from_pixel(w, h, Rgb([255, 255, 255]));
-    let frame = Frame::new(series.iter().flat_map(|(s, _)| s.iter().copied()), w, h, 16);
-    frame.axes(&mut img);
-    for (points, color) in series {
-        let finite: Vec<(i64, i64)> = points
-            .iter()
-            .filter(|(x, y)| x.is_finite() && y.is_finite())
-            .map(|&(x, y)| frame.to_px(x, y))
-            .collect();
-        for pair in finite.windows(2) {
-            line(&mut img, pair[0], pair[1], Rgb(*color));
-        }
-        if finite.len() == 1 {
-            plot(&mut img, finite[0].0, finite[0].1, Rgb(*color));
-        }
-    }
-    img
-}
-
 #[cfg(test)]
 mod chart_tests {
     use super::*;
@@ -258,13 +211,5 @@ mod chart_tests {
         // Lowest point at bottom-left, highest at top-right.
         assert_eq!(img.get_pixel(12, 480 - 12).0, PALETTE[0]);
         assert_eq!(img.get_pixel(480 - 12, 12).0, PALETTE[3]);
-    }
-
-    #[test]
-    fn line_chart_connects_points() {
-        let pts = [(0.0, 0.0), (10.0, 10.0)];
-        let img = line_chart(&[(&pts, [255, 0, 0])]);
-        let red = img.pixels().filter(|p| p.0 == [255, 0, 0]).count();
-        assert!(red > 300, "{red}");
     }
 }

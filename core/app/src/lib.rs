@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod ocr;
 pub mod ocr_formats;
 pub mod plan;
+pub mod plot;
 pub mod preprocess;
 pub mod report;
 pub mod results;

@@ -60,7 +60,7 @@ pub(crate) fn cmd_plugins(dirs: &[PathBuf]) -> Result<i32, Exit> {
 }
 
 /// Says on stderr which run directories are left out and why.
-fn warn_unreadable(unreadable: &[Unreadable]) {
+pub(crate) fn warn_unreadable(unreadable: &[Unreadable]) {
     for (dir, why) in unreadable {
         eprintln!("warning: left out {}: {why}", dir.display());
     }

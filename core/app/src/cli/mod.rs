@@ -11,6 +11,7 @@ mod data;
 pub(crate) mod inspect;
 mod new;
 mod ocr;
+mod plot;
 mod recognize;
 mod reconstruct;
 pub(crate) mod run;
@@ -197,6 +198,41 @@ pub enum Command {
         /// Slurm job and array task, node, start and end.
         #[arg(long = "where")]
         placement: bool,
+        #[command(flatten)]
+        results: ResultsArg,
+    },
+    /// Draw one metric of an experiment's runs in one figure (PNG or SVG):
+    /// axes, legend, title; seeds of a configuration as mean ± std bands.
+    Plot {
+        /// Experiment name.
+        experiment: String,
+        /// The metric: a name in the runs' metrics.csv (`loss`, `val_loss`, `val_cer`, ...).
+        #[arg(long, default_value = "loss")]
+        metric: String,
+        /// Only these runs (their names), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        runs: Vec<String>,
+        /// The x axis: `step` or `epoch`.
+        #[arg(long, default_value = "step", value_parser = ["step", "epoch"])]
+        x: String,
+        /// Exponential smoothing, 0 (none) up to 1.
+        #[arg(long, default_value_t = 0.0)]
+        smooth: f64,
+        /// A logarithmic y axis.
+        #[arg(long)]
+        log_y: bool,
+        /// The title (default: the experiment and the metric).
+        #[arg(long)]
+        title: Option<String>,
+        /// Which invocations' runs: latest (per configuration), all, or an id.
+        #[arg(long, default_value = "latest", value_name = "latest|all|ID")]
+        invocations: String,
+        /// Figure size in pixels.
+        #[arg(long, default_value = "900x560", value_parser = plot::parse_size)]
+        size: (u32, u32),
+        /// The figure: FILE.png or FILE.svg.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
         #[command(flatten)]
         results: ResultsArg,
     },
@@ -446,6 +482,37 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
                 executor,
                 detach,
             },
+            &results.results,
+        ),
+        Command::Plot {
+            experiment,
+            metric,
+            runs,
+            x,
+            smooth,
+            log_y,
+            title,
+            invocations,
+            size,
+            out,
+            results,
+        } => plot::cmd_plot(
+            &experiment,
+            plot::PlotChoices {
+                metric,
+                runs,
+                x: if x == "epoch" {
+                    crate::plot::XAxis::Epoch
+                } else {
+                    crate::plot::XAxis::Step
+                },
+                smooth,
+                log_y,
+                title,
+                invocations,
+                size,
+            },
+            &out,
             &results.results,
         ),
         Command::Watch {

@@ -35,6 +35,11 @@ const FONT_BYTES: [&[u8]; 4] = [
     )),
 ];
 
+/// The bytes of embedded font `i` (in the order of [`EMBEDDED_FONT_NAMES`]).
+pub fn embedded_font_bytes(i: usize) -> &'static [u8] {
+    FONT_BYTES[i]
+}
+
 /// The embedded fonts (DejaVu Sans, Sans Bold, Serif, Sans Mono), parsed once on first use.
 pub fn embedded_fonts() -> &'static [FontRef<'static>] {
     static FONTS: OnceLock<Vec<FontRef<'static>>> = OnceLock::new();

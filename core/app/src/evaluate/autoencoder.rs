@@ -236,15 +236,23 @@ fn loss_curve(run_dir: &Path) -> Result<(), EvalError> {
             .map(|r| (r.step as f64, r.value))
             .collect()
     };
-    let (train, val) = (series("train"), series("val"));
-    let chart = artifacts::line_chart(&[
-        (&train, artifacts::PALETTE[0]),
-        (&val, artifacts::PALETTE[1]),
-    ]);
-    artifacts::save_png(
-        &dir.join("loss_curve.png"),
-        &image::DynamicImage::ImageRgb8(chart),
-    )?;
+    let series: Vec<crate::plot::Series> = [("train", "training loss"), ("val", "validation loss")]
+        .into_iter()
+        .map(|(split, label)| crate::plot::Series {
+            label: label.to_string(),
+            points: series(split),
+            band: None,
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    let figure = crate::plot::Figure {
+        title: "Loss per step".into(),
+        x_label: "step".into(),
+        y_label: "loss".into(),
+        log_y: false,
+        series,
+    };
+    crate::plot::draw(&figure, &dir.join("loss_curve.png"), 720, 450)?;
     Ok(())
 }
 

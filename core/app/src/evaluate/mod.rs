@@ -33,6 +33,9 @@ pub enum EvalError {
     /// This kind cannot be scored on this dataset.
     #[error("{0}")]
     Unsupported(String),
+    /// A figure could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
 }
 
 /// Scores `instance` on the test split, writing artifacts under
