@@ -174,6 +174,7 @@ fn min_max(v: &[f64]) -> Option<(f64, f64)> {
 macro_rules! chart_body {
     ($root:expr, $figure:expr, $x:expr, $y:expr) => {{
         let figure = $figure;
+        let x_range = ($x.start, $x.end);
         let mut chart = ChartBuilder::on($root)
             .caption(&figure.title, (FONT, 22).into_font().style(FontStyle::Bold))
             .margin(14)
@@ -186,15 +187,24 @@ macro_rules! chart_body {
             .iter()
             .flat_map(|s| s.points.iter())
             .all(|(x, _)| x.fract() == 0.0);
+        // Whole steps and epochs: ticks on whole numbers only.
         let x_fmt = move |x: &f64| {
-            if integral_x {
+            if !integral_x {
+                tick(*x)
+            } else if (x - x.round()).abs() < 1e-9 {
                 format!("{}", x.round() as i64)
             } else {
-                tick(*x)
+                String::new()
             }
+        };
+        let x_ticks = if integral_x {
+            ((x_range.1 - x_range.0).round() as usize + 1).clamp(2, 10)
+        } else {
+            10
         };
         chart
             .configure_mesh()
+            .x_labels(x_ticks)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&|y: &f64| tick(*y))
             .x_desc(figure.x_label.as_str())
@@ -306,6 +316,107 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
         out.dedup();
     }
     out
+}
+
+/// Ten colours for classes (digits), as matplotlib's `tab10`.
+const CLASS_COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// A scatter plot of 2-D points coloured by class, one legend entry per
+/// class (`{class_name} {c}`), with axes, ticks, labels and a title; PNG or
+/// SVG as [`draw`] writes them.
+pub fn scatter(
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    points: &[(f64, f64)],
+    classes: &[u8],
+    class_name: &str,
+    path: &Path,
+) -> Result<(), PlotError> {
+    register_font();
+    let finite: Vec<((f64, f64), u8)> = points
+        .iter()
+        .copied()
+        .zip(classes.iter().copied())
+        .filter(|((x, y), _)| x.is_finite() && y.is_finite())
+        .collect();
+    let xs: Vec<f64> = finite.iter().map(|p| p.0 .0).collect();
+    let ys: Vec<f64> = finite.iter().map(|p| p.0 .1).collect();
+    let (Some((x0, x1)), Some((y0, y1))) = (min_max(&xs), min_max(&ys)) else {
+        return Err(PlotError::Empty("no finite points".into()));
+    };
+    let pad = |a: f64, b: f64| ((b - a).abs() * 0.05).max(1e-6);
+    let (px, py) = (pad(x0, x1), pad(y0, y1));
+    let tmp = path.with_file_name(format!(
+        ".{}.{}.partial.png",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default(),
+        std::process::id()
+    ));
+    let err = draw_err(path);
+    let drawn = (|| -> Result<(), String> {
+        let root = BitMapBackend::new(&tmp, (640, 560)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| e.to_string())?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, (FONT, 20).into_font().style(FontStyle::Bold))
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d((x0 - px)..(x1 + px), (y0 - py)..(y1 + py))
+            .map_err(|e| e.to_string())?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_label_formatter(&|v: &f64| tick(*v))
+            .y_label_formatter(&|v: &f64| tick(*v))
+            .label_style((FONT, 13))
+            .axis_desc_style((FONT, 15))
+            .light_line_style(RGBColor(240, 240, 240))
+            .draw()
+            .map_err(|e| e.to_string())?;
+        let mut present: Vec<u8> = finite.iter().map(|p| p.1).collect();
+        present.sort_unstable();
+        present.dedup();
+        for c in present {
+            let color = CLASS_COLORS[c as usize % CLASS_COLORS.len()];
+            chart
+                .draw_series(
+                    finite
+                        .iter()
+                        .filter(|p| p.1 == c)
+                        .map(|p| Circle::new(p.0, 2, color.filled())),
+                )
+                .map_err(|e| e.to_string())?
+                .label(format!("{class_name} {c}"))
+                .legend(move |(x, y)| Circle::new((x + 8, y), 4, color.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .label_font((FONT, 13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(RGBColor(160, 160, 160))
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| e.to_string())?;
+        root.present().map_err(|e| e.to_string())
+    })();
+    let done = drawn.and_then(|_| std::fs::rename(&tmp, path).map_err(|e| e.to_string()));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done.map_err(err)
 }
 
 /// Exponential moving average with weight `factor` ∈ [0, 1) on the past,

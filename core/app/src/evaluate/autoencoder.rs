@@ -138,10 +138,13 @@ pub(super) fn evaluate(
 
     if test.has_labels() && !codes.is_empty() {
         let points = project_2d(&codes);
-        let picture = artifacts::scatter(&points, &test.labels);
-        artifacts::save_png(
+        crate::plot::scatter(
+            "Test codes on their first two principal directions",
+            ("first principal direction", "second principal direction"),
+            &points,
+            &test.labels,
+            "digit",
             &artifacts_dir.join("codes_2d.png"),
-            &image::DynamicImage::ImageRgb8(picture),
         )?;
     }
     loss_curve(run_dir)?;
