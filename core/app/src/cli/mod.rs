@@ -28,6 +28,10 @@ pub const EXIT_CANCELLED: i32 = 130;
 #[derive(Parser, Debug)]
 #[command(name = "workbench", version, about, long_about = None)]
 pub struct Cli {
+    /// Results directory of the terminal UI (`workbench` alone; commands
+    /// take `--results` after their name).
+    #[arg(long, value_name = "DIR")]
+    pub results: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -419,7 +423,10 @@ pub(crate) fn failure(e: impl Into<anyhow::Error>) -> Exit {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     let result = match cli.command {
-        None if std::io::stdout().is_terminal() => cmd_browse(),
+        Some(_) if cli.results.is_some() => Err(usage(anyhow::anyhow!(
+            "--results goes after the command's name, e.g. `workbench runs --results DIR`"
+        ))),
+        None if std::io::stdout().is_terminal() => cmd_browse(cli.results),
         None => {
             use clap::CommandFactory;
             let _ = Cli::command().print_help();
@@ -682,10 +689,10 @@ pub(crate) fn load(
 }
 
 /// `workbench` alone in a terminal: the UI over `experiments/` and `results/`.
-fn cmd_browse() -> Result<i32, Exit> {
+fn cmd_browse(results: Option<PathBuf>) -> Result<i32, Exit> {
     let exe = std::env::current_exe().map_err(failure)?;
-    let results = std::env::var_os("WORKBENCH_RESULTS")
-        .map(PathBuf::from)
+    let results = results
+        .or_else(|| std::env::var_os("WORKBENCH_RESULTS").map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from("results"));
     crate::tui::browse(&exe, &results, Path::new("experiments")).map_err(failure)?;
     Ok(0)

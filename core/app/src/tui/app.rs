@@ -143,6 +143,9 @@ pub struct UiState {
     pub back: View,
     /// Selected row (position among visible rows).
     pub selected: usize,
+    /// The run the user selected (index into `state.runs`): the selection
+    /// follows it when rows reorder (a live sort, a re-run added).
+    pub pinned: Option<usize>,
     /// First row shown.
     pub offset: usize,
     /// Sort: column index into [`table::columns`], descending.
@@ -199,6 +202,7 @@ impl UiState {
             view: View::Runs,
             back: View::Runs,
             selected: 0,
+            pinned: None,
             offset: 0,
             sort: None,
             filter: String::new(),
@@ -239,12 +243,22 @@ impl UiState {
         )
     }
 
-    /// The selected run's index into `state.runs`.
+    /// The selected run's index into `state.runs`: the run the user picked,
+    /// wherever reordering has moved it since.
     pub fn selected_run(&self) -> Option<usize> {
         if self.view == View::Detail {
             return self.detail.as_ref().map(|d| d.run);
         }
-        self.rows().get(self.selected).copied()
+        let rows = self.rows();
+        match self.pinned {
+            Some(i) if rows.contains(&i) => Some(i),
+            _ => rows.get(self.selected).copied(),
+        }
+    }
+
+    /// Pins the run at the selected position.
+    fn pin(&mut self) {
+        self.pinned = self.rows().get(self.selected).copied();
     }
 
     /// The column sorted by, if any.
@@ -278,6 +292,9 @@ impl UiState {
         }
         let next = (*cur as isize + delta).clamp(0, n as isize - 1);
         *cur = next as usize;
+        if self.view != View::Experiments {
+            self.pin();
+        }
     }
 
     fn next_view(&mut self, forward: bool) {
@@ -488,6 +505,12 @@ impl UiState {
         };
         self.selected = 0;
         self.offset = 0;
+        if let Some(pos) = self
+            .pinned
+            .and_then(|i| self.rows().iter().position(|&r| r == i))
+        {
+            self.selected = pos;
+        }
         self.message = Some(match self.sort_kind() {
             Some(_) => {
                 let cols = table::columns(&self.state);
@@ -523,6 +546,7 @@ impl UiState {
                     self.open_detail();
                 } else if pos < self.rows().len() {
                     self.selected = pos;
+                    self.pin();
                 }
             }
             MouseEventKind::Down(MouseButton::Left)
@@ -539,7 +563,11 @@ impl UiState {
 
     /// Keeps the selection inside the rows and the window of `height` rows.
     pub fn clamp(&mut self, height: usize) {
-        let n = self.rows().len();
+        let rows = self.rows();
+        let n = rows.len();
+        if let Some(pos) = self.pinned.and_then(|i| rows.iter().position(|&r| r == i)) {
+            self.selected = pos;
+        }
         if n == 0 {
             self.selected = 0;
             self.offset = 0;

@@ -507,3 +507,37 @@ fn past_runs_show_interrupted_and_unreadable_runs() {
     assert!(state.runs[0].error.as_ref().unwrap().contains("--resume"));
     assert!(state.runs[1].error.is_some());
 }
+
+/// The selection follows the run the user picked when a live sort or a
+/// re-run reorders the rows, so `Enter` and `c` act on that run.
+#[test]
+fn the_selection_follows_its_run_when_rows_reorder() {
+    let t0 = Instant::now();
+    let mut ui = ui_with(scripted(6, t0), t0);
+    ui.view = View::Runs;
+    // Sorted by status (running, queued, done, ...), the last row picked.
+    let status_col = table::columns(&ui.state)
+        .iter()
+        .position(|c| c.kind == ColumnKind::Status)
+        .unwrap();
+    ui.sort = Some((status_col, false));
+    let n = ui.rows().len();
+    ui.on_key(KeyEvent::new(KeyCode::End, KeyModifiers::NONE));
+    for _ in 0..n {
+        ui.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    }
+    let picked = ui.selected_run().unwrap();
+    let position = ui.selected;
+    // A re-run is queued: it sorts before the done and ended runs, so the
+    // picked run moves down one row.
+    let mut rerun = ui.state.runs[0].clone();
+    rerun.run_id = "20260101T000000-999-rerun".into();
+    rerun.status = RunStatus::Queued;
+    ui.state.runs.push(rerun);
+    assert_ne!(ui.rows()[position], picked, "the rows did reorder");
+    assert_eq!(ui.selected_run(), Some(picked));
+    ui.clamp(20);
+    assert_eq!(ui.rows()[ui.selected], picked, "the highlight follows it");
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(ui.detail.as_ref().map(|d| d.run), Some(picked));
+}

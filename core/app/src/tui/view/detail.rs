@@ -62,7 +62,12 @@ pub(super) fn render(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
             )),
         ]),
         Line::from(Span::styled(
-            format!(" {}  {}", run.run_id, run.phase),
+            // The phase is what a live worker does; an ended run does nothing.
+            if run.status.is_final() {
+                format!(" {}", run.run_id)
+            } else {
+                format!(" {}  {}", run.run_id, run.phase)
+            },
             theme.dim(),
         )),
     ];

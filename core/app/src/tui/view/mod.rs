@@ -67,7 +67,7 @@ fn header(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
     let s = &ui.state;
     let count = |st| s.runs.iter().filter(|r| r.status == st).count();
     use crate::results::RunStatus as S;
-    let summary = format!(
+    let mut summary = format!(
         " {} · {} runs: {} running {} queued {} done {} failed",
         if s.name.is_empty() {
             "results"
@@ -78,8 +78,15 @@ fn header(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
         count(S::Running),
         count(S::Queued),
         count(S::Done),
-        count(S::Failed) + count(S::Diverged),
+        count(S::Failed),
     );
+    // The rarer endings, when there are any: every run is counted once.
+    for st in [S::Diverged, S::Timeout, S::Cancelled] {
+        let n = count(st);
+        if n > 0 {
+            summary.push_str(&format!(" {n} {}", st.name()));
+        }
+    }
     spans.push(Span::styled(summary, theme.dim()));
     Paragraph::new(Line::from(spans)).render(area, buf);
 }
