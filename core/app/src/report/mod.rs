@@ -489,6 +489,67 @@ fn column_text(col: &Col, row: &Row, shown: &[Col], missing: &str) -> String {
     }
 }
 
+/// A table as plain text cells, for views that lay it out themselves
+/// (the terminal UI): the same columns and numbers as [`render_with`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextTable {
+    /// Column titles.
+    pub header: Vec<String>,
+    /// Whether each column holds numbers (right-aligned).
+    pub numeric: Vec<bool>,
+    /// Cell text per row.
+    pub rows: Vec<Vec<String>>,
+    /// Whether each cell is its column's best.
+    pub best: Vec<Vec<bool>>,
+    /// Per row and column, the value to sort by (the mean for metric cells).
+    pub sort_keys: Vec<Vec<Option<f64>>>,
+}
+
+/// `table` as [`TextTable`] with `options`' columns.
+pub fn text_table(table: &Table, options: &RenderOptions) -> Result<TextTable, UnknownColumn> {
+    let cols = columns(table, options)?;
+    let header = header(table, &cols, |s| s.to_string());
+    let mut numeric: Vec<bool> = cols.iter().map(Col::numeric).collect();
+    numeric.extend(std::iter::repeat_n(true, table.metrics.len()));
+    let mut rows = Vec::new();
+    let mut best = Vec::new();
+    let mut sort_keys = Vec::new();
+    for (i, row) in table.rows.iter().enumerate() {
+        let runs = row.run_ids.len();
+        rows.push(display_row(
+            table,
+            &cols,
+            i,
+            row,
+            |s| s.to_string(),
+            "–",
+            |c, _| {
+                let (value, suffix) = cell_text(c, runs, "±");
+                format!("{value}{suffix}")
+            },
+        ));
+        let mut flags = vec![false; cols.len()];
+        flags.extend((0..table.metrics.len()).map(|m| table.best[m].contains(&i)));
+        best.push(flags);
+        let mut keys: Vec<Option<f64>> = cols
+            .iter()
+            .map(|c| match c {
+                Col::N => Some(runs as f64),
+                _ => None,
+            })
+            .collect();
+        keys.extend(row.cells.iter().map(|c| c.map(|c| c.mean)));
+        sort_keys.push(keys);
+    }
+    Ok(TextTable {
+        header,
+        numeric,
+        rows,
+        best,
+        sort_keys,
+    })
+}
+
 /// Renders the table with the default [`RenderOptions`]; every output ends with a newline.
 pub fn render(table: &Table, format: Format) -> String {
     render_with(table, format, &RenderOptions::default()).expect("the default columns always exist")

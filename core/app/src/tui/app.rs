@@ -105,6 +105,10 @@ pub struct CompareCache {
     pub table: Table,
     /// It rendered as Markdown (what `workbench report` prints).
     pub text: String,
+    /// Its cells with only the columns that differ (what `report` prints).
+    pub differing: crate::report::TextTable,
+    /// Its cells with every column.
+    pub all: crate::report::TextTable,
 }
 
 /// One plugin for the plugins view.
@@ -176,6 +180,10 @@ pub struct UiState {
     pub detail: Option<DetailCache>,
     /// The compare table.
     pub compare: Option<CompareCache>,
+    /// Compare view: sorted by this column (descending when true).
+    pub compare_sort: Option<(usize, bool)>,
+    /// Compare view: every column instead of only those that differ.
+    pub compare_all: bool,
     /// Experiment files.
     pub experiments: Vec<PathBuf>,
     /// Selected experiment file.
@@ -218,6 +226,8 @@ impl UiState {
             hscroll: 0,
             detail: None,
             compare: None,
+            compare_sort: None,
+            compare_all: false,
             experiments: Vec::new(),
             exp_selected: 0,
             plugins: None,
@@ -259,6 +269,41 @@ impl UiState {
     /// Pins the run at the selected position.
     fn pin(&mut self) {
         self.pinned = self.rows().get(self.selected).copied();
+    }
+
+    /// The compare view's cells as shown (only differing columns, or all).
+    pub fn compare_table(&self) -> Option<&crate::report::TextTable> {
+        self.compare.as_ref().map(|c| {
+            if self.compare_all {
+                &c.all
+            } else {
+                &c.differing
+            }
+        })
+    }
+
+    /// The compare view's rows in display order (indices into its table).
+    pub fn compare_rows(&self) -> Vec<usize> {
+        let Some(t) = self.compare_table() else {
+            return Vec::new();
+        };
+        let mut order: Vec<usize> = (0..t.rows.len()).collect();
+        if let Some((c, desc)) = self.compare_sort {
+            order.sort_by(|&a, &b| {
+                let ord = match (t.sort_keys[a][c], t.sort_keys[b][c]) {
+                    (Some(x), Some(y)) => x.total_cmp(&y),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => t.rows[a][c].cmp(&t.rows[b][c]),
+                };
+                if desc {
+                    ord.reverse()
+                } else {
+                    ord
+                }
+            });
+        }
+        order
     }
 
     /// The column sorted by, if any.
@@ -395,10 +440,10 @@ impl UiState {
             }
             KeyCode::Esc if !self.filter.is_empty() => self.filter.clear(),
             KeyCode::Left | KeyCode::Char('h') if self.view == View::Compare => {
-                self.hscroll = self.hscroll.saturating_sub(8)
+                self.hscroll = self.hscroll.saturating_sub(1)
             }
             KeyCode::Right | KeyCode::Char('l') if self.view == View::Compare => {
-                self.hscroll = self.hscroll.saturating_add(8)
+                self.hscroll = self.hscroll.saturating_add(1)
             }
             KeyCode::Up | KeyCode::Char('k') => self.up(1),
             KeyCode::Down | KeyCode::Char('j') => self.down(1),
@@ -421,6 +466,33 @@ impl UiState {
                 self.editing_filter = true;
             }
             KeyCode::Char('s') if matches!(self.view, View::Runs) => self.cycle_sort(),
+            KeyCode::Char('s') if matches!(self.view, View::Compare) => {
+                let n = self.compare_table().map_or(0, |t| t.header.len());
+                self.compare_sort = match self.compare_sort {
+                    None if n > 0 => Some((0, false)),
+                    Some((c, _)) if c + 1 < n => Some((c + 1, false)),
+                    _ => None,
+                };
+                self.message = Some(match (self.compare_sort, self.compare_table()) {
+                    (Some((c, _)), Some(t)) => format!("sorted by {} (S reverses)", t.header[c]),
+                    _ => "report order".into(),
+                });
+            }
+            KeyCode::Char('S') if matches!(self.view, View::Compare) => {
+                if let Some((c, d)) = self.compare_sort {
+                    self.compare_sort = Some((c, !d));
+                }
+            }
+            KeyCode::Char('d') if matches!(self.view, View::Compare) => {
+                self.compare_all = !self.compare_all;
+                self.compare_sort = None;
+                self.hscroll = 0;
+                self.message = Some(if self.compare_all {
+                    "every column".into()
+                } else {
+                    "only the columns that differ".into()
+                });
+            }
             KeyCode::Char('S') if matches!(self.view, View::Runs) => {
                 if let Some((c, d)) = self.sort {
                     self.sort = Some((c, !d));
@@ -592,7 +664,11 @@ pub const KEYS: &[(&str, &str)] = &[
     ("1 2 3 4", "runs, compare, experiments, plugins"),
     ("Enter / l", "open run detail; run experiment"),
     ("Esc / h", "back from detail; clear filter"),
-    ("← → / h l", "compare: scroll sideways"),
+    ("← → / h l", "compare: scroll columns sideways"),
+    (
+        "s S / d",
+        "compare: sort by a column, reverse / every column or what differs",
+    ),
     ("s / S", "sort by next column / reverse"),
     ("/", "filter (Enter keeps, Esc clears)"),
     ("c", "cancel selected run (asks first)"),

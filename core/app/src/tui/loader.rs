@@ -5,7 +5,7 @@
 use super::app::{CompareCache, DetailCache, PluginInfo, PluginsInfo, UiState, View};
 use super::images;
 use crate::report::record;
-use crate::report::{build_table, render, Format, RunRecord};
+use crate::report::{build_table, render, Format, RenderOptions, RunRecord};
 use crate::results::{list_runs, list_runs_checked, write_atomic, MetricsLog};
 use crate::state::{ExperimentState, MetricPoint, RunRow};
 use std::path::{Path, PathBuf};
@@ -158,10 +158,30 @@ pub fn compare(root: &Path, experiment: &str, metrics: &[String]) -> CompareCach
     };
     let table = build_table(&records, &metrics);
     let text = render(&table, Format::Markdown);
+    let differing = crate::report::text_table(&table, &RenderOptions::default())
+        .expect("the default columns always exist");
+    let mut every = vec![
+        "name".to_string(),
+        "run".into(),
+        "plugin".into(),
+        "variant".into(),
+    ];
+    every.extend(table.param_keys.iter().cloned());
+    every.extend(["n".to_string(), "seeds".into(), "checkpoint".into()]);
+    let all = crate::report::text_table(
+        &table,
+        &RenderOptions {
+            columns: Some(every),
+            ..RenderOptions::default()
+        },
+    )
+    .expect("these columns exist");
     CompareCache {
         experiment: experiment.to_string(),
         table,
         text,
+        differing,
+        all,
     }
 }
 

@@ -204,10 +204,26 @@ fn compare_ui(t0: Instant) -> UiState {
         .collect();
     let table = build_table(&records, &ui.state.metrics);
     let text = render(&table, Format::Markdown);
+    let differing =
+        crate::report::text_table(&table, &crate::report::RenderOptions::default()).unwrap();
+    let all = crate::report::text_table(
+        &table,
+        &crate::report::RenderOptions {
+            columns: Some(
+                ["name", "run", "plugin", "variant", "params.components", "n"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     ui.compare = Some(CompareCache {
         experiment: "quickstart".into(),
         table,
         text,
+        differing,
+        all,
     });
     ui
 }
@@ -540,4 +556,27 @@ fn the_selection_follows_its_run_when_rows_reorder() {
     assert_eq!(ui.rows()[ui.selected], picked, "the highlight follows it");
     ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
     assert_eq!(ui.detail.as_ref().map(|d| d.run), Some(picked));
+}
+
+/// The compare view sorts by any column (`s`, `S` reverses) and switches
+/// between the columns that differ and every column (`d`).
+#[test]
+fn compare_sorts_by_a_column_and_toggles_every_column() {
+    let t0 = Instant::now();
+    let mut ui = compare_ui(t0);
+    let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+    let header = ui.compare_table().unwrap().header.clone();
+    let psnr = header.iter().position(|h| h == "psnr").unwrap();
+    while ui.compare_sort.map(|(c, _)| c) != Some(psnr) {
+        ui.on_key(key('s'));
+    }
+    // Ascending psnr: 20.00 (run-000) before 21.00 (run-001).
+    assert_eq!(ui.compare_rows(), [0, 1]);
+    ui.on_key(key('S'));
+    assert_eq!(ui.compare_rows(), [1, 0]);
+    assert!(!header.contains(&"run".to_string()));
+    ui.on_key(key('d'));
+    let every = &ui.compare_table().unwrap().header;
+    assert!(every.contains(&"run".to_string()) && every.contains(&"plugin".to_string()));
+    assert_eq!(ui.compare_sort, None);
 }
