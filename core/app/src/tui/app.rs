@@ -94,6 +94,9 @@ pub struct DetailCache {
     pub images_seen: usize,
     /// The files have been read.
     pub loaded: bool,
+    /// Where and how the run was made (summary.json): placement, host,
+    /// workbench commit, the command line.
+    pub provenance: Vec<String>,
 }
 
 /// The compare view's table, built from the results store.

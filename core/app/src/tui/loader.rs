@@ -222,6 +222,31 @@ pub fn ensure(ui: &mut UiState, root: &Path, refresh: bool) {
     }
 }
 
+/// A run's provenance as lines for the detail view.
+pub fn provenance(s: &crate::results::RunSummary) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(p) = &s.placement {
+        let node = p
+            .node
+            .as_deref()
+            .map(|n| format!(" on {n}"))
+            .unwrap_or_default();
+        out.push(format!("ran: {}{node}", p.label()));
+    }
+    if let Some(inv) = &s.invocation {
+        out.push(format!(
+            "workbench {} · commit {} · host {}",
+            s.versions.workbench, inv.commit, inv.host
+        ));
+        out.push(format!(
+            "command: {} (in {})",
+            inv.command.join(" "),
+            inv.cwd
+        ));
+    }
+    out
+}
+
 fn detail(ui: &mut UiState) {
     let Some(i) = ui
         .detail
@@ -238,12 +263,16 @@ fn detail(ui: &mut UiState) {
     if fresh {
         let spec = std::fs::read_to_string(crate::results::RunDir::new(&run.dir).spec())
             .unwrap_or_else(|e| format!("cannot read spec.yaml: {e}"));
+        let provenance = crate::results::read_summary(&run.dir)
+            .map(|s| provenance(&s))
+            .unwrap_or_default();
         ui.detail = Some(DetailCache {
             run: i,
             spec,
             images: Vec::new(),
             images_seen: usize::MAX,
             loaded: true,
+            provenance,
         });
         // A past run: its history from metrics.csv.
         if run.history.is_empty() {

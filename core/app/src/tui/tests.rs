@@ -175,6 +175,11 @@ fn failed_detail(t0: Instant) -> UiState {
         images: Vec::new(),
         images_seen: 0,
         loaded: true,
+        provenance: vec![
+            "ran: slurm 41_2 on node7".into(),
+            "workbench 0.1.0 · commit 1a2b3c4-dirty · host login1".into(),
+            "command: workbench run experiments/quickstart.yaml --executor slurm (in /home/me/wb)".into(),
+        ],
     });
     ui.state.runs[2].error = Some(
         "worker died from signal 6 (SIGABRT, the process aborted); last lines of log.txt:\nthread 'main' panicked at plugins/fixtures/faulty/src/lib.rs:40:9:\nthe faulty plugin panics on purpose\nnote: run with `RUST_BACKTRACE=1`".into(),

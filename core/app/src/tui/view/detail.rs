@@ -120,6 +120,12 @@ fn overview(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buff
             lines.push(Line::from(Span::styled(l.to_string(), theme.error())));
         }
     }
+    // Where and how it was made, after the error.
+    if let Some(d) = &ui.detail {
+        for l in &d.provenance {
+            lines.push(Line::from(Span::styled(l.clone(), theme.dim())));
+        }
+    }
     let room = log_area.height.saturating_sub(2) as usize;
     let skip = run
         .log
