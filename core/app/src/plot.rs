@@ -419,6 +419,58 @@ pub fn scatter(
     done.map_err(err)
 }
 
+/// A grid of images (`rows` rows, as [`crate::artifacts::grid`] lays them
+/// out) scaled up `scale` times, with a title on top and each row's label
+/// on its left, in the embedded DejaVu Sans: what a reader needs to tell
+/// originals from reconstructions.
+pub fn labelled_grid(
+    grid: &image::DynamicImage,
+    scale: u32,
+    title: &str,
+    row_labels: &[&str],
+) -> image::RgbImage {
+    use image::{imageops, Rgb, RgbImage};
+    let scale = scale.max(1);
+    let g = grid.to_rgb8();
+    let g = imageops::resize(
+        &g,
+        g.width() * scale,
+        g.height() * scale,
+        imageops::FilterType::Nearest,
+    );
+    let font = &crate::data::fonts::embedded_fonts()[0];
+    let px = 16.0;
+    let label_w = row_labels
+        .iter()
+        .map(|l| crate::data::fonts::text_width(font, px, l))
+        .fold(0.0f32, f32::max)
+        .ceil() as u32
+        + 16;
+    let top = 34;
+    let title_w = crate::data::fonts::text_width(font, px + 2.0, title).ceil() as u32 + 16;
+    let width = (label_w + g.width() + 8).max(title_w);
+    let mut out = RgbImage::from_pixel(width, top + g.height() + 8, Rgb([255, 255, 255]));
+    imageops::overlay(&mut out, &g, i64::from(label_w), i64::from(top));
+    let mut text = |x: f32, baseline: f32, size: f32, s: &str| {
+        let (glyphs, _) = crate::data::fonts::lay_out(font, size, x, baseline, s);
+        crate::data::fonts::draw(font, glyphs, |x, y, c| {
+            if x >= 0 && y >= 0 && (x as u32) < out.width() && (y as u32) < out.height() {
+                let v = (255.0 * (1.0 - c.clamp(0.0, 1.0))) as u8;
+                let p = out.get_pixel_mut(x as u32, y as u32);
+                p.0 = [p.0[0].min(v), p.0[1].min(v), p.0[2].min(v)];
+            }
+        });
+    };
+    text(8.0, 22.0, px + 2.0, title);
+    let rows = row_labels.len().max(1) as u32;
+    let row_h = g.height() / rows;
+    for (i, label) in row_labels.iter().enumerate() {
+        let mid = top + row_h * i as u32 + row_h / 2;
+        text(8.0, mid as f32 + px * 0.35, px, label);
+    }
+    out
+}
+
 /// Exponential moving average with weight `factor` ∈ [0, 1) on the past,
 /// debiased (as TensorBoard smooths); 0 leaves the values as they are.
 pub fn smooth(points: &[(f64, f64)], factor: f64) -> Vec<(f64, f64)> {
@@ -574,6 +626,26 @@ mod tests {
         assert!((band[0].1 - (2.0 - 2f64.sqrt())).abs() < 1e-12);
         assert_eq!(band[1], (2.0, 2.0, 2.0));
         assert!(s.label.contains("n=2"));
+    }
+
+    #[test]
+    fn grids_get_a_title_and_row_labels() {
+        let grid = image::DynamicImage::ImageLuma8(image::GrayImage::from_pixel(
+            59,
+            29,
+            image::Luma([128]),
+        ));
+        let out = labelled_grid(&grid, 2, "Reconstructions", &["original", "reconstruction"]);
+        assert!(out.height() == 34 + 58 + 8 && out.width() > 118);
+        // Text was drawn left of the images and above them.
+        let dark = |x0: u32, x1: u32, y0: u32, y1: u32| {
+            (y0..y1)
+                .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+                .filter(|&(x, y)| out.get_pixel(x, y).0[0] < 60)
+                .count()
+        };
+        assert!(dark(0, 60, 34, 92) > 20, "row labels");
+        assert!(dark(0, out.width(), 0, 30) > 20, "title");
     }
 
     #[test]

@@ -126,14 +126,26 @@ pub(super) fn evaluate(
     // Originals over reconstructions (noisy / denoised / clean for denoising).
     let n = test.len().min(16);
     let recon_row: Vec<Image> = recon[..n].iter().map(|r| r.as_image()).collect();
-    let rows = if noise.is_some() {
-        vec![inputs[..n].to_vec(), recon_row, clean[..n].to_vec()]
+    let (rows, labels) = if noise.is_some() {
+        (
+            vec![inputs[..n].to_vec(), recon_row, clean[..n].to_vec()],
+            vec!["noisy input", "denoised", "clean"],
+        )
     } else {
-        vec![clean[..n].to_vec(), recon_row]
+        (
+            vec![clean[..n].to_vec(), recon_row],
+            vec!["original", "reconstruction"],
+        )
     };
+    let picture = crate::plot::labelled_grid(
+        &artifacts::grid(&rows),
+        2,
+        "Test images and their reconstructions",
+        &labels,
+    );
     artifacts::save_png(
         &artifacts_dir.join("reconstructions.png"),
-        &artifacts::grid(&rows),
+        &image::DynamicImage::ImageRgb8(picture),
     )?;
 
     if test.has_labels() && !codes.is_empty() {
