@@ -471,6 +471,45 @@ pub fn labelled_grid(
     out
 }
 
+/// `img` with a legend strip added below it (the image's own pixels and
+/// coordinates unchanged): a coloured square and a label per entry.
+pub fn with_legend(img: &image::RgbImage, entries: &[([u8; 3], String)]) -> image::RgbImage {
+    use image::{imageops, Rgb, RgbImage};
+    let strip = 30;
+    let font = &crate::data::fonts::embedded_fonts()[0];
+    let px = 15.0;
+    let needed: f32 = entries
+        .iter()
+        .map(|(_, l)| 30.0 + crate::data::fonts::text_width(font, px, l))
+        .sum::<f32>()
+        + 16.0;
+    let width = img.width().max(needed.ceil() as u32);
+    let mut out = RgbImage::from_pixel(width, img.height() + strip, Rgb([255, 255, 255]));
+    imageops::overlay(&mut out, img, 0, 0);
+    let mut x = 8.0f32;
+    let base = img.height() as f32 + 21.0;
+    for (color, label) in entries {
+        for dy in 0..12 {
+            for dx in 0..12 {
+                let (px_, py_) = (x as u32 + dx, img.height() + 9 + dy);
+                if px_ < out.width() {
+                    out.put_pixel(px_, py_, Rgb(*color));
+                }
+            }
+        }
+        let (glyphs, end) = crate::data::fonts::lay_out(font, px, x + 18.0, base, label);
+        crate::data::fonts::draw(font, glyphs, |gx, gy, c| {
+            if gx >= 0 && gy >= 0 && (gx as u32) < out.width() && (gy as u32) < out.height() {
+                let v = (255.0 * (1.0 - c.clamp(0.0, 1.0))) as u8;
+                let p = out.get_pixel_mut(gx as u32, gy as u32);
+                p.0 = [p.0[0].min(v), p.0[1].min(v), p.0[2].min(v)];
+            }
+        });
+        x = end + 16.0;
+    }
+    out
+}
+
 /// Exponential moving average with weight `factor` ∈ [0, 1) on the past,
 /// debiased (as TensorBoard smooths); 0 leaves the values as they are.
 pub fn smooth(points: &[(f64, f64)], factor: f64) -> Vec<(f64, f64)> {

@@ -211,7 +211,8 @@ pub(super) fn evaluate(
     Ok(out)
 }
 
-/// The page in gray with word boxes in blue and image boxes in orange.
+/// The page in gray with word boxes in blue and image boxes in orange, and
+/// a legend strip below the page (page coordinates unchanged).
 pub fn overlay(page: &Page, regions: &PageRegions) -> image::RgbImage {
     let (w, h) = (page.width as u32, page.height as u32);
     let mut img = image::RgbImage::from_fn(w, h, |x, y| {
@@ -237,14 +238,25 @@ pub fn overlay(page: &Page, regions: &PageRegions) -> image::RgbImage {
             }
         }
     };
-    for b in word_boxes(regions) {
-        rect(b, [30, 90, 230]);
+    let (words, images) = (word_boxes(regions), image_boxes(regions));
+    let (nw, ni) = (words.len(), images.len());
+    for b in words {
+        rect(b, WORD_COLOR);
     }
-    for b in image_boxes(regions) {
-        rect(b, [240, 140, 0]);
+    for b in images {
+        rect(b, IMAGE_COLOR);
     }
-    img
+    crate::plot::with_legend(
+        &img,
+        &[
+            (WORD_COLOR, format!("word box ({nw})")),
+            (IMAGE_COLOR, format!("image region ({ni})")),
+        ],
+    )
 }
+
+const WORD_COLOR: [u8; 3] = [30, 90, 230];
+const IMAGE_COLOR: [u8; 3] = [240, 140, 0];
 
 #[cfg(test)]
 mod tests {
