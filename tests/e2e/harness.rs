@@ -221,3 +221,26 @@ pub fn wait_for_run_dir(results: &Path, experiment: &str) -> PathBuf {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// Whether a Slurm cluster answers here with a usable node (`.ci/slurm-up.sh`
+/// starts a one-node one). Without one, says the test is skipped, unless
+/// `WORKBENCH_REQUIRE_SLURM` is set (CI): then the test fails.
+pub fn slurm_up() -> bool {
+    let ok = Command::new("sinfo")
+        .args(["-h", "-o", "%T"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .is_some_and(|s| s.contains("idle") || s.contains("mix") || s.contains("alloc"));
+    if !ok {
+        assert!(
+            std::env::var_os("WORKBENCH_REQUIRE_SLURM").is_none(),
+            "WORKBENCH_REQUIRE_SLURM is set but no Slurm cluster answers (`.ci/slurm-up.sh` starts one)"
+        );
+        eprintln!(
+            "SKIPPED: no Slurm cluster answers here (`.ci/slurm-up.sh` starts a one-node one)"
+        );
+    }
+    ok
+}

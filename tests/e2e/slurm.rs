@@ -8,27 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-/// Whether a Slurm cluster answers here with a usable node.
-fn slurm_up() -> bool {
-    let ok = Command::new("sinfo")
-        .args(["-h", "-o", "%T"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .is_some_and(|s| s.contains("idle") || s.contains("mix") || s.contains("alloc"));
-    if !ok {
-        assert!(
-            std::env::var_os("WORKBENCH_REQUIRE_SLURM").is_none(),
-            "WORKBENCH_REQUIRE_SLURM is set but no Slurm cluster answers (`.ci/slurm-up.sh` starts one)"
-        );
-        eprintln!(
-            "skipped: no Slurm cluster answers here (`.ci/slurm-up.sh` starts a one-node one)"
-        );
-    }
-    ok
-}
-
 /// The run directories of an experiment (not its `slurm/` directory).
 fn runs_of(results: &Path, experiment: &str) -> Vec<PathBuf> {
     if !results.join(experiment).is_dir() {
@@ -42,6 +21,24 @@ fn runs_of(results: &Path, experiment: &str) -> Vec<PathBuf> {
 
 fn run_in(cwd: &Path, args: &[&str]) -> Output {
     run(cwd, args)
+}
+
+/// Starts `workbench run SPEC --headless --results RESULTS` with its output
+/// captured for the assertion messages.
+fn spawn_captured(cwd: &Path, spec: &Path, results: &Path) -> std::process::Child {
+    Command::new(workbench())
+        .current_dir(cwd)
+        .args([
+            "run",
+            spec.to_str().unwrap(),
+            "--headless",
+            "--results",
+            results.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
 }
 
 /// Waits until `done(run summaries)` or the deadline.
@@ -120,19 +117,7 @@ fn crashes_timeouts_and_scancel_end_only_their_own_runs() {
          - {{name: cancelled, plugin: faulty, variant: slow, params: {{steps: 100000, sleep_ms: 5}}}}\n"
     ));
     let results = dir.path().join("results");
-    let child = Command::new(workbench())
-        .current_dir(dir.path())
-        .args([
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_captured(dir.path(), &spec, &results);
     // scancel the `cancelled` run's task once it trains.
     let mut task = String::new();
     wait_until("the run to start", Duration::from_secs(120), || {
@@ -319,19 +304,7 @@ fn a_requeued_task_continues_from_its_last_checkpoint() {
          - {{name: long, plugin: faulty, variant: slow, params: {{steps: 1500, sleep_ms: 10}}}}\n"
     ));
     let results = dir.path().join("results");
-    let child = Command::new(workbench())
-        .current_dir(dir.path())
-        .args([
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_captured(dir.path(), &spec, &results);
     let mut run = PathBuf::new();
     wait_until("the run to train", Duration::from_secs(120), || {
         let Some(d) = runs_of(&results, "slurm-requeue").pop() else {

@@ -237,19 +237,7 @@ fn tui_follows_slurm_runs_live_and_cancels_one() {
     if !have_tmux() {
         return;
     }
-    let slurm = Command::new("sinfo")
-        .args(["-h", "-o", "%T"])
-        .output()
-        .is_ok_and(|o| {
-            let s = String::from_utf8_lossy(&o.stdout);
-            o.status.success() && (s.contains("idle") || s.contains("mix") || s.contains("alloc"))
-        });
-    if !slurm {
-        assert!(
-            std::env::var_os("WORKBENCH_REQUIRE_SLURM").is_none(),
-            "WORKBENCH_REQUIRE_SLURM is set but no Slurm cluster answers"
-        );
-        eprintln!("SKIPPED: no Slurm cluster answers (`.ci/slurm-up.sh` starts one)");
+    if !slurm_up() {
         return;
     }
     let (dir, spec) = spec_dir(&format!(

@@ -170,29 +170,22 @@ pub(crate) fn cmd_watch(
                     job_path.display()
                 ))
             })?;
-        let plan = &job.plan;
-        let mut row = crate::state::RunRow::queued(
-            &job.run_id,
-            dir.clone(),
-            &plan.name,
-            &plan.plugin,
-            &plan.variant,
-            plan.key_params.clone(),
-        );
         let ended = summary.status.is_some_and(|s| s.is_final());
-        if ended {
-            row.status = summary.status.unwrap_or(RunStatus::Failed);
-            row.latest = summary.metrics.clone();
-            row.error = summary.error.clone();
-        }
-        plans.push(plan.clone());
-        rows.push(row);
-        runs.push(PreparedRun {
-            job: job.clone(),
+        let run = PreparedRun {
+            job,
             dir: RunDir::new(&dir),
             summary,
             skip: ended,
-        });
+        };
+        let mut row = run.row();
+        if ended {
+            row.status = run.summary.status.unwrap_or(RunStatus::Failed);
+            row.latest = run.summary.metrics.clone();
+            row.error = run.summary.error.clone();
+        }
+        plans.push(run.job.plan.clone());
+        rows.push(row);
+        runs.push(run);
     }
     let pairs: Vec<(usize, &crate::results::RunSummary)> = runs
         .iter()

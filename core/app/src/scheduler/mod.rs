@@ -207,23 +207,8 @@ impl Prepared {
                         }
                     }
                     Control::Rerun(i) if i < self.runs.len() && stop_sent_at.is_none() => {
-                        let plan = self.runs[i].job.plan.clone();
-                        let run = prepare_run(
-                            &self.state.name,
-                            &self.description,
-                            &self.exp_dir,
-                            &plan,
-                            fresh_run_id(&self.exp_dir, &plan),
-                            false,
-                        )?;
-                        let row = run.row();
-                        self.runs.push(run);
-                        observer.added(&row);
-                        self.state.runs.push(row);
-                        queue.push_back(self.runs.len() - 1);
-                        let all: Vec<RunSummary> =
-                            self.runs.iter().map(|r| r.summary.clone()).collect();
-                        update_experiment_summary(&self.exp_dir, &all)?;
+                        let new = self.add_rerun(i, observer)?;
+                        queue.push_back(new);
                     }
                     Control::Rerun(_) => {}
                 }
@@ -347,6 +332,27 @@ impl Prepared {
             .filter(|&i| !self.runs[i].skip)
             .collect();
         self.submit_slurm(&indices, exe, &options)
+    }
+
+    /// Prepares run `i`'s plan again in a fresh run directory, appended
+    /// as a queued run the views are told about; returns its index.
+    fn add_rerun(&mut self, i: usize, observer: &mut dyn Observer) -> anyhow::Result<usize> {
+        let plan = self.runs[i].job.plan.clone();
+        let run = prepare_run(
+            &self.state.name,
+            &self.description,
+            &self.exp_dir,
+            &plan,
+            fresh_run_id(&self.exp_dir, &plan),
+            false,
+        )?;
+        let row = run.row();
+        self.runs.push(run);
+        observer.added(&row);
+        self.state.runs.push(row);
+        let all: Vec<RunSummary> = self.runs.iter().map(|r| r.summary.clone()).collect();
+        update_experiment_summary(&self.exp_dir, &all)?;
+        Ok(self.runs.len() - 1)
     }
 
     /// Applies `update` to run `i` and tells the observer.

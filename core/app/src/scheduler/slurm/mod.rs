@@ -10,12 +10,9 @@
 pub mod query;
 pub mod script;
 
-use super::{now_rfc3339, prepare_run, Cancel, Control, Observer, Prepared, GRACE};
+use super::{now_rfc3339, Cancel, Control, Observer, Prepared, GRACE};
 use crate::events::Event;
-use crate::results::{
-    read_summary, update_experiment_summary, ExperimentDir, Placement, RunDir, RunStatus,
-    RunSummary,
-};
+use crate::results::{read_summary, ExperimentDir, Placement, RunDir, RunStatus, RunSummary};
 use crate::spec::executor::SlurmOptions;
 use crate::state::Update;
 use anyhow::{bail, Context as _};
@@ -303,20 +300,7 @@ impl Prepared {
                         }
                     }
                     Control::Rerun(i) if i < self.runs.len() && scancel_sent.is_none() => {
-                        let plan = self.runs[i].job.plan.clone();
-                        let run = prepare_run(
-                            &self.state.name,
-                            &self.description,
-                            &self.exp_dir,
-                            &plan,
-                            super::fresh_run_id(&self.exp_dir, &plan),
-                            false,
-                        )?;
-                        let row = run.row();
-                        self.runs.push(run);
-                        observer.added(&row);
-                        self.state.runs.push(row);
-                        let new = self.runs.len() - 1;
+                        let new = self.add_rerun(i, observer)?;
                         let single = SlurmOptions {
                             pack: 1,
                             ..options.clone()
@@ -330,9 +314,6 @@ impl Prepared {
                                 observer,
                             )?,
                         }
-                        let all: Vec<RunSummary> =
-                            self.runs.iter().map(|r| r.summary.clone()).collect();
-                        update_experiment_summary(&self.exp_dir, &all)?;
                     }
                     Control::Rerun(_) => {}
                 }
