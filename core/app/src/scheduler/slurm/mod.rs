@@ -221,7 +221,10 @@ impl Prepared {
                 t.started = Some(Instant::now());
                 let run = &mut self.runs[i];
                 run.summary.status = Some(RunStatus::Running);
-                run.summary.started_at = Some(now_rfc3339());
+                // Re-attached (`watch`): keep the start the summary recorded.
+                if run.summary.started_at.is_none() {
+                    run.summary.started_at = Some(now_rfc3339());
+                }
                 let _ = run.summary.write(run.dir.path());
                 self.apply(i, Update::Launched, observer);
             }
@@ -287,8 +290,14 @@ impl Prepared {
                                 self.apply(i, Update::Output(format!("{e:#}")), observer);
                             }
                         } else {
-                            // Other runs share the task: ask this one to stop.
-                            let _ = std::fs::write(self.runs[i].dir.stop_request(), b"");
+                            // Other runs share the task: ask this one to stop
+                            // (created empty, never through a planted link).
+                            use std::os::unix::fs::OpenOptionsExt;
+                            let _ = std::fs::OpenOptions::new()
+                                .create(true)
+                                .append(true)
+                                .custom_flags(libc::O_NOFOLLOW)
+                                .open(self.runs[i].dir.stop_request());
                             if !t.launched {
                                 self.end(
                                     i,
