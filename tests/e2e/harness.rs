@@ -186,19 +186,24 @@ pub const SMALL_DIGITS: &str =
 
 /// Starts `workbench run SPEC --headless --results RESULTS` in the background.
 pub fn spawn_headless(cwd: &Path, spec: &Path, results: &Path) -> std::process::Child {
-    Command::new(workbench())
-        .current_dir(cwd)
-        .args([
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ])
+    headless_command(cwd, spec, results)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap()
+}
+
+/// `workbench run SPEC --headless --results RESULTS` in `cwd`, not started.
+pub fn headless_command(cwd: &Path, spec: &Path, results: &Path) -> Command {
+    let mut cmd = Command::new(workbench());
+    cmd.current_dir(cwd).args([
+        "run",
+        spec.to_str().unwrap(),
+        "--headless",
+        "--results",
+        results.to_str().unwrap(),
+    ]);
+    cmd
 }
 
 /// Waits (up to a minute) for the first run directory of an experiment.

@@ -26,15 +26,7 @@ fn run_in(cwd: &Path, args: &[&str]) -> Output {
 /// Starts `workbench run SPEC --headless --results RESULTS` with its output
 /// captured for the assertion messages.
 fn spawn_captured(cwd: &Path, spec: &Path, results: &Path) -> std::process::Child {
-    Command::new(workbench())
-        .current_dir(cwd)
-        .args([
-            "run",
-            spec.to_str().unwrap(),
-            "--headless",
-            "--results",
-            results.to_str().unwrap(),
-        ])
+    headless_command(cwd, spec, results)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -57,18 +57,6 @@ pub struct Figure {
     pub series: Vec<Series>,
 }
 
-/// Colours for series, distinguishable in print and for most colour vision.
-const COLORS: [RGBColor; 8] = [
-    RGBColor(0, 114, 178),
-    RGBColor(230, 159, 0),
-    RGBColor(0, 158, 115),
-    RGBColor(204, 121, 167),
-    RGBColor(86, 180, 233),
-    RGBColor(213, 94, 0),
-    RGBColor(240, 228, 66),
-    RGBColor(0, 0, 0),
-];
-
 const FONT: &str = "sans-serif";
 
 fn register_font() {
@@ -217,7 +205,7 @@ macro_rules! chart_body {
             .map_err(|e| e.to_string())?;
         let keep = |y: f64| y.is_finite() && (!figure.log_y || y > 0.0);
         for (i, s) in figure.series.iter().enumerate() {
-            let color = COLORS[i % COLORS.len()];
+            let color = PALETTE[i % PALETTE.len()];
             if let Some(band) = &s.band {
                 let mut poly: Vec<(f64, f64)> = band
                     .iter()
@@ -318,8 +306,8 @@ fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     out
 }
 
-/// Ten colours for classes (digits), as matplotlib's `tab10`.
-const CLASS_COLORS: [RGBColor; 10] = [
+/// Ten colours for series and classes (digits), as matplotlib's `tab10`.
+const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -390,7 +378,7 @@ pub fn scatter(
         present.sort_unstable();
         present.dedup();
         for c in present {
-            let color = CLASS_COLORS[c as usize % CLASS_COLORS.len()];
+            let color = PALETTE[c as usize % PALETTE.len()];
             chart
                 .draw_series(
                     finite

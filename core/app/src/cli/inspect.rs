@@ -167,10 +167,7 @@ pub(crate) fn cmd_report(
         metrics.to_vec()
     };
     let records: Vec<RunRecord> = runs.iter().map(|(dir, s)| record(s, dir)).collect();
-    let which: crate::report::Invocations = choices
-        .invocations
-        .parse()
-        .unwrap_or(crate::report::Invocations::Latest);
+    let which = crate::report::Invocations::from(choices.invocations.as_str());
     let records = crate::report::select_invocations(&records, &which);
     if records.is_empty() {
         return Err(usage(anyhow!(

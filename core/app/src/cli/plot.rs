@@ -53,13 +53,13 @@ pub(crate) fn cmd_plot(
             (r, dir.clone())
         })
         .collect();
-    let which: Invocations = choices.invocations.parse().unwrap_or_default();
+    let which = Invocations::from(choices.invocations.as_str());
     let plain: Vec<RunRecord> = records.iter().map(|(r, _)| r.clone()).collect();
     let kept: std::collections::BTreeSet<String> = select_invocations(&plain, &which)
         .into_iter()
         .map(|r| r.run_id)
         .collect();
-    // Configurations in first-run order: name, plugin, variant, params.
+    // One series per run name (seeds of a name pooled), in first-run order.
     let mut order: Vec<String> = Vec::new();
     let mut groups: BTreeMap<String, Vec<std::path::PathBuf>> = BTreeMap::new();
     let mut seen_metrics: Vec<String> = Vec::new();

@@ -36,6 +36,19 @@ pub struct RunRecord {
     pub invocation: String,
 }
 
+/// What makes runs one configuration (one row): name, plugin, variant and
+/// parameters; seeds and invocations vary inside it.
+type ConfigKey<'a> = (&'a str, &'a str, &'a str, &'a BTreeMap<String, String>);
+
+fn config_key(r: &RunRecord) -> ConfigKey<'_> {
+    (
+        r.name.as_str(),
+        r.plugin.as_str(),
+        r.variant.as_str(),
+        &r.params,
+    )
+}
+
 /// Which invocations' runs a table pools (`report --invocations`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Invocations {
@@ -48,14 +61,14 @@ pub enum Invocations {
     Id(String),
 }
 
-impl FromStr for Invocations {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim() {
+impl From<&str> for Invocations {
+    /// `latest`, `all`, or anything else as an invocation id.
+    fn from(s: &str) -> Self {
+        match s.trim() {
             "latest" => Invocations::Latest,
             "all" => Invocations::All,
             id => Invocations::Id(id.to_string()),
-        })
+        }
     }
 }
 
@@ -71,16 +84,11 @@ pub fn select_invocations(records: &[RunRecord], which: &Invocations) -> Vec<Run
             .cloned()
             .collect(),
         Invocations::Latest => {
-            type Key<'a> = (&'a str, &'a str, &'a str, &'a BTreeMap<String, String>);
-            let mut latest: BTreeMap<Key<'_>, (&str, &str)> = BTreeMap::new();
+            let mut latest: BTreeMap<ConfigKey<'_>, (&str, &str)> = BTreeMap::new();
             for r in records.iter().filter(|r| r.status == DONE) {
-                let key = (
-                    r.name.as_str(),
-                    r.plugin.as_str(),
-                    r.variant.as_str(),
-                    &r.params,
-                );
-                let entry = latest.entry(key).or_insert((&r.run_id, &r.invocation));
+                let entry = latest
+                    .entry(config_key(r))
+                    .or_insert((&r.run_id, &r.invocation));
                 if r.run_id.as_str() >= entry.0 {
                     *entry = (&r.run_id, &r.invocation);
                 }
@@ -88,13 +96,9 @@ pub fn select_invocations(records: &[RunRecord], which: &Invocations) -> Vec<Run
             records
                 .iter()
                 .filter(|r| {
-                    let key = (
-                        r.name.as_str(),
-                        r.plugin.as_str(),
-                        r.variant.as_str(),
-                        &r.params,
-                    );
-                    latest.get(&key).is_none_or(|(_, inv)| *inv == r.invocation)
+                    latest
+                        .get(&config_key(r))
+                        .is_none_or(|(_, inv)| *inv == r.invocation)
                 })
                 .cloned()
                 .collect()
@@ -208,16 +212,10 @@ pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
         metrics.to_vec()
     };
 
-    type Key<'a> = (&'a str, &'a str, &'a str, &'a BTreeMap<String, String>);
-    let mut index: BTreeMap<Key<'_>, usize> = BTreeMap::new();
+    let mut index: BTreeMap<ConfigKey<'_>, usize> = BTreeMap::new();
     let mut groups: Vec<Vec<&RunRecord>> = Vec::new();
     for r in &done {
-        let key = (
-            r.name.as_str(),
-            r.plugin.as_str(),
-            r.variant.as_str(),
-            &r.params,
-        );
+        let key = config_key(r);
         match index.get(&key) {
             Some(&i) => {
                 // Records come sorted by run id: a later run with a seed
@@ -399,6 +397,16 @@ const FIXED_COLUMNS: [&str; 7] = [
     "checkpoint",
 ];
 
+/// Every column `--columns` can name for `table`: the fixed ones, then
+/// its parameters.
+pub fn all_columns(table: &Table) -> Vec<String> {
+    FIXED_COLUMNS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(table.param_keys.iter().cloned())
+        .collect()
+}
+
 fn columns(table: &Table, options: &RenderOptions) -> Result<Vec<Col>, UnknownColumn> {
     match &options.columns {
         Some(names) => names
@@ -414,12 +422,7 @@ fn columns(table: &Table, options: &RenderOptions) -> Result<Vec<Col>, UnknownCo
                 p if table.param_keys.iter().any(|k| k == p) => Ok(Col::Param(p.to_string())),
                 other => Err(UnknownColumn {
                     name: other.to_string(),
-                    known: FIXED_COLUMNS
-                        .iter()
-                        .map(|s| s.to_string())
-                        .chain(table.param_keys.iter().cloned())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    known: all_columns(table).join(", "),
                 }),
             })
             .collect(),

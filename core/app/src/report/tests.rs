@@ -516,7 +516,7 @@ fn latest_invocation_per_configuration_by_default() {
     assert_eq!(t.rows[0].cells[0].unwrap().mean, 3.0);
     assert_eq!(t.rows[1].cells[0].unwrap().mean, 3.0);
     assert_eq!(t.rows[1].run_ids.len(), 2);
-    let first = select_invocations(&records, &"first".parse().unwrap());
+    let first = select_invocations(&records, &Invocations::from("first"));
     assert_eq!(first.len(), 2);
     assert_eq!(select_invocations(&records, &Invocations::All).len(), 4);
 }

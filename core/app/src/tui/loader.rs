@@ -160,18 +160,10 @@ pub fn compare(root: &Path, experiment: &str, metrics: &[String]) -> CompareCach
     let text = render(&table, Format::Markdown);
     let differing = crate::report::text_table(&table, &RenderOptions::default())
         .expect("the default columns always exist");
-    let mut every = vec![
-        "name".to_string(),
-        "run".into(),
-        "plugin".into(),
-        "variant".into(),
-    ];
-    every.extend(table.param_keys.iter().cloned());
-    every.extend(["n".to_string(), "seeds".into(), "checkpoint".into()]);
     let all = crate::report::text_table(
         &table,
         &RenderOptions {
-            columns: Some(every),
+            columns: Some(crate::report::all_columns(&table)),
             ..RenderOptions::default()
         },
     )
