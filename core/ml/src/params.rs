@@ -247,6 +247,12 @@ impl<D: Device<f32>> ParamStore<D> {
         Ok(())
     }
 
+    /// The stored tensor itself, to update in place (the `Cpu` optimizer
+    /// path copies into it).
+    pub(crate) fn value_mut(&mut self, id: ParamId) -> &mut Tensor<(usize,), f32, D> {
+        &mut self.params[id.0].value
+    }
+
     /// Replaces a parameter's tensor (optimizers use this).
     pub fn set_tensor(&mut self, id: ParamId, value: Tensor<(usize,), f32, D>) {
         assert_eq!(value.shape().0, self.params[id.0].numel());
