@@ -158,7 +158,7 @@ pub fn col2im_add(cols: &[f32], g: &Geometry, x: &mut [f32]) {
 /// matrix is given with its (row, column) strides.
 #[allow(clippy::too_many_arguments)]
 #[allow(unsafe_code)] // listed in ARCHITECTURE.md, "Where `unsafe` lives"
-fn matmul(
+pub(crate) fn matmul(
     (m, n, k): (usize, usize, usize),
     dst: &mut [f32],
     dst_strides: (usize, usize),
@@ -319,7 +319,7 @@ pub fn is_cpu<D: 'static>() -> bool {
 }
 
 /// `a` as a `B`, when `A` and `B` are the same type.
-fn cast<A: 'static, B: 'static>(a: A) -> Option<B> {
+pub(crate) fn cast<A: 'static, B: 'static>(a: A) -> Option<B> {
     let boxed: Box<dyn Any> = Box::new(a);
     boxed.downcast::<B>().ok().map(|b| *b)
 }

@@ -18,7 +18,10 @@
 //! - [`gradcheck`]: a finite-difference gradient check for tests;
 //! - [`ctc`]: CTC loss (host forward–backward, exact gradient, dfdx op);
 //! - [`decode`]: greedy and (lexicon-constrained) beam-search CTC decoding;
-//! - [`rnn`]: LSTM and GRU layers with a bidirectional wrapper.
+//! - [`rnn`]: LSTM and GRU layers with a bidirectional wrapper;
+//! - [`lstm_cpu`]: a whole LSTM sequence as one custom operation on `Cpu`
+//!   (fused gates, backpropagation through time in host loops), which `rnn`
+//!   uses there.
 //!
 //! Everything is generic over the dfdx device `D: Device<f32>`, so the same
 //! code serves `Cpu` and (with the `cuda` feature) `Cuda`. Randomness
@@ -36,6 +39,7 @@ pub mod decode;
 pub mod device;
 pub mod gradcheck;
 pub mod layers;
+pub mod lstm_cpu;
 pub mod optim;
 pub mod params;
 pub mod rnn;

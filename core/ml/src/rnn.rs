@@ -136,6 +136,18 @@ impl Rnn {
         store: &ParamStore<D>,
         x: T3<D, T>,
     ) -> T3<D, T> {
+        self.forward_padded(store, x, None)
+    }
+
+    /// As [`Rnn::forward`] for a padded batch: `lengths[b]` is sample `b`'s
+    /// real length, and its outputs after it are unspecified (the `Cpu`
+    /// LSTM skips those steps and outputs zero there).
+    pub fn forward_padded<D: Device<f32>, T: Tape<f32, D>>(
+        &self,
+        store: &ParamStore<D>,
+        x: T3<D, T>,
+        lengths: Option<&[usize]>,
+    ) -> T3<D, T> {
         let (t_n, b_n, f) = *x.shape();
         assert_eq!(
             f, self.input,
@@ -143,15 +155,31 @@ impl Rnn {
             self.input
         );
         assert!(t_n > 0, "rnn: empty sequence");
-        let h = self.hidden;
-        let g = self.kind.gates() * h;
         let xs = linear(
             x.reshape_like(&(t_n * b_n, f)),
             store.matrix::<T>(self.w_ih),
             Some(store.flat::<T>(self.b_ih)),
         ); // (T·B, G·H)
-           // Every use but the first gets an empty tape; the first carries the
-           // projection's tape, so all of it reaches the output.
+        if self.kind == CellKind::Lstm && crate::conv_cpu::is_cpu::<D>() {
+            return crate::lstm_cpu::lstm(xs, store.matrix::<T>(self.w_hh), t_n, b_n, lengths);
+        }
+        self.steps(store, xs, t_n, b_n)
+    }
+
+    /// The recurrence from the input projection `xs` `(T·B, G·H)` as
+    /// generic tensor operations, a few per step (every device but the
+    /// `Cpu` LSTM, which [`crate::lstm_cpu`] runs as one operation).
+    fn steps<D: Device<f32>, T: Tape<f32, D>>(
+        &self,
+        store: &ParamStore<D>,
+        xs: Tensor<(usize, usize), f32, D, T>,
+        t_n: usize,
+        b_n: usize,
+    ) -> T3<D, T> {
+        let h = self.hidden;
+        let g = self.kind.gates() * h;
+        // Every use but the first gets an empty tape; the first carries the
+        // projection's tape, so all of it reaches the output.
         let mut steps: Vec<Tensor<(usize, usize), f32, D, T>> = Vec::with_capacity(t_n);
         for t in 1..t_n {
             steps.push(xs.with_empty_tape().slice((t * b_n..(t + 1) * b_n, ..)));
@@ -288,8 +316,8 @@ impl BiRnn {
         lengths: &[usize],
     ) -> T3<D, T> {
         let rev = reverse_padded(x.with_empty_tape(), lengths);
-        let f = self.fwd.forward(store, x);
-        let b = reverse_padded(self.bwd.forward(store, rev), lengths);
+        let f = self.fwd.forward_padded(store, x, Some(lengths));
+        let b = reverse_padded(self.bwd.forward_padded(store, rev, Some(lengths)), lengths);
         (f, b).concat_along(Axis::<2>)
     }
 }
@@ -499,6 +527,84 @@ mod tests {
             assert!(report.max_rel_err < 1e-2, "{kind:?}: {report:?}");
             // Parameters of both directions and the input were checked.
             assert!(report.checked > 100, "{report:?}");
+        }
+    }
+
+    #[test]
+    fn cpu_lstm_operation_matches_the_generic_steps() {
+        // Batch 9 splits into several chunks; T = 7 steps; values and every
+        // gradient (input, W_ih, b, W_hh) of the one-operation path equal
+        // those of the per-step tensor operations, for full sequences and
+        // for a padded batch (where the loss reads the real steps only).
+        let (t, b, f, h) = (7, 9, 5, 6);
+        let lens = [7, 3, 1, 7, 5, 2, 6, 4, 7];
+        for padded in [false, true] {
+            let mut store = ParamStore::new(Cpu::default(), 11);
+            let x = store.add("x", &[t * b * f], Init::Normal(1.0));
+            let rnn = Rnn::new(&mut store, "l", CellKind::Lstm, f, h);
+            let mut weights = vec![0.0f32; t * b * h];
+            let mut rng = 1u32;
+            for (k, w) in weights.iter_mut().enumerate() {
+                rng = rng.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let real = !padded || (k / h) / b < lens[(k / h) % b];
+                *w = if real {
+                    (rng >> 8) as f32 / (1u32 << 24) as f32 - 0.5
+                } else {
+                    0.0
+                };
+            }
+            let r = store.add_buffer("r", &[t * b * h], Init::Zeros);
+            store.set_values(r, weights).unwrap();
+            let run = |s: &ParamStore<Cpu>, fused: bool| {
+                let input = s.flat::<Tr>(x).reshape_like(&(t * b, f));
+                let xs = linear(
+                    input,
+                    s.matrix::<Tr>(rnn.w_ih),
+                    Some(s.flat::<Tr>(rnn.b_ih)),
+                );
+                let y = if fused {
+                    let l = padded.then_some(&lens[..]);
+                    crate::lstm_cpu::lstm(xs, s.matrix::<Tr>(rnn.w_hh), t, b, l)
+                } else {
+                    rnn.steps(s, xs, t, b)
+                };
+                let values = y.with_empty_tape().as_vec();
+                let loss = (y.reshape_like(&(t * b * h,)) * s.flat::<NoneTape>(r)).sum();
+                let mut grads = loss.backward();
+                let g: Vec<Vec<f32>> = s
+                    .gradients(&mut grads)
+                    .unwrap()
+                    .iter()
+                    .map(|g| g.as_vec())
+                    .collect();
+                (values, g)
+            };
+            let (v1, g1) = run(&store, true);
+            let (v0, g0) = run(&store, false);
+            for (k, (a, e)) in v1.iter().zip(&v0).enumerate() {
+                let (ti, bi) = ((k / h) / b, (k / h) % b);
+                if padded && ti >= lens[bi] {
+                    assert_eq!(*a, 0.0, "padding output");
+                } else {
+                    assert!((a - e).abs() < 1e-5, "output {a} vs {e}");
+                }
+            }
+            for (i, (a, e)) in g1.iter().zip(&g0).enumerate() {
+                if !store.param(ParamId(i)).trainable {
+                    continue; // `r`: the loss weights
+                }
+                assert_eq!(a.len(), e.len());
+                let scale = e.iter().fold(1f32, |m, v| m.max(v.abs()));
+                for (p, q) in a.iter().zip(e) {
+                    assert!(
+                        (p - q).abs() < 1e-4 * scale,
+                        "padded {padded}, {}: {p} vs {q}",
+                        store.param(ParamId(i)).name
+                    );
+                }
+            }
+            // The recurrent weights did get a gradient.
+            assert!(g1[rnn.w_hh.0].iter().any(|v| v.abs() > 1e-3));
         }
     }
 }
