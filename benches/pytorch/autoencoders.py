@@ -16,7 +16,11 @@ printed too.
     python3 benches/pytorch/autoencoders.py --variant convolutional --size full --epochs 1
 
 Options: --dir (the four IDX files, default /work/shared/data/mnist),
---threads (default 2), --seed, --test (also print test MSE).
+--threads (default 2), --seed, --test (also print test MSE), --val
+(validation images from the end of the training file, 500), --train (use
+at most the first N of the other training images, as the dataset's `train`
+limit; before class 0 is left out), --json FILE (every number, for
+benches/compare.py).
 """
 
 import argparse
@@ -48,11 +52,13 @@ def find(dir_, stem):
     raise FileNotFoundError(os.path.join(dir_, stem))
 
 
-def load(dir_, val=500, held_out=0):
+def load(dir_, val=500, held_out=0, train=None):
     x = read_idx(find(dir_, "train-images-idx3-ubyte")).astype(np.float32) / 255.0
     y = read_idx(find(dir_, "train-labels-idx1-ubyte"))
     xt = read_idx(find(dir_, "t10k-images-idx3-ubyte")).astype(np.float32) / 255.0
     x_tr, y_tr = x[: len(x) - val], y[: len(y) - val]
+    if train is not None:
+        x_tr, y_tr = x_tr[:train], y_tr[:train]
     x_va, y_va = x[len(x) - val :], y[len(y) - val :]
     x_tr, x_va = x_tr[y_tr != held_out], x_va[y_va != held_out]
     f = lambda a: torch.from_numpy(a.reshape(len(a), -1).copy())
@@ -138,11 +144,14 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dir", default="/work/shared/data/mnist")
     ap.add_argument("--test", action="store_true", help="print the test MSE at the end")
+    ap.add_argument("--val", type=int, default=500, help="validation images (end of the training file)")
+    ap.add_argument("--train", type=int, help="use at most this many training images")
+    ap.add_argument("--json", help="write every number to this file")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
-    x_tr, x_va, x_te = load(args.dir)
+    x_tr, x_va, x_te = load(args.dir, val=args.val, train=args.train)
     if args.variant == "undercomplete":
         model = Undercomplete(code=args.code_size)
     else:
@@ -173,8 +182,34 @@ def main():
     )
     print(f"fit {fit_seconds:.1f} s: {seen / fit_seconds:.1f} samples/s (with validation)")
     print(f"steps {step_seconds:.1f} s: {seen / step_seconds:.1f} samples/s (training steps only)")
+    test_mse = None
     if args.test:
-        print(f"test mse {evaluate(model, x_te):.5f}")
+        test_mse = evaluate(model, x_te)
+        print(f"test mse {test_mse:.5f}")
+    if args.json:
+        import json
+
+        with open(args.json, "w") as f:
+            json.dump(
+                {
+                    "model": name,
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                    "train": n,
+                    "val": len(x_va),
+                    "epochs": args.epochs,
+                    "batch": args.batch,
+                    "parameters": sum(p.numel() for p in model.parameters()),
+                    "fit_seconds": fit_seconds,
+                    "step_seconds": step_seconds,
+                    "per_sec": seen / fit_seconds,
+                    "steps_per_sec": seen / step_seconds,
+                    "val_mse": val,
+                    "test_mse": test_mse,
+                },
+                f,
+                indent=1,
+            )
 
 
 if __name__ == "__main__":
