@@ -318,6 +318,16 @@ pub fn is_cpu<D: 'static>() -> bool {
     std::any::TypeId::of::<D>() == std::any::TypeId::of::<Cpu>()
 }
 
+/// A contiguous `Cpu` tensor's values, by one copy of its buffer (dfdx's
+/// `as_vec` walks the tensor index by index). Panics on a tensor whose
+/// buffer is not exactly its values in order (a broadcast, for one): call
+/// it on `contiguous()` tensors and on those the custom operations made.
+pub(crate) fn host<S: Shape, T>(t: &Tensor<S, f32, Cpu, T>) -> Vec<f32> {
+    let mut v = vec![0.0f32; t.shape().num_elements()];
+    t.copy_into(&mut v);
+    v
+}
+
 /// `a` as a `B`, when `A` and `B` are the same type.
 pub(crate) fn cast<A: 'static, B: 'static>(a: A) -> Option<B> {
     let boxed: Box<dyn Any> = Box::new(a);
@@ -354,9 +364,9 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
     let w: T2<Cpu, NoneTape> = cast(w).expect("D is Cpu");
     let b: Option<T1<Cpu, NoneTape>> = b.map(|b| cast(b).expect("D is Cpu"));
 
-    let xs = x.as_vec();
-    let ws = w.as_vec();
-    let bs = b.as_ref().map(|b| b.as_vec());
+    let xs = host(&x);
+    let ws = host(&w);
+    let bs = b.as_ref().map(host);
     let y = forward(&xs, &ws, bs.as_deref(), o, &g);
     drop(xs);
     let y: T4<Cpu, NoneTape> = x.device().tensor_from_vec(y, (bn, o, g.out.0, g.out.1));
@@ -390,8 +400,8 @@ fn backward_op(
     // Borrow the output gradient by taking it out and putting it back, so
     // it is neither cloned nor aliased.
     let gy = std::mem::take(&mut **grads.get_or_alloc_mut(y)?);
-    let xs = x.as_vec();
-    let ws = w.as_vec();
+    let xs = host(x);
+    let ws = host(w);
     let gr = backward(&xs, &ws, &gy, grads.get_or_alloc_mut(x)?, o, g);
     **grads.get_or_alloc_mut(y)? = gy;
     for (d, s) in grads.get_or_alloc_mut(w)?.iter_mut().zip(&gr.w) {

@@ -398,11 +398,23 @@ pub fn max_pool<D: Device<f32>, T: Tape<f32, D>>(
     x: T4<D, T>,
     (kh, kw): (usize, usize),
 ) -> T4<D, T> {
-    let (b, c, h, w) = *x.shape();
+    let (_, _, h, w) = *x.shape();
     assert!(
         h % kh == 0 && w % kw == 0,
         "max_pool: {h}×{w} is not a multiple of {kh}×{kw}"
     );
+    if crate::conv_cpu::is_cpu::<D>() {
+        return crate::pool_cpu::max_pool(x, (kh, kw));
+    }
+    max_pool_ops(x, (kh, kw))
+}
+
+/// [`max_pool`] as a dfdx reduction (every device but `Cpu`).
+fn max_pool_ops<D: Device<f32>, T: Tape<f32, D>>(
+    x: T4<D, T>,
+    (kh, kw): (usize, usize),
+) -> T4<D, T> {
+    let (b, c, h, w) = *x.shape();
     x.reshape_like(&(b, c, h / kh, kh, w / kw, kw))
         .max::<(usize, usize, usize, usize), Axes2<3, 5>>()
 }
@@ -486,20 +498,57 @@ impl BatchNorm {
     }
 
     /// Normalises `(B, C, H, W)` per channel. In training it uses the batch
-    /// statistics and updates the running ones in `store`.
+    /// statistics and updates the running ones in `store`. On `Cpu` it is
+    /// one operation ([`crate::norm_cpu`]).
     pub fn forward<D: Device<f32>, T: Tape<f32, D>>(
         &self,
         store: &mut ParamStore<D>,
         x: T4<D, T>,
         train: bool,
     ) -> T4<D, T> {
-        let shape = *x.shape();
-        let (b, c, h, w) = shape;
+        let (b, c, h, w) = *x.shape();
         assert_eq!(
             c, self.channels,
             "batch norm: {c} channels, expected {}",
             self.channels
         );
+        if !crate::conv_cpu::is_cpu::<D>() {
+            return self.forward_ops(store, x, train);
+        }
+        let (mean, var);
+        let stats = if train {
+            crate::norm_cpu::Stats::Batch
+        } else {
+            mean = store.values(self.running_mean);
+            var = store.values(self.running_var);
+            crate::norm_cpu::Stats::Running {
+                mean: &mean,
+                var: &var,
+            }
+        };
+        let out = crate::norm_cpu::batch_norm(
+            x,
+            store.flat::<T>(self.gamma),
+            store.flat::<T>(self.beta),
+            self.eps,
+            stats,
+        );
+        if train {
+            self.update_running(store, &out.mean, &out.var, (b * h * w) as f32);
+        }
+        out.y
+    }
+
+    /// [`BatchNorm::forward`] as generic tensor operations (every device
+    /// but `Cpu`).
+    fn forward_ops<D: Device<f32>, T: Tape<f32, D>>(
+        &self,
+        store: &mut ParamStore<D>,
+        x: T4<D, T>,
+        train: bool,
+    ) -> T4<D, T> {
+        let shape = *x.shape();
+        let (b, _, h, w) = shape;
         let gamma = store
             .flat::<T>(self.gamma)
             .broadcast_like::<_, Axes3<0, 2, 3>>(&shape);
@@ -877,6 +926,75 @@ mod tests {
             (y.reshape_like(&(24,)) * s.flat::<NoneTape>(r)).sum()
         });
         assert!(report.max_rel_err < 3e-2, "{report:?}");
+    }
+
+    #[test]
+    fn cpu_batch_norm_and_max_pool_match_the_tensor_operations() {
+        // Values, running statistics and every gradient of the one-operation
+        // Cpu paths equal those of the generic tensor operations, in
+        // training and in evaluation.
+        let (b, c, h, w) = (5, 3, 4, 6);
+        for train in [true, false] {
+            let mut store = ParamStore::new(Cpu::default(), 21);
+            let x = store.add("x", &[b, c, h, w], Init::Normal(2.0));
+            let bn = BatchNorm::new(&mut store, "bn", c);
+            store.set_values(bn.gamma, vec![0.5, 1.5, -1.0]).unwrap();
+            store.set_values(bn.beta, vec![0.1, -0.2, 0.3]).unwrap();
+            store
+                .set_values(bn.running_mean, vec![0.2, -0.1, 0.05])
+                .unwrap();
+            store
+                .set_values(bn.running_var, vec![1.5, 0.7, 2.0])
+                .unwrap();
+            let r = store.add_buffer("r", &[b * c * (h / 2) * (w / 3)], Init::Normal(1.0));
+            let run = |fused: bool| {
+                let mut s = store.clone();
+                let input = s.tensor4::<Tr>(x).reshape_like(&(b, c, h, w));
+                let y = if fused {
+                    bn.forward(&mut s, input, train)
+                } else {
+                    bn.forward_ops(&mut s, input, train)
+                };
+                let y = y.relu();
+                let p = if fused {
+                    max_pool(y, (2, 3))
+                } else {
+                    max_pool_ops(y, (2, 3))
+                };
+                let values = p.with_empty_tape().as_vec();
+                let n = p.shape().num_elements();
+                let loss = (p.reshape_like(&(n,)) * s.flat::<NoneTape>(r)).sum();
+                let mut grads = loss.backward();
+                let g: Vec<Vec<f32>> = s
+                    .gradients(&mut grads)
+                    .unwrap()
+                    .iter()
+                    .map(|g| g.as_vec())
+                    .collect();
+                let running = (s.values(bn.running_mean), s.values(bn.running_var));
+                (values, g, running)
+            };
+            let (v1, g1, r1) = run(true);
+            let (v0, g0, r0) = run(false);
+            let close = |a: &[f32], e: &[f32], what: &str| {
+                assert_eq!(a.len(), e.len(), "{what}");
+                for (p, q) in a.iter().zip(e) {
+                    assert!(
+                        (p - q).abs() < 1e-4 * q.abs().max(1.0),
+                        "{what}: {p} vs {q}"
+                    );
+                }
+            };
+            close(&v1, &v0, "output");
+            close(&r1.0, &r0.0, "running mean");
+            close(&r1.1, &r0.1, "running var");
+            for (i, (a, e)) in g1.iter().zip(&g0).enumerate() {
+                if store.param(ParamId(i)).trainable {
+                    close(a.as_slice(), e, &store.param(ParamId(i)).name);
+                }
+            }
+            assert!(g1[x.0].iter().any(|v| v.abs() > 1e-3), "train {train}");
+        }
     }
 
     #[test]

@@ -10,6 +10,8 @@
 //!   batch norm, dropout, activations, losses;
 //! - [`conv_cpu`]: the convolution as one custom operation on `Cpu` (direct
 //!   im2col/col2im, one matrix product per image), which `layers` uses there;
+//! - [`norm_cpu`], [`pool_cpu`]: batch normalisation and max pooling as one
+//!   custom operation each on `Cpu`, which `layers` uses there;
 //! - [`checkpoint`]: safetensors checkpoints with optimizer state, for resuming;
 //! - [`train`]: seeded mini-batches and the epoch loop with reporting,
 //!   stop checks and per-epoch checkpoint callbacks;
@@ -40,8 +42,10 @@ pub mod device;
 pub mod gradcheck;
 pub mod layers;
 pub mod lstm_cpu;
+pub mod norm_cpu;
 pub mod optim;
 pub mod params;
+pub mod pool_cpu;
 pub mod rnn;
 pub mod schedule;
 pub mod train;

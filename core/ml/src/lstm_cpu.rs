@@ -32,7 +32,7 @@
 //!
 //! the last sum as one product per chunk after the loop.
 
-use crate::conv_cpu::{cast, is_cpu, matmul};
+use crate::conv_cpu::{cast, host, is_cpu, matmul};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 use std::any::Any;
@@ -329,7 +329,7 @@ pub fn lstm<D: Device<f32>, T: Tape<f32, D>>(
     let xs: T2<Cpu, NoneTape> = cast(xs).expect("D is Cpu");
     let w: T2<Cpu, NoneTape> = cast(w).expect("D is Cpu");
 
-    let (y, saved) = forward(&xs.as_vec(), &w.as_vec(), d, &lens);
+    let (y, saved) = forward(&host(&xs), &host(&w), d, &lens);
     let y: T3<Cpu, NoneTape> = xs.device().tensor_from_vec(y, (t_n, b_n, h));
 
     let mut tape = tape;
@@ -362,7 +362,7 @@ fn backward_op(
     // them back, so that nothing is cloned or aliased.
     let gy = std::mem::take(&mut **grads.get_or_alloc_mut(y)?);
     let mut gw = std::mem::take(&mut **grads.get_or_alloc_mut(w)?);
-    let ws = w.as_vec();
+    let ws = host(w);
     backward(&gy, &ws, d, saved, grads.get_or_alloc_mut(xs)?, &mut gw);
     **grads.get_or_alloc_mut(y)? = gy;
     **grads.get_or_alloc_mut(w)? = gw;
