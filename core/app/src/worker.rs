@@ -251,6 +251,11 @@ impl HostContext for WorkerCtx {
     }
 }
 
+/// The variable by which a worker process tells the plugins that it trains
+/// on a thread that lives as long as the process: `workbench_ml::threads::ENV`
+/// (the app does not link `workbench-ml`; the tidy test keeps the two equal).
+pub const JOIN_POOL_ENV: &str = "WORKBENCH_WORKER_PROCESS";
+
 /// Tells glibc's allocator to keep freed memory for reuse in this process
 /// (plugins allocate through the same `malloc`): a training step frees and
 /// allocates the same large buffers again, which glibc by default returns
@@ -283,6 +288,10 @@ fn keep_freed_memory() {
 /// ([`crate::host::search_dirs`]); never from a path its `run.json` names.
 pub fn run(run_dir: &Path, plugin_dirs: &[PathBuf], mode: WorkerMode) -> anyhow::Result<()> {
     keep_freed_memory();
+    // Before any thread of ours exists: tells the plugins' training code
+    // that this thread lives as long as the process, so it may join their
+    // thread pool (see `workbench_ml::threads`).
+    std::env::set_var(JOIN_POOL_ENV, "1");
     let dir = crate::results::RunDir::new(run_dir);
     let stop = Arc::new(AtomicBool::new(false));
     let emitter = if mode.events_file {

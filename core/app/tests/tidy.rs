@@ -444,3 +444,21 @@ fn every_abi_type_has_a_layout_test() {
         "core/api/tests/layout.rs checks no size of: {missing:?}"
     );
 }
+
+#[test]
+fn the_worker_and_the_plugins_name_the_same_pool_variable() {
+    // The worker sets it, `workbench-ml` (which the app does not link)
+    // reads it: one name in two crates.
+    let quoted = |path: &str, decl: &str| -> String {
+        let text = read(&root().join(path));
+        let line = text
+            .lines()
+            .find(|l| l.contains(decl))
+            .unwrap_or_else(|| panic!("{path} declares no `{decl}`"));
+        line.split('"').nth(1).expect("a quoted name").to_string()
+    };
+    let app = quoted("core/app/src/worker.rs", "pub const JOIN_POOL_ENV");
+    let ml = quoted("core/ml/src/threads.rs", "pub const ENV");
+    assert_eq!(app, ml);
+    assert!(app.starts_with("WORKBENCH_"), "{app}");
+}

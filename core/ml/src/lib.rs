@@ -17,6 +17,7 @@
 //!   stop checks and per-epoch checkpoint callbacks;
 //! - [`corrupt`]: deterministic input corruption (denoising autoencoders,
 //!   and the host's corrupted test sets);
+//! - [`threads`]: a worker process's training thread joins rayon's pool;
 //! - [`gradcheck`]: a finite-difference gradient check for tests;
 //! - [`ctc`]: CTC loss (host forward–backward, exact gradient, dfdx op);
 //! - [`decode`]: greedy and (lexicon-constrained) beam-search CTC decoding;
@@ -48,6 +49,7 @@ pub mod params;
 pub mod pool_cpu;
 pub mod rnn;
 pub mod schedule;
+pub mod threads;
 pub mod train;
 
 pub use device::{DeviceChoice, DeviceError, OnDevice, PerDevice, ResolvedDevice};

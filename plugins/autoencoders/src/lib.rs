@@ -302,6 +302,7 @@ impl Lifecycle for Autoencoders {
         val: &Dataset,
         ctx: &mut Context,
     ) -> Result<(), PluginError> {
+        workbench_ml::threads::join_pool();
         self.fit_with(train, val, ctx)
     }
 

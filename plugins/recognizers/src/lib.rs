@@ -268,6 +268,7 @@ impl<D: Device<f32>> Model<D> {
         val: &Dataset,
         mon: &mut dyn Monitor,
     ) -> Result<(), PluginError> {
+        workbench_ml::threads::join_pool();
         let t = &s.train;
         let kind = OptimizerKind::from_name(&t.optimizer).map_err(ml)?;
         let schedule = Schedule::from_name(&t.lr_schedule).map_err(ml)?;
