@@ -334,6 +334,37 @@ pub(crate) fn cast<A: 'static, B: 'static>(a: A) -> Option<B> {
     boxed.downcast::<B>().ok().map(|b| *b)
 }
 
+/// Gives the `Cpu` result `y` of a custom operation its tape, and records
+/// `backward` (which gets the gradients and `y`) on it when the tape is
+/// owned: the wiring every `*_cpu` operation shares.
+pub(crate) fn attach<S, D, T>(
+    y: Tensor<S, f32, Cpu>,
+    mut tape: T,
+    op: &'static str,
+    backward: impl 'static
+        + FnOnce(&mut Gradients<f32, Cpu>, &Tensor<S, f32, Cpu>) -> Result<(), CpuError>,
+) -> Tensor<S, f32, D, T>
+where
+    S: Shape + 'static,
+    D: Device<f32>,
+    T: Tape<f32, D>,
+{
+    if T::OWNS_TAPE {
+        let y_ghost = y.clone();
+        tape.add_backward_op(move |grads: &mut Gradients<f32, D>| {
+            let grads: &mut Gradients<f32, Cpu> =
+                (grads as &mut dyn Any).downcast_mut().expect("D is Cpu");
+            // `Cpu` only fails to allocate when out of memory, and its error
+            // type is not `D::Err` to the compiler: such a failure panics.
+            backward(grads, &y_ghost)
+                .unwrap_or_else(|e| panic!("{op} backward: CPU allocation failed: {e:?}"));
+            Ok(())
+        });
+    }
+    let y: Tensor<S, f32, D> = cast(y).expect("D is Cpu");
+    y.put_tape(tape)
+}
+
 /// The convolution as one dfdx operation; `D` must be `Cpu` (see
 /// [`is_cpu`]), it panics otherwise.
 pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
@@ -353,7 +384,7 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
     let (x, tape) = x.contiguous().split_tape();
     let (w, wt) = w.contiguous().split_tape();
     let tape = tape.merge(wt);
-    let (b, mut tape) = match b {
+    let (b, tape) = match b {
         Some(b) => {
             let (b, bt) = b.contiguous().split_tape();
             (Some(b), tape.merge(bt))
@@ -370,21 +401,9 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
     let y = forward(&xs, &ws, bs.as_deref(), o, &g);
     drop(xs);
     let y: T4<Cpu, NoneTape> = x.device().tensor_from_vec(y, (bn, o, g.out.0, g.out.1));
-
-    if T::OWNS_TAPE {
-        let y_ghost = y.clone();
-        tape.add_backward_op(move |grads: &mut Gradients<f32, D>| {
-            let grads: &mut Gradients<f32, Cpu> =
-                (grads as &mut dyn Any).downcast_mut().expect("D is Cpu");
-            // `Cpu` only fails to allocate when out of memory, and its error
-            // type is not `D::Err` to the compiler: such a failure panics.
-            backward_op(grads, &x, &w, b.as_ref(), &y_ghost, o, &g)
-                .expect("conv2d backward: CPU allocation failed");
-            Ok(())
-        });
-    }
-    let y: T4<D, NoneTape> = cast(y).expect("D is Cpu");
-    y.put_tape(tape)
+    attach(y, tape, "conv2d", move |grads, y| {
+        backward_op(grads, &x, &w, b.as_ref(), y, o, &g)
+    })
 }
 
 /// The backward operation on `Cpu` gradients.

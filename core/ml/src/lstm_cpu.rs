@@ -32,10 +32,9 @@
 //!
 //! the last sum as one product per chunk after the loop.
 
-use crate::conv_cpu::{cast, host, is_cpu, matmul};
+use crate::conv_cpu::{attach, cast, host, is_cpu, matmul};
 use dfdx::prelude::*;
 use rayon::prelude::*;
-use std::any::Any;
 
 type T2<D, T> = Tensor<(usize, usize), f32, D, T>;
 type T3<D, T> = Tensor<(usize, usize, usize), f32, D, T>;
@@ -331,22 +330,9 @@ pub fn lstm<D: Device<f32>, T: Tape<f32, D>>(
 
     let (y, saved) = forward(&host(&xs), &host(&w), d, &lens);
     let y: T3<Cpu, NoneTape> = xs.device().tensor_from_vec(y, (t_n, b_n, h));
-
-    let mut tape = tape;
-    if T::OWNS_TAPE {
-        let y_ghost = y.clone();
-        tape.add_backward_op(move |grads: &mut Gradients<f32, D>| {
-            let grads: &mut Gradients<f32, Cpu> =
-                (grads as &mut dyn Any).downcast_mut().expect("D is Cpu");
-            // `Cpu` only fails to allocate when out of memory, and its error
-            // type is not `D::Err` to the compiler: such a failure panics.
-            backward_op(grads, &xs, &w, &y_ghost, d, &saved)
-                .expect("lstm backward: CPU allocation failed");
-            Ok(())
-        });
-    }
-    let y: T3<D, NoneTape> = cast(y).expect("D is Cpu");
-    y.put_tape(tape)
+    attach(y, tape, "lstm", move |grads, y| {
+        backward_op(grads, &xs, &w, y, d, &saved)
+    })
 }
 
 /// The backward operation on `Cpu` gradients.

@@ -18,10 +18,9 @@
 //! Sums per channel run in parallel over channels; the elementwise passes
 //! in parallel over images.
 
-use crate::conv_cpu::{cast, host, is_cpu};
+use crate::conv_cpu::{attach, cast, host, is_cpu};
 use dfdx::prelude::*;
 use rayon::prelude::*;
-use std::any::Any;
 
 type T1<D, T> = Tensor<(usize,), f32, D, T>;
 type T4<D, T> = Tensor<(usize, usize, usize, usize), f32, D, T>;
@@ -140,7 +139,7 @@ pub fn batch_norm<D: Device<f32>, T: Tape<f32, D>>(
     let (x, tape) = x.contiguous().split_tape();
     let (gamma, gt) = gamma.split_tape();
     let (beta, bt) = beta.split_tape();
-    let mut tape = tape.merge(gt).merge(bt);
+    let tape = tape.merge(gt).merge(bt);
     let x: T4<Cpu, NoneTape> = cast(x).expect("D is Cpu");
     let gamma: T1<Cpu, NoneTape> = cast(gamma).expect("D is Cpu");
     let beta: T1<Cpu, NoneTape> = cast(beta).expect("D is Cpu");
@@ -165,30 +164,16 @@ pub fn batch_norm<D: Device<f32>, T: Tape<f32, D>>(
     drop(xs);
     let y: T4<Cpu, NoneTape> = x.device().tensor_from_vec(y, shape);
 
-    if T::OWNS_TAPE {
-        let y_ghost = y.clone();
-        let (mean, inv) = (mean.clone(), inv);
-        tape.add_backward_op(move |grads: &mut Gradients<f32, D>| {
-            let grads: &mut Gradients<f32, Cpu> =
-                (grads as &mut dyn Any).downcast_mut().expect("D is Cpu");
-            let saved = Saved {
-                mean: &mean,
-                inv: &inv,
-                train,
-            };
-            // `Cpu` only fails to allocate when out of memory, and its error
-            // type is not `D::Err` to the compiler: such a failure panics.
-            backward_op(grads, &x, &gamma, &beta, &y_ghost, &saved)
-                .expect("batch norm backward: CPU allocation failed");
-            Ok(())
-        });
-    }
-    let y: T4<D, NoneTape> = cast(y).expect("D is Cpu");
-    Normalised {
-        y: y.put_tape(tape),
-        mean,
-        var,
-    }
+    let saved_mean = mean.clone();
+    let y = attach(y, tape, "batch norm", move |grads, y| {
+        let saved = Saved {
+            mean: &saved_mean,
+            inv: &inv,
+            train,
+        };
+        backward_op(grads, &x, &gamma, &beta, y, &saved)
+    });
+    Normalised { y, mean, var }
 }
 
 /// What the forward pass hands to the backward pass.

@@ -11,10 +11,9 @@
 //! between real activations have measure zero, and after a ReLU the tied
 //! zeros get no gradient either way).
 
-use crate::conv_cpu::{cast, host, is_cpu};
+use crate::conv_cpu::{attach, cast, host, is_cpu};
 use dfdx::prelude::*;
 use rayon::prelude::*;
-use std::any::Any;
 
 type T4<D, T> = Tensor<(usize, usize, usize, usize), f32, D, T>;
 
@@ -73,26 +72,15 @@ pub fn max_pool<D: Device<f32>, T: Tape<f32, D>>(x: T4<D, T>, pool: (usize, usiz
         x.shape().num_elements() <= u32::MAX as usize,
         "max_pool: input too large"
     );
-    let (x, mut tape) = x.contiguous().split_tape();
+    let (x, tape) = x.contiguous().split_tape();
     let x: T4<Cpu, NoneTape> = cast(x).expect("D is Cpu");
     let (y, arg) = forward(&host(&x), (h, w), pool);
     let y: T4<Cpu, NoneTape> = x
         .device()
         .tensor_from_vec(y, (b, c, h / pool.0, w / pool.1));
-    if T::OWNS_TAPE {
-        let y_ghost = y.clone();
-        tape.add_backward_op(move |grads: &mut Gradients<f32, D>| {
-            let grads: &mut Gradients<f32, Cpu> =
-                (grads as &mut dyn Any).downcast_mut().expect("D is Cpu");
-            // `Cpu` only fails to allocate when out of memory, and its error
-            // type is not `D::Err` to the compiler: such a failure panics.
-            backward_op(grads, &x, &y_ghost, &arg)
-                .expect("max_pool backward: CPU allocation failed");
-            Ok(())
-        });
-    }
-    let y: T4<D, NoneTape> = cast(y).expect("D is Cpu");
-    y.put_tape(tape)
+    attach(y, tape, "max_pool", move |grads, y| {
+        backward_op(grads, &x, y, &arg)
+    })
 }
 
 /// The backward operation on `Cpu` gradients.
