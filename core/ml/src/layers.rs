@@ -131,8 +131,23 @@ impl Linear {
     }
 }
 
-/// `x·w (+ b)` for `x: (n, in)`, `w: (in, out)`, `b: (out,)`.
+/// `x·w (+ b)` for `x: (n, in)`, `w: (in, out)`, `b: (out,)`: one custom
+/// operation on `Cpu` ([`crate::linear_cpu`]), [`linear_ops`] elsewhere.
 pub fn linear<D: Device<f32>, T: Tape<f32, D>>(
+    x: T2<D, T>,
+    w: T2<D, T>,
+    b: Option<Tensor<(usize,), f32, D, T>>,
+) -> T2<D, T> {
+    if crate::conv_cpu::is_cpu::<D>() {
+        crate::linear_cpu::linear(x, w, b)
+    } else {
+        linear_ops(x, w, b)
+    }
+}
+
+/// [`linear`] from dfdx's tensor operations (`matmul`, a broadcast add):
+/// the path of every device but `Cpu`.
+pub fn linear_ops<D: Device<f32>, T: Tape<f32, D>>(
     x: T2<D, T>,
     w: T2<D, T>,
     b: Option<Tensor<(usize,), f32, D, T>>,

@@ -10,6 +10,8 @@
 //!   batch norm, dropout, activations, losses;
 //! - [`conv_cpu`]: the convolution as one custom operation on `Cpu` (direct
 //!   im2col/col2im, one matrix product per image), which `layers` uses there;
+//! - [`linear_cpu`]: the dense layer as one custom operation on `Cpu` (bias
+//!   written first, the batch's rows split over the pool);
 //! - [`norm_cpu`], [`pool_cpu`]: batch normalisation and max pooling as one
 //!   custom operation each on `Cpu`, which `layers` uses there;
 //! - [`checkpoint`]: safetensors checkpoints with optimizer state, for resuming;
@@ -42,6 +44,7 @@ pub mod decode;
 pub mod device;
 pub mod gradcheck;
 pub mod layers;
+pub mod linear_cpu;
 pub mod lstm_cpu;
 pub mod norm_cpu;
 pub mod optim;
