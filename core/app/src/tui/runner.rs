@@ -6,6 +6,7 @@
 
 use super::app::{Action, UiState, View};
 use super::loader;
+use super::system::{self, Sampler};
 use super::terminal;
 use super::theme::Theme;
 use super::view::runs::rows_in;
@@ -145,14 +146,19 @@ fn event_loop(
     let mut refresh = false;
     let mut last_draw = Instant::now() - FRAME;
     let mut cancelled = false;
+    let mut sampler = Sampler::default();
     let result = loop {
         // Draw when something changed, at most every FRAME.
         if dirty && last_draw.elapsed() >= FRAME {
             ui.now = Instant::now();
             loader::ensure(&mut ui, results_root, refresh);
             refresh = false;
+            // The system panel's sample, at most once a second.
+            if ui.system_panel && ui.view == View::Runs && sampler.due(ui.now) {
+                ui.system = Some(sampler.sample(&ui.state, ui.now));
+            }
             let size = guard.terminal.size()?;
-            ui.clamp(rows_in(size.height));
+            ui.clamp(rows_in(&ui, size.height));
             guard.terminal.draw(|f| f.render_widget(&ui, f.area()))?;
             last_draw = Instant::now();
             dirty = false;
@@ -162,16 +168,16 @@ fn event_loop(
         }
         let timeout = if dirty {
             FRAME.saturating_sub(last_draw.elapsed())
-        } else if ui.active() > 0 {
-            // Elapsed times and ETAs tick.
-            Duration::from_secs(1)
+        } else if ui.active() > 0 || ui.system_panel {
+            // Elapsed times, ETAs and the system panel tick.
+            system::EVERY
         } else {
             Duration::from_secs(3600)
         };
         let first = match rx.recv_timeout(timeout) {
             Ok(m) => Some(m),
             Err(RecvTimeoutError::Timeout) => {
-                if ui.active() > 0 {
+                if ui.active() > 0 || ui.system_panel {
                     dirty = true;
                 }
                 None

@@ -156,7 +156,7 @@ fn ui_with(state: ExperimentState, t0: Instant) -> UiState {
 
 fn draw(ui: &mut UiState, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    ui.clamp(super::view::runs::rows_in(h));
+    ui.clamp(super::view::runs::rows_in(ui, h));
     terminal.draw(|f| f.render_widget(&*ui, f.area())).unwrap();
     terminal
 }
@@ -584,4 +584,225 @@ fn compare_sorts_by_a_column_and_toggles_every_column() {
     let every = &ui.compare_table().unwrap().header;
     assert!(every.contains(&"run".to_string()) && every.contains(&"plugin".to_string()));
     assert_eq!(ui.compare_sort, None);
+}
+
+/// The detail of run 4 (running) with runs 0 and 1 marked and run 2
+/// pinned as the baseline, marked from the runs list.
+fn overlay_ui(t0: Instant) -> UiState {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    for (down, k) in [(0, ' '), (1, ' '), (1, 'b'), (2, 'x')] {
+        for _ in 0..down {
+            ui.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+        }
+        if k != 'x' {
+            ui.on_key(key(k));
+        }
+    }
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    ui
+}
+
+snap!(detail_overlay, overlay_ui);
+snap!(detail_chart_controls, |t0| {
+    let mut ui = overlay_ui(t0);
+    for k in ['a', 'y', 'x', 'f'] {
+        ui.on_key(key(k));
+    }
+    ui
+});
+snap!(metric_picker_filtered, |t0| {
+    let mut ui = overlay_ui(t0);
+    ui.on_key(key('m'));
+    for c in "val".chars() {
+        ui.on_key(key(c));
+    }
+    ui
+});
+snap!(config_diff, |t0| {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    ui.baseline = Some(0);
+    ui.selected = 1;
+    ui.on_key(key('D'));
+    let d = ui.diff.as_mut().expect("D opens the diff");
+    assert_eq!((d.left, d.right), (1, 0));
+    d.rows = Some(vec![
+        (
+            "params.components".into(),
+            Some("9".into()),
+            Some("2".into()),
+        ),
+        ("train.seed".into(), Some("1".into()), Some("0".into())),
+        ("variant".into(), Some("sparse".into()), Some("pca".into())),
+        ("train.lr".into(), None, Some("0.01".into())),
+    ]);
+    ui
+});
+snap!(runs_marked_with_system_panel, |t0| {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    ui.marks = std::collections::BTreeSet::from([1, 4]);
+    ui.baseline = Some(0);
+    ui.on_key(key('p'));
+    ui.system = Some(super::system::SystemInfo {
+        cpus: 16,
+        cpu: 37.5,
+        memory: (6 << 30, 32 << 30),
+        workers: vec![
+            super::system::WorkerLoad {
+                run: 4,
+                pid: 4242,
+                usage: Some((98.6, 412 << 20)),
+            },
+            super::system::WorkerLoad {
+                run: 10,
+                pid: 77,
+                usage: None,
+            },
+        ],
+    });
+    ui
+});
+
+/// Marks and the baseline belong to runs, not rows: after the rows are
+/// re-sorted, the chart overlays the runs that were marked, and `space`,
+/// `b` and `D` act on the highlighted run.
+#[test]
+fn marks_stay_on_their_runs_when_rows_reorder() {
+    let t0 = Instant::now();
+    let mut ui = ui_with(scripted(6, t0), t0);
+    let down = |ui: &mut UiState| ui.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    // Rows 1 and 3 (runs 1 and 3) marked; run 5 the baseline.
+    down(&mut ui);
+    ui.on_key(key(' '));
+    down(&mut ui);
+    down(&mut ui);
+    ui.on_key(key(' '));
+    assert_eq!(ui.marks, std::collections::BTreeSet::from([1, 3]));
+    // Sorted by status, descending: the rows move, the marks do not.
+    let status_col = table::columns(&ui.state)
+        .iter()
+        .position(|c| c.kind == ColumnKind::Status)
+        .unwrap();
+    ui.sort = Some((status_col, true));
+    let rows = ui.rows();
+    assert_ne!(rows, (0..6).collect::<Vec<_>>());
+    ui.selected = rows.iter().position(|&r| r == 5).unwrap();
+    ui.pinned = None;
+    ui.on_key(key('b'));
+    assert_eq!(ui.baseline, Some(5));
+    // Unmark the run now highlighted at the first row.
+    ui.selected = 0;
+    ui.pinned = None;
+    let first = rows[0];
+    ui.on_key(key(' '));
+    assert_eq!(ui.marks.contains(&first), ![1, 3].contains(&first));
+    ui.marks = std::collections::BTreeSet::from([1, 3]);
+    // The detail of run 0 overlays runs 1 and 3, and the baseline 5.
+    ui.selected = rows.iter().position(|&r| r == 0).unwrap();
+    ui.pinned = None;
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(ui.chart_runs(), Some((0, vec![1, 3], Some(5))));
+    // The open run marked too is drawn once, as the open run.
+    ui.on_key(key(' '));
+    assert_eq!(ui.chart_runs(), Some((0, vec![1, 3], Some(5))));
+    // D compares the open run with the baseline.
+    ui.on_key(key('D'));
+    let d = ui.diff.clone().unwrap();
+    assert_eq!((d.left, d.right), (0, 5));
+    ui.on_key(key('q'));
+    assert!(ui.diff.is_none(), "any other key closes the diff");
+    // u clears every mark and the baseline.
+    ui.on_key(key('u'));
+    assert!(ui.marks.is_empty() && ui.baseline.is_none());
+    assert_eq!(ui.chart_runs(), Some((0, vec![], None)));
+    ui.on_key(key('D'));
+    assert!(ui.diff.is_none(), "nothing to compare with");
+    assert!(ui.message.as_ref().unwrap().contains("baseline"));
+}
+
+/// `m` opens the picker; typing filters, Enter picks, Esc leaves the
+/// chart's metric as it was.
+#[test]
+fn the_metric_picker_filters_and_picks() {
+    let t0 = Instant::now();
+    let mut ui = overlay_ui(t0);
+    assert_eq!(ui.picker_choices(), ["loss", "val_loss"]);
+    ui.on_key(key('m'));
+    ui.on_key(key('V'));
+    assert_eq!(ui.picker_choices(), ["val_loss"]);
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(ui.picker.is_none());
+    assert_eq!(ui.chart_metric.as_deref(), Some("val_loss"));
+    // Esc: nothing picked; a filter matching nothing: Enter picks nothing.
+    ui.on_key(key('m'));
+    ui.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    ui.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(ui.chart_metric.as_deref(), Some("val_loss"));
+    ui.on_key(key('m'));
+    for c in "zzz".chars() {
+        ui.on_key(key(c));
+    }
+    assert!(ui.picker_choices().is_empty());
+    draw(&mut ui, 80, 24);
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(ui.chart_metric.as_deref(), Some("val_loss"));
+    // While the picker is open, keys type into it: q does not quit.
+    ui.on_key(key('m'));
+    assert_eq!(ui.on_key(key('q')), None);
+    assert_eq!(ui.picker.as_ref().unwrap().filter, "q");
+}
+
+/// The chart controls cycle, and every combination draws without a panic
+/// on awkward data: no runs, one point, non-positive values under log-y, a
+/// past run without wall time.
+#[test]
+fn chart_controls_cycle_and_draw_on_awkward_data() {
+    let t0 = Instant::now();
+    let mut ui = overlay_ui(t0);
+    ui.on_key(key('a'));
+    assert_eq!(ui.chart.weight(), 0.6);
+    ui.on_key(key('a'));
+    assert_eq!(ui.chart.weight(), 0.9);
+    ui.on_key(key('a'));
+    assert_eq!(ui.chart.weight(), 0.0);
+    ui.on_key(key('f'));
+    assert_eq!(ui.chart.recent, 2);
+    ui.on_key(key('+'));
+    assert_eq!(ui.chart.recent, 3);
+    ui.on_key(key('f'));
+    assert_eq!(ui.chart.recent, 0);
+    // Awkward data in the open and the marked runs.
+    let runs = &mut ui.state.runs;
+    runs[4].history.insert(
+        "loss".into(),
+        vec![crate::state::MetricPoint {
+            step: 1,
+            epoch: 1,
+            value: -1.0,
+            wall: None,
+        }],
+    );
+    runs[0].history.clear();
+    runs[1].history.get_mut("loss").unwrap()[0].value = 0.0;
+    for _ in 0..3 {
+        for log in [false, true] {
+            for recent in [0, 3] {
+                ui.chart.log_y = log;
+                ui.chart.recent = recent;
+                for (w, h) in [(80, 24), (200, 60), (20, 6)] {
+                    draw(&mut ui, w, h);
+                }
+            }
+        }
+        ui.on_key(key('x'));
+    }
+    // No runs at all.
+    let mut empty = ui_with(ExperimentState::default(), t0);
+    for k in [' ', 'b', 'D', 'm', 'p'] {
+        empty.on_key(key(k));
+    }
+    empty.view = View::Detail;
+    for k in [' ', 'b', 'D', 'm', 'a', 'y', 'x', 'f'] {
+        empty.on_key(key(k));
+    }
+    draw(&mut empty, 80, 24);
 }
