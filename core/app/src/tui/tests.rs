@@ -603,6 +603,11 @@ fn overlay_ui(t0: Instant) -> UiState {
 }
 
 snap!(detail_overlay, overlay_ui);
+snap!(detail_overlay_no_color, |t0| {
+    let mut ui = overlay_ui(t0);
+    ui.color = false;
+    ui
+});
 snap!(detail_chart_controls, |t0| {
     let mut ui = overlay_ui(t0);
     for k in ['a', 'y', 'x', 'f'] {

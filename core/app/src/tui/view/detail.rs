@@ -157,14 +157,27 @@ fn chart(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer)
             .render(area, buf);
         return;
     };
+    // Without colours the runs differ by their marker.
+    let look = |role: Role| -> (Marker, &'static str, ratatui::style::Style) {
+        const PLAIN: [(Marker, &str); 3] = [
+            (Marker::Braille, "⠒⠒"),
+            (Marker::HalfBlock, "▀▀"),
+            (Marker::Block, "██"),
+        ];
+        match role {
+            Role::Run(i) if ui.color => (Marker::Braille, "━━", theme.series(i)),
+            Role::Run(i) => {
+                let (m, g) = PLAIN[i % PLAIN.len()];
+                (m, g, theme.series(i))
+            }
+            Role::Baseline => (Marker::Dot, "••", theme.baseline()),
+        }
+    };
     let datasets: Vec<Dataset> = plot
         .series
         .iter()
         .map(|s| {
-            let (marker, style) = match s.role {
-                Role::Run(i) => (Marker::Braille, theme.series(i)),
-                Role::Baseline => (Marker::Dot, theme.baseline()),
-            };
+            let (marker, _, style) = look(s.role);
             Dataset::default()
                 .marker(marker)
                 .graph_type(if s.points.len() == 1 {
@@ -180,10 +193,7 @@ fn chart(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer)
     // series' colour (the baseline's dots) and its run or metric.
     let mut legend = vec![Span::raw(" ")];
     for s in &plot.series {
-        let (glyph, style) = match s.role {
-            Role::Run(i) => ("━━", theme.series(i)),
-            Role::Baseline => ("••", theme.baseline()),
-        };
+        let (_, glyph, style) = look(s.role);
         legend.push(Span::styled(glyph, style));
         legend.push(Span::raw(format!(" {}  ", clip(&s.label, 28))));
     }
