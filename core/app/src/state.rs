@@ -298,4 +298,38 @@ mod tests {
         assert_eq!(s.runs[0].log.back().unwrap(), "error: boom");
         assert_eq!(s.active(), 0);
     }
+
+    /// The worker's pid comes from its `started` event; each point records
+    /// when it arrived, in seconds since the worker was launched (none
+    /// before the launch is known).
+    #[test]
+    fn started_gives_the_pid_and_points_their_wall_time() {
+        let mut s = ExperimentState::default();
+        s.runs.push(RunRow::queued(
+            "id",
+            PathBuf::from("d"),
+            "a",
+            "pca",
+            "pca",
+            BTreeMap::new(),
+        ));
+        let t0 = Instant::now();
+        let loss = |step| {
+            Update::Event(Event::Metric {
+                step,
+                epoch: 1,
+                split: "train".into(),
+                name: "loss".into(),
+                value: 1.0,
+            })
+        };
+        s.apply(0, loss(1), t0);
+        s.apply(0, Update::Launched, t0);
+        s.apply(0, Update::Event(Event::Started { pid: 4242 }), t0);
+        s.apply(0, loss(2), t0 + Duration::from_millis(2500));
+        let r = &s.runs[0];
+        assert_eq!(r.pid, Some(4242));
+        let walls: Vec<Option<f64>> = r.history["loss"].iter().map(|p| p.wall).collect();
+        assert_eq!(walls, [None, Some(2.5)]);
+    }
 }

@@ -203,6 +203,8 @@ pub struct UiState {
     pub chart: ChartOptions,
     /// Detail: the metric the chart plots (`None`: `loss`, or the first).
     pub chart_metric: Option<String>,
+    /// Detail, images: 0 shows every preview; k shows the k-th alone.
+    pub image_focus: usize,
     /// Detail: the metric picker, when open.
     pub picker: Option<MetricPicker>,
     /// Runs marked for the detail chart (indices into `state.runs`, so a
@@ -269,6 +271,7 @@ impl UiState {
             detail_tab: DetailTab::Overview,
             chart: ChartOptions::default(),
             chart_metric: None,
+            image_focus: 0,
             picker: None,
             marks: BTreeSet::new(),
             baseline: None,
@@ -611,6 +614,16 @@ impl UiState {
             KeyCode::Char('m') if self.view == View::Detail => {
                 self.picker = Some(MetricPicker::default());
             }
+            KeyCode::Char('n') if self.view == View::Detail => {
+                // Every preview, then each alone, then every one again.
+                let n = self.detail.as_ref().map_or(0, |d| d.images.len());
+                self.detail_tab = DetailTab::Images;
+                self.image_focus = if self.image_focus >= n {
+                    0
+                } else {
+                    self.image_focus + 1
+                };
+            }
             KeyCode::Char('a') if self.view == View::Detail => {
                 self.chart.smoothing = (self.chart.smoothing + 1) % super::chart::SMOOTHING.len();
             }
@@ -779,6 +792,7 @@ impl UiState {
             self.detail_tab = DetailTab::Overview;
             self.scroll = 0;
             self.picker = None;
+            self.image_focus = 0;
         }
     }
 
@@ -896,6 +910,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "a y x f + -",
         "chart: smoothing, log y, x axis, recent, window",
     ),
+    ("n", "detail images: each preview alone (larger), then all"),
     ("D", "config diff: selected run vs baseline or mark"),
     ("p", "runs: system panel (CPU, memory per worker)"),
     ("mouse", "click selects, click again opens, wheel scrolls"),

@@ -811,3 +811,85 @@ fn chart_controls_cycle_and_draw_on_awkward_data() {
     }
     draw(&mut empty, 80, 24);
 }
+
+/// A reconstruction grid as the autoencoders write it: 2 rows of 16
+/// digits, 56 pixels a digit with a 10-pixel gap (1,054 × 160 like the
+/// quickstart's); each digit a ring, a `0`.
+fn digit_grid() -> super::images::Pixels {
+    let (w, h) = (1054u32, 160u32);
+    let mut rgb = vec![[0u8; 3]; (w * h) as usize];
+    for row in 0..2u32 {
+        for col in 0..16u32 {
+            let (cx, cy) = (col * 66 + 10 + 28, row * 76 + 10 + 28);
+            for y in cy - 28..cy + 28 {
+                for x in cx - 28..cx + 28 {
+                    let dx = (x as f64 - cx as f64) / 18.0;
+                    let dy = (y as f64 - cy as f64) / 26.0;
+                    let r = (dx * dx + dy * dy).sqrt();
+                    if (0.7..=1.0).contains(&r) {
+                        rgb[(y * w + x) as usize] = [255, 255, 255];
+                    }
+                }
+            }
+        }
+    }
+    super::images::Pixels {
+        width: w,
+        height: h,
+        rgb,
+    }
+}
+
+/// Three previews: a loss curve, a 2-D code scatter and a digit grid.
+fn previews_ui(t0: Instant) -> UiState {
+    let mut ui = failed_detail(t0);
+    ui.detail_tab = DetailTab::Images;
+    ui.color = false;
+    let flat = |w: u32, h: u32, v: u8| super::images::Pixels {
+        width: w,
+        height: h,
+        rgb: vec![[v; 3]; (w * h) as usize],
+    };
+    ui.detail.as_mut().unwrap().images = vec![
+        ("loss_curve".into(), flat(720, 450, 90)),
+        ("codes_2d".into(), flat(640, 560, 150)),
+        ("reconstructions".into(), digit_grid()),
+    ];
+    ui
+}
+
+snap!(detail_images_all, previews_ui);
+snap!(detail_image_alone, |t0| {
+    let mut ui = previews_ui(t0);
+    for _ in 0..3 {
+        ui.on_key(key('n'));
+    }
+    assert_eq!(ui.image_focus, 3);
+    ui
+});
+
+/// `n` shows each preview alone, then all again; alone at 200×60 a digit
+/// of the reconstruction grid is at least 12 columns wide.
+#[test]
+fn n_steps_through_the_previews_alone_and_a_digit_is_readable() {
+    let t0 = Instant::now();
+    let mut ui = previews_ui(t0);
+    ui.detail_tab = DetailTab::Overview;
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        ui.on_key(key('n'));
+        seen.push(ui.image_focus);
+    }
+    assert_eq!(seen, [1, 2, 3, 0, 1]);
+    assert_eq!(ui.detail_tab, DetailTab::Images, "n shows the images");
+    // Alone: the whole images area (200×60 less header, tabs, borders,
+    // the name line).
+    let px = digit_grid();
+    let (cols, rows) = super::images::HalfBlocks {
+        pixels: &px,
+        color: false,
+    }
+    .fitted(ratatui::layout::Rect::new(0, 0, 197, 52));
+    assert!(cols / 16 >= 12, "{cols} columns for 16 digits");
+    assert!(rows >= 14, "{rows} rows for 2 digit rows");
+}

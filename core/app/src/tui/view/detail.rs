@@ -291,14 +291,24 @@ fn history(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffe
 }
 
 fn images(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let block = Block::bordered().title(" previews ");
-    let inner = block.inner(area);
-    block.render(area, buf);
     let imgs = ui
         .detail
         .as_ref()
         .map(|d| d.images.as_slice())
         .unwrap_or(&[]);
+    // Every preview, or one alone in the whole area (`n` steps through).
+    let alone = match ui.image_focus {
+        0 => None,
+        k => imgs.get((k - 1) % imgs.len().max(1)).map(|i| (k, i)),
+    };
+    let title = match alone {
+        Some((k, _)) => format!(" previews: {k} of {} (n: next) ", imgs.len()),
+        None if imgs.len() > 1 => " previews (n: one at a time, larger) ".to_string(),
+        None => " previews ".to_string(),
+    };
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    block.render(area, buf);
     if imgs.is_empty() {
         let msg = if run.previews.is_empty() {
             "this run wrote no preview images"
@@ -308,8 +318,11 @@ fn images(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer
         Paragraph::new(msg).render(inner, buf);
         return;
     }
-    // As many as fit at a readable size, the largest layout first.
-    let shown = &imgs[..imgs.len().min(8)];
+    // As many as fit, in the grid that draws the smallest largest.
+    let shown = match alone {
+        Some((_, one)) => std::slice::from_ref(one),
+        None => &imgs[..imgs.len().min(8)],
+    };
     let sizes: Vec<(u32, u32)> = shown.iter().map(|(_, px)| (px.width, px.height)).collect();
     let cells = crate::tui::images::grid(&sizes, inner);
     for ((name, px), cell) in shown.iter().zip(cells.iter()) {
