@@ -100,6 +100,9 @@ pub struct DetailCache {
     /// Where and how the run was made (summary.json): placement, host,
     /// workbench commit, the command line.
     pub provenance: Vec<String>,
+    /// Previews encoded for the terminal's graphics protocol, each for the
+    /// cells it fills (empty where the terminal has none).
+    pub encoded: Vec<super::graphics::Encoded>,
 }
 
 /// The compare view's table, built from the results store.
@@ -219,6 +222,8 @@ pub struct UiState {
     /// The latest system sample (taken by the event loop, at most once a
     /// second, while the panel is shown).
     pub system: Option<SystemInfo>,
+    /// The terminal's graphics protocol for previews (`None`: half blocks).
+    pub graphics: Option<&'static str>,
     /// Runs whose `metrics.csv` the loader has read (past runs' history).
     pub histories_read: BTreeSet<usize>,
     /// Detail/compare/spec scroll.
@@ -278,6 +283,7 @@ impl UiState {
             diff: None,
             system_panel: false,
             system: None,
+            graphics: None,
             histories_read: BTreeSet::new(),
             scroll: 0,
             hscroll: 0,

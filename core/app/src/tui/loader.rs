@@ -285,6 +285,36 @@ fn config_diff(ui: &mut UiState) {
     }
 }
 
+/// Encodes the previews shown at `areas` for the terminal's graphics
+/// protocol, keeping those already encoded for the same cells.
+pub fn encode_previews(
+    ui: &mut UiState,
+    graphics: &super::graphics::Graphics,
+    areas: &[(usize, ratatui::layout::Rect)],
+) {
+    let Some(cache) = ui.detail.as_mut() else {
+        return;
+    };
+    let mut encoded = Vec::new();
+    for &(i, area) in areas {
+        let kept = cache
+            .encoded
+            .iter()
+            .find(|e| e.image == i && e.area == area)
+            .cloned();
+        let fresh = || {
+            cache
+                .images
+                .get(i)
+                .and_then(|(_, px)| graphics.encode(i, px, area))
+        };
+        if let Some(e) = kept.or_else(fresh) {
+            encoded.push(e);
+        }
+    }
+    cache.encoded = encoded;
+}
+
 fn detail(ui: &mut UiState) {
     let Some(i) = ui
         .detail
@@ -311,6 +341,7 @@ fn detail(ui: &mut UiState) {
             images_seen: usize::MAX,
             loaded: true,
             provenance,
+            encoded: Vec::new(),
         });
     }
     // The history of the open run and of the runs its chart overlays.
@@ -360,6 +391,7 @@ fn detail(ui: &mut UiState) {
             .iter()
             .filter_map(|(n, p)| images::load(p).ok().map(|px| (n.clone(), px)))
             .collect();
+        cache.encoded.clear();
         cache.images_seen = paths.len();
     }
 }

@@ -10,6 +10,7 @@
 pub mod app;
 pub mod chart;
 pub mod config_diff;
+pub mod graphics;
 pub mod images;
 pub mod loader;
 pub mod runner;

@@ -5,6 +5,7 @@
 //! when idle, so an idle UI uses no CPU.
 
 use super::app::{Action, UiState, View};
+use super::graphics::Graphics;
 use super::loader;
 use super::system::{self, Sampler};
 use super::terminal;
@@ -139,6 +140,9 @@ fn event_loop(
     ui.color = Theme::color_from_env();
     let (tx, rx): (Sender<ToUi>, Receiver<ToUi>) = mpsc::channel();
     let mut guard = terminal::enter()?;
+    // Ask the terminal for its graphics before anything else reads keys.
+    let graphics = Graphics::detect();
+    ui.graphics = graphics.as_ref().map(|g| g.name());
     let stop_input = Arc::new(AtomicBool::new(false));
     input_thread(tx.clone(), stop_input.clone());
     let mut live = prepared.map(|p| start(p, exe.to_path_buf(), tx.clone()));
@@ -159,6 +163,11 @@ fn event_loop(
             }
             let size = guard.terminal.size()?;
             ui.clamp(rows_in(&ui, size.height));
+            if let Some(g) = &graphics {
+                let screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+                let areas = super::view::preview_areas(&ui, screen);
+                loader::encode_previews(&mut ui, g, &areas);
+            }
             guard.terminal.draw(|f| f.render_widget(&ui, f.area()))?;
             last_draw = Instant::now();
             dirty = false;

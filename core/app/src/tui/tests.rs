@@ -180,6 +180,7 @@ fn failed_detail(t0: Instant) -> UiState {
             "workbench 0.1.0 · commit 1a2b3c4-dirty · host login1".into(),
             "command: workbench run experiments/quickstart.yaml --executor slurm (in /home/me/wb)".into(),
         ],
+        encoded: Vec::new(),
     });
     ui.state.runs[2].error = Some(
         "worker died from signal 6 (SIGABRT, the process aborted); last lines of log.txt:\nthread 'main' panicked at plugins/fixtures/faulty/src/lib.rs:40:9:\nthe faulty plugin panics on purpose\nnote: run with `RUST_BACKTRACE=1`".into(),
@@ -892,4 +893,34 @@ fn n_steps_through_the_previews_alone_and_a_digit_is_readable() {
     .fitted(ratatui::layout::Rect::new(0, 0, 197, 52));
     assert!(cols / 16 >= 12, "{cols} columns for 16 digits");
     assert!(rows >= 14, "{rows} rows for 2 digit rows");
+}
+
+/// Previews encoded for the terminal's graphics (sixel here) are drawn at
+/// the cells the event loop encoded them for: `preview_areas` and the
+/// view agree on the layout.
+#[cfg(feature = "graphics")]
+#[test]
+fn previews_encoded_for_the_terminal_land_where_the_view_draws_them() {
+    use ratatui_image::picker::{Picker, ProtocolType};
+    let t0 = Instant::now();
+    let mut ui = previews_ui(t0);
+    ui.graphics = Some("sixel");
+    let screen = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let areas = super::view::preview_areas(&ui, screen);
+    assert_eq!(areas.iter().map(|a| a.0).collect::<Vec<_>>(), [0, 1, 2]);
+    let mut picker = Picker::halfblocks();
+    picker.set_protocol_type(ProtocolType::Sixel);
+    let g = super::graphics::Graphics::with(picker).unwrap();
+    super::loader::encode_previews(&mut ui, &g, &areas);
+    assert_eq!(ui.detail.as_ref().unwrap().encoded.len(), 3);
+    let terminal = draw(&mut ui, 120, 40);
+    let buf = terminal.backend().buffer();
+    // The sixel data (after clearing the cells it covers) in the first
+    // cell of each preview's area.
+    for (_, a) in &areas {
+        assert!(buf[(a.x, a.y)].symbol().contains("\x1bP"), "{a:?}");
+    }
+    // Another tab, or another size: nothing to encode, half blocks drawn.
+    ui.detail_tab = DetailTab::Overview;
+    assert!(super::view::preview_areas(&ui, screen).is_empty());
 }

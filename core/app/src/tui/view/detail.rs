@@ -22,12 +22,7 @@ pub(super) fn render(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
         Paragraph::new("no run selected").render(area, buf);
         return;
     };
-    let [head, tabs, body] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Length(1),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
+    let [head, tabs, body] = detail_layout(area);
     let elapsed = run
         .elapsed(ui.now)
         .map(table::fmt_duration)
@@ -290,21 +285,89 @@ fn history(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffe
         .render(area, buf);
 }
 
+/// The previews shown (index into the detail's images) and the cells
+/// each is drawn in (its name on the line above), inside the images tab's
+/// `inner` area.
+fn image_cells(ui: &UiState, inner: Rect) -> Vec<(usize, Rect)> {
+    let imgs = ui
+        .detail
+        .as_ref()
+        .map(|d| d.images.as_slice())
+        .unwrap_or(&[]);
+    // Every preview (at most 8), or one alone (`n` steps through).
+    let shown: Vec<usize> = match ui.image_focus {
+        0 => (0..imgs.len().min(8)).collect(),
+        k if imgs.is_empty() => vec![k - 1],
+        k => vec![(k - 1) % imgs.len()],
+    };
+    let shown: Vec<usize> = shown.into_iter().filter(|&i| i < imgs.len()).collect();
+    let sizes: Vec<(u32, u32)> = shown
+        .iter()
+        .map(|&i| (imgs[i].1.width, imgs[i].1.height))
+        .collect();
+    let cells = crate::tui::images::grid(&sizes, inner);
+    shown
+        .into_iter()
+        .zip(cells)
+        .filter(|(_, cell)| cell.height >= 2)
+        .map(|(i, cell)| {
+            (
+                i,
+                Rect::new(
+                    cell.x,
+                    cell.y + 1,
+                    cell.width.saturating_sub(1),
+                    cell.height - 1,
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Where the images tab draws each preview on a `screen` (the same
+/// layout `render` makes), for the event loop to encode previews for the
+/// terminal's graphics protocol at exactly that size.
+pub fn preview_areas(ui: &UiState, screen: Rect) -> Vec<(usize, Rect)> {
+    if ui.view != crate::tui::app::View::Detail || ui.detail_tab != DetailTab::Images {
+        return Vec::new();
+    }
+    let [_, body, _] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(screen);
+    let [_, _, tab] = detail_layout(body);
+    image_cells(ui, Block::bordered().inner(tab))
+}
+
+/// The detail's head, tab bar and body.
+fn detail_layout(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ])
+    .areas(area)
+}
+
 fn images(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer) {
     let imgs = ui
         .detail
         .as_ref()
         .map(|d| d.images.as_slice())
         .unwrap_or(&[]);
-    // Every preview, or one alone in the whole area (`n` steps through).
-    let alone = match ui.image_focus {
-        0 => None,
-        k => imgs.get((k - 1) % imgs.len().max(1)).map(|i| (k, i)),
-    };
-    let title = match alone {
-        Some((k, _)) => format!(" previews: {k} of {} (n: next) ", imgs.len()),
-        None if imgs.len() > 1 => " previews (n: one at a time, larger) ".to_string(),
-        None => " previews ".to_string(),
+    let how = ui.graphics.map(|g| format!(" · {g}")).unwrap_or_default();
+    let title = match ui.image_focus {
+        k if k > 0 && !imgs.is_empty() => {
+            format!(
+                " previews: {} of {} (n: next){how} ",
+                (k - 1) % imgs.len() + 1,
+                imgs.len()
+            )
+        }
+        _ if imgs.len() > 1 => format!(" previews (n: one at a time, larger){how} "),
+        _ => format!(" previews{how} "),
     };
     let block = Block::bordered().title(title);
     let inner = block.inner(area);
@@ -318,34 +381,24 @@ fn images(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer
         Paragraph::new(msg).render(inner, buf);
         return;
     }
-    // As many as fit, in the grid that draws the smallest largest.
-    let shown = match alone {
-        Some((_, one)) => std::slice::from_ref(one),
-        None => &imgs[..imgs.len().min(8)],
-    };
-    let sizes: Vec<(u32, u32)> = shown.iter().map(|(_, px)| (px.width, px.height)).collect();
-    let cells = crate::tui::images::grid(&sizes, inner);
-    for ((name, px), cell) in shown.iter().zip(cells.iter()) {
-        if cell.height < 2 {
-            continue;
-        }
+    let encoded = ui.detail.as_ref().map_or(&[][..], |d| d.encoded.as_slice());
+    for (i, img_area) in image_cells(ui, inner) {
+        let (name, px) = &imgs[i];
         buf.set_stringn(
-            cell.x,
-            cell.y,
-            clip(name, cell.width as usize),
-            cell.width as usize,
+            img_area.x,
+            img_area.y - 1,
+            clip(name, img_area.width as usize + 1),
+            img_area.width as usize + 1,
             theme.header(),
         );
-        let img_area = Rect::new(
-            cell.x,
-            cell.y + 1,
-            cell.width.saturating_sub(1),
-            cell.height - 1,
-        );
-        HalfBlocks {
-            pixels: px,
-            color: ui.color,
+        // The terminal's own graphics when encoded for exactly these cells.
+        match encoded.iter().find(|e| e.image == i && e.area == img_area) {
+            Some(e) => e.render(img_area, buf),
+            None => HalfBlocks {
+                pixels: px,
+                color: ui.color,
+            }
+            .render(img_area, buf),
         }
-        .render(img_area, buf);
     }
 }

@@ -8,6 +8,8 @@ mod overlay;
 mod plugins;
 pub(crate) mod runs;
 
+pub use detail::preview_areas;
+
 use super::app::{UiState, View};
 use super::theme::Theme;
 use ratatui::buffer::Buffer;
