@@ -291,3 +291,65 @@ fn tui_follows_slurm_runs_live_and_cancels_one() {
     pane.keys(&["q"]);
     assert_eq!(pane.wait_exit(30), 130);
 }
+
+/// The detail chart's overlay in a real terminal: runs marked with `space`
+/// and a baseline pinned with `b` in the runs list are drawn in the open
+/// run's chart with a legend; `m` picks a metric through the filter, `D`
+/// shows the config diff, `p` the system panel.
+#[test]
+fn tui_overlays_marked_runs_and_a_baseline() {
+    if !have_tmux() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results");
+    let spec = root().join("experiments/quickstart.yaml");
+    let pane = Pane::start(
+        dir.path(),
+        &[
+            "run",
+            spec.to_str().unwrap(),
+            "--results",
+            results.to_str().unwrap(),
+        ],
+    );
+    pane.wait_for("3 done", 240);
+    let names: Vec<String> = run_dirs(&results, "quickstart")
+        .iter()
+        .map(|d| summary(d)["name"].as_str().unwrap().to_string())
+        .collect();
+    // Mark the first row, pin the second as the baseline, open the third.
+    pane.keys(&["Space"]);
+    pane.wait_for("●", 20);
+    pane.keys(&["Down", "b"]);
+    pane.wait_for("◆", 20);
+    pane.keys(&["Down", "Enter"]);
+    let detail = pane.wait_for("(m metric)", 20);
+    assert!(
+        names
+            .iter()
+            .any(|n| detail.contains(&format!("baseline {n}"))),
+        "no baseline in the legend ({names:?}):\n{detail}"
+    );
+    // The picker: type a filter, Enter picks the metric.
+    pane.keys(&["m"]);
+    pane.wait_for("Enter picks", 20);
+    pane.keys(&["v", "a", "l"]);
+    pane.wait_for("filter: val", 20);
+    pane.keys(&["Enter"]);
+    pane.wait_for("val_loss by step", 20);
+    // Smoothing and log y are named in the title.
+    pane.keys(&["a", "y"]);
+    pane.wait_for("smoothed 0.6 · log y", 20);
+    // The config diff against the baseline: the swept parameter differs.
+    pane.keys(&["D"]);
+    let diff = pane.wait_for("config diff", 20);
+    assert!(diff.contains("params.components"), "{diff}");
+    pane.keys(&["Escape"]);
+    pane.keys(&["Escape"]);
+    // The system panel in the runs view.
+    pane.keys(&["p"]);
+    pane.wait_for("no worker running", 20);
+    pane.keys(&["q"]);
+    assert_eq!(pane.wait_exit(30), 0);
+}

@@ -19,6 +19,9 @@ pub struct MetricPoint {
     pub epoch: u32,
     /// Value.
     pub value: f64,
+    /// Seconds since the worker started, when the point arrived live
+    /// (`metrics.csv` records no time, so a past run's points have none).
+    pub wall: Option<f64>,
 }
 
 /// One run as the views see it.
@@ -64,6 +67,8 @@ pub struct RunRow {
     /// `interrupted` (recorded as running, its worker gone) or
     /// `unreadable` (its summary cannot be read).
     pub shown: Option<&'static str>,
+    /// The worker's process id, as its `started` event reported it.
+    pub pid: Option<u32>,
 }
 
 impl RunRow {
@@ -101,6 +106,7 @@ impl RunRow {
             finished: None,
             error: None,
             shown: None,
+            pid: None,
         }
     }
 
@@ -193,7 +199,7 @@ impl ExperimentState {
                 run.error = error;
             }
             Update::Event(ev) => match ev {
-                Event::Started { .. } => {}
+                Event::Started { pid } => run.pid = Some(pid),
                 Event::Phase { phase } => run.phase = phase,
                 Event::Metric {
                     step,
@@ -209,10 +215,15 @@ impl ExperimentState {
                     run.step = run.step.max(step);
                     run.epoch = run.epoch.max(epoch);
                     run.latest.insert(key.clone(), value);
-                    run.history
-                        .entry(key)
-                        .or_default()
-                        .push(MetricPoint { step, epoch, value });
+                    let wall = run
+                        .started
+                        .map(|s| now.saturating_duration_since(s).as_secs_f64());
+                    run.history.entry(key).or_default().push(MetricPoint {
+                        step,
+                        epoch,
+                        value,
+                        wall,
+                    });
                 }
                 Event::Log { level, message } => run.push_log(format!("[{level}] {message}")),
                 Event::Progress { done, total } => run.progress = Some((done, total)),
@@ -286,5 +297,39 @@ mod tests {
         assert_eq!(s.runs[0].status, RunStatus::Failed);
         assert_eq!(s.runs[0].log.back().unwrap(), "error: boom");
         assert_eq!(s.active(), 0);
+    }
+
+    /// The worker's pid comes from its `started` event; each point records
+    /// when it arrived, in seconds since the worker was launched (none
+    /// before the launch is known).
+    #[test]
+    fn started_gives_the_pid_and_points_their_wall_time() {
+        let mut s = ExperimentState::default();
+        s.runs.push(RunRow::queued(
+            "id",
+            PathBuf::from("d"),
+            "a",
+            "pca",
+            "pca",
+            BTreeMap::new(),
+        ));
+        let t0 = Instant::now();
+        let loss = |step| {
+            Update::Event(Event::Metric {
+                step,
+                epoch: 1,
+                split: "train".into(),
+                name: "loss".into(),
+                value: 1.0,
+            })
+        };
+        s.apply(0, loss(1), t0);
+        s.apply(0, Update::Launched, t0);
+        s.apply(0, Update::Event(Event::Started { pid: 4242 }), t0);
+        s.apply(0, loss(2), t0 + Duration::from_millis(2500));
+        let r = &s.runs[0];
+        assert_eq!(r.pid, Some(4242));
+        let walls: Vec<Option<f64>> = r.history["loss"].iter().map(|p| p.wall).collect();
+        assert_eq!(walls, [None, Some(2.5)]);
     }
 }

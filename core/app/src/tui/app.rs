@@ -2,11 +2,14 @@
 //! and may ask for an [`Action`] (cancel, re-run, export, ...) that the
 //! event loop carries out; nothing here does I/O.
 
+use super::chart::ChartOptions;
 use super::images::Pixels;
+use super::system::SystemInfo;
 use super::table::{self, ColumnKind};
 use crate::report::Table;
 use crate::state::ExperimentState;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -97,6 +100,9 @@ pub struct DetailCache {
     /// Where and how the run was made (summary.json): placement, host,
     /// workbench commit, the command line.
     pub provenance: Vec<String>,
+    /// Previews encoded for the terminal's graphics protocol, each for the
+    /// cells it fills (empty where the terminal has none).
+    pub encoded: Vec<super::graphics::Encoded>,
 }
 
 /// The compare view's table, built from the results store.
@@ -112,6 +118,31 @@ pub struct CompareCache {
     pub differing: crate::report::TextTable,
     /// Its cells with every column.
     pub all: crate::report::TextTable,
+}
+
+/// The metric picker (`m` in the detail): a filter typed into it and the
+/// highlighted choice.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MetricPicker {
+    /// Typed text; the choices are the metrics containing it.
+    pub filter: String,
+    /// Highlighted choice (position in the filtered list).
+    pub selected: usize,
+}
+
+/// The configuration diff between two runs (`D`): their resolved specs
+/// side by side, only the settings that differ.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ConfigDiff {
+    /// The highlighted run (index into the state's runs).
+    pub left: usize,
+    /// The run it is compared with: the baseline, or a marked run.
+    pub right: usize,
+    /// Setting, left value, right value (`None`: not set in that run);
+    /// `None` until the loader has read both specs.
+    pub rows: Option<Vec<super::config_diff::Row>>,
+    /// Why the specs could not be read, if they could not.
+    pub error: Option<String>,
 }
 
 /// One plugin for the plugins view.
@@ -171,10 +202,30 @@ pub struct UiState {
     pub now: Instant,
     /// Detail tab.
     pub detail_tab: DetailTab,
-    /// Detail: zoom of the time axis (shows the last 1/2^zoom of steps).
-    pub zoom: u32,
-    /// Detail: which metric family the chart plots (`loss`, `accuracy`...).
-    pub chart_metric: usize,
+    /// Detail: the chart controls (smoothing, log-y, x axis, recent).
+    pub chart: ChartOptions,
+    /// Detail: the metric the chart plots (`None`: `loss`, or the first).
+    pub chart_metric: Option<String>,
+    /// Detail, images: 0 shows every preview; k shows the k-th alone.
+    pub image_focus: usize,
+    /// Detail: the metric picker, when open.
+    pub picker: Option<MetricPicker>,
+    /// Runs marked for the detail chart (indices into `state.runs`, so a
+    /// mark stays on its run whatever the order of the rows).
+    pub marks: BTreeSet<usize>,
+    /// The pinned baseline run (index into `state.runs`).
+    pub baseline: Option<usize>,
+    /// The configuration diff, when open.
+    pub diff: Option<ConfigDiff>,
+    /// Runs view: the system panel (CPU and memory per worker) is shown.
+    pub system_panel: bool,
+    /// The latest system sample (taken by the event loop, at most once a
+    /// second, while the panel is shown).
+    pub system: Option<SystemInfo>,
+    /// The terminal's graphics protocol for previews (`None`: half blocks).
+    pub graphics: Option<&'static str>,
+    /// Runs whose `metrics.csv` the loader has read (past runs' history).
+    pub histories_read: BTreeSet<usize>,
     /// Detail/compare/spec scroll.
     pub scroll: u16,
     /// Compare view: horizontal scroll.
@@ -223,8 +274,17 @@ impl UiState {
             message: None,
             now,
             detail_tab: DetailTab::Overview,
-            zoom: 0,
-            chart_metric: 0,
+            chart: ChartOptions::default(),
+            chart_metric: None,
+            image_focus: 0,
+            picker: None,
+            marks: BTreeSet::new(),
+            baseline: None,
+            diff: None,
+            system_panel: false,
+            system: None,
+            graphics: None,
+            histories_read: BTreeSet::new(),
             scroll: 0,
             hscroll: 0,
             detail: None,
@@ -386,6 +446,21 @@ impl UiState {
             self.help = false;
             return None;
         }
+        if self.picker.is_some() {
+            self.picker_key(key);
+            return None;
+        }
+        if self.diff.is_some() {
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => self.scroll = self.scroll.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => self.scroll = self.scroll.saturating_add(1),
+                _ => {
+                    self.diff = None;
+                    self.scroll = 0;
+                }
+            }
+            return None;
+        }
         if self.editing_filter {
             match key.code {
                 KeyCode::Enter => self.editing_filter = false,
@@ -525,16 +600,172 @@ impl UiState {
                 }
             }
             KeyCode::Char('e') => return Some(Action::Export),
+            KeyCode::Char(' ') if matches!(self.view, View::Runs | View::Detail) => {
+                self.toggle_mark()
+            }
+            KeyCode::Char('b') if matches!(self.view, View::Runs | View::Detail) => {
+                self.toggle_baseline()
+            }
+            KeyCode::Char('u') if matches!(self.view, View::Runs | View::Detail) => {
+                self.marks.clear();
+                self.baseline = None;
+                self.message = Some("no run marked, no baseline".into());
+            }
+            KeyCode::Char('D') if matches!(self.view, View::Runs | View::Detail) => {
+                self.open_diff()
+            }
+            KeyCode::Char('p') if self.view == View::Runs => {
+                self.system_panel = !self.system_panel;
+            }
+            KeyCode::Char('m') if self.view == View::Detail => {
+                self.picker = Some(MetricPicker::default());
+            }
+            KeyCode::Char('n') if self.view == View::Detail => {
+                // Every preview, then each alone, then every one again.
+                let n = self.detail.as_ref().map_or(0, |d| d.images.len());
+                self.detail_tab = DetailTab::Images;
+                self.image_focus = if self.image_focus >= n {
+                    0
+                } else {
+                    self.image_focus + 1
+                };
+            }
+            KeyCode::Char('a') if self.view == View::Detail => {
+                self.chart.smoothing = (self.chart.smoothing + 1) % super::chart::SMOOTHING.len();
+            }
+            KeyCode::Char('y') if self.view == View::Detail => {
+                self.chart.log_y = !self.chart.log_y;
+            }
+            KeyCode::Char('x') if self.view == View::Detail => {
+                self.chart.x = self.chart.x.next();
+            }
+            KeyCode::Char('f') if self.view == View::Detail => {
+                self.chart.recent = if self.chart.recent == 0 { 2 } else { 0 };
+            }
             KeyCode::Char('+') | KeyCode::Char('=') if self.view == View::Detail => {
-                self.zoom = (self.zoom + 1).min(8)
+                self.chart.recent = (self.chart.recent + 1).min(8)
             }
             KeyCode::Char('-') if self.view == View::Detail => {
-                self.zoom = self.zoom.saturating_sub(1)
+                self.chart.recent = self.chart.recent.saturating_sub(1)
             }
-            KeyCode::Char('m') if self.view == View::Detail => self.chart_metric += 1,
             _ => {}
         }
         None
+    }
+
+    /// The runs the detail chart overlays: the open run, the marked runs
+    /// (in run order, without the open run and the baseline) and the
+    /// baseline; indices into `state.runs`.
+    pub fn chart_runs(&self) -> Option<(usize, Vec<usize>, Option<usize>)> {
+        let focus = self.selected_run()?;
+        let n = self.state.runs.len();
+        let baseline = self.baseline.filter(|&b| b < n);
+        let marked = self
+            .marks
+            .iter()
+            .copied()
+            .filter(|&m| m < n && m != focus && Some(m) != baseline)
+            .collect();
+        Some((focus, marked, baseline))
+    }
+
+    /// The metrics the picker offers now (its filter applied).
+    pub fn picker_choices(&self) -> Vec<String> {
+        let Some((focus, marked, baseline)) = self.chart_runs() else {
+            return Vec::new();
+        };
+        let runs: Vec<&crate::state::RunRow> = std::iter::once(focus)
+            .chain(marked)
+            .chain(baseline)
+            .map(|i| &self.state.runs[i])
+            .collect();
+        let filter = self.picker.as_ref().map_or("", |p| p.filter.as_str());
+        super::chart::choices(&runs, filter)
+    }
+
+    fn picker_key(&mut self, key: KeyEvent) {
+        let choices = self.picker_choices();
+        let Some(p) = self.picker.as_mut() else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => self.picker = None,
+            KeyCode::Enter => {
+                if let Some(m) = choices.get(p.selected) {
+                    self.chart_metric = Some(m.clone());
+                }
+                self.picker = None;
+            }
+            KeyCode::Up => p.selected = p.selected.saturating_sub(1),
+            KeyCode::Down => p.selected = (p.selected + 1).min(choices.len().saturating_sub(1)),
+            KeyCode::Backspace => {
+                p.filter.pop();
+                p.selected = 0;
+            }
+            KeyCode::Char(c) => {
+                p.filter.push(c);
+                p.selected = 0;
+            }
+            _ => {}
+        }
+    }
+
+    /// Marks or unmarks the highlighted run for the detail chart.
+    fn toggle_mark(&mut self) {
+        let Some(i) = self.selected_run() else { return };
+        let name = &self.state.runs[i].name;
+        self.message = Some(if self.marks.remove(&i) {
+            format!("unmarked {name}")
+        } else {
+            self.marks.insert(i);
+            format!(
+                "marked {name}: the detail chart overlays {} marked run(s)",
+                self.marks.len()
+            )
+        });
+    }
+
+    /// Pins the highlighted run as the baseline, or unpins it.
+    fn toggle_baseline(&mut self) {
+        let Some(i) = self.selected_run() else { return };
+        let name = &self.state.runs[i].name;
+        self.message = Some(if self.baseline == Some(i) {
+            self.baseline = None;
+            format!("{name} is no longer the baseline")
+        } else {
+            self.baseline = Some(i);
+            format!("baseline: {name} (b on it again unpins)")
+        });
+    }
+
+    /// Opens the configuration diff of the highlighted run against the
+    /// baseline, or else against the first marked run.
+    fn open_diff(&mut self) {
+        let Some(left) = self.selected_run() else {
+            return;
+        };
+        let right = self
+            .baseline
+            .filter(|&b| b != left)
+            .or_else(|| self.marks.iter().copied().find(|&m| m != left))
+            .filter(|&r| r < self.state.runs.len());
+        match right {
+            Some(right) => {
+                self.diff = Some(ConfigDiff {
+                    left,
+                    right,
+                    rows: None,
+                    error: None,
+                });
+                self.scroll = 0;
+            }
+            None => {
+                self.message = Some(
+                    "D compares with the baseline (b) or a marked run (space): pin or mark another run first"
+                        .into(),
+                )
+            }
+        }
     }
 
     fn up(&mut self, n: usize) {
@@ -566,8 +797,8 @@ impl UiState {
             self.view = View::Detail;
             self.detail_tab = DetailTab::Overview;
             self.scroll = 0;
-            self.zoom = 0;
-            self.chart_metric = 0;
+            self.picker = None;
+            self.image_focus = 0;
         }
     }
 
@@ -674,10 +905,20 @@ pub const KEYS: &[(&str, &str)] = &[
     ),
     ("s / S", "sort by next column / reverse"),
     ("/", "filter (Enter keeps, Esc clears)"),
-    ("c", "cancel selected run (asks first)"),
-    ("r", "re-run selected run"),
+    ("c / r", "cancel selected run (asks first) / re-run it"),
     ("e", "export report (csv, md, tex)"),
-    ("+ - m", "detail: zoom time axis, next metric"),
+    (
+        "space b u",
+        "mark run for the chart, pin/unpin baseline, clear",
+    ),
+    ("m", "detail: pick the chart's metric (type to filter)"),
+    (
+        "a y x f + -",
+        "chart: smoothing, log y, x axis, recent, window",
+    ),
+    ("n", "detail images: each preview alone (larger), then all"),
+    ("D", "config diff: selected run vs baseline or mark"),
+    ("p", "runs: system panel (CPU, memory per worker)"),
     ("mouse", "click selects, click again opens, wheel scrolls"),
     ("?", "this help"),
     ("q / Ctrl-C", "quit (asks if runs are active)"),

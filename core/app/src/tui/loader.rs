@@ -195,6 +195,7 @@ pub fn export(root: &Path, c: &CompareCache) -> Result<PathBuf, String> {
 /// Loads what the current view needs and is not cached yet. `refresh`
 /// reloads the compare table (after runs ended).
 pub fn ensure(ui: &mut UiState, root: &Path, refresh: bool) {
+    config_diff(ui);
     match ui.view {
         View::Detail => detail(ui),
         View::Compare => {
@@ -239,6 +240,81 @@ pub fn provenance(s: &crate::results::RunSummary) -> Vec<String> {
     out
 }
 
+/// An ended run's history from its `metrics.csv`, read once: a past run's
+/// (the live ones get theirs from events).
+fn history(ui: &mut UiState, i: usize) {
+    let Some(run) = ui.state.runs.get_mut(i) else {
+        return;
+    };
+    if !run.history.is_empty() || !run.status.is_final() || !ui.histories_read.insert(i) {
+        return;
+    }
+    if let Ok(rows) = MetricsLog::read(&crate::results::RunDir::new(&run.dir).metrics()) {
+        for r in rows {
+            let key = match r.split.as_str() {
+                "train" => r.name,
+                other => format!("{other}_{}", r.name),
+            };
+            run.history.entry(key).or_default().push(MetricPoint {
+                step: r.step,
+                epoch: r.epoch,
+                value: r.value,
+                wall: None,
+            });
+        }
+    }
+}
+
+/// The configuration diff's rows, from both runs' `spec.yaml`, once.
+fn config_diff(ui: &mut UiState) {
+    let Some(d) = ui.diff.as_mut() else { return };
+    if d.rows.is_some() || d.error.is_some() {
+        return;
+    }
+    let spec = |i: usize| -> Result<String, String> {
+        let run = ui.state.runs.get(i).ok_or("no such run")?;
+        let path = crate::results::RunDir::new(&run.dir).spec();
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    match spec(d.left)
+        .and_then(|a| spec(d.right).map(|b| (a, b)))
+        .and_then(|(a, b)| super::config_diff::diff(&a, &b))
+    {
+        Ok(rows) => d.rows = Some(rows),
+        Err(e) => d.error = Some(format!("cannot compare the specs: {e}")),
+    }
+}
+
+/// Encodes the previews shown at `areas` for the terminal's graphics
+/// protocol, keeping those already encoded for the same cells.
+pub fn encode_previews(
+    ui: &mut UiState,
+    graphics: &super::graphics::Graphics,
+    areas: &[(usize, ratatui::layout::Rect)],
+) {
+    let Some(cache) = ui.detail.as_mut() else {
+        return;
+    };
+    let mut encoded = Vec::new();
+    for &(i, area) in areas {
+        let kept = cache
+            .encoded
+            .iter()
+            .find(|e| e.image == i && e.area == area)
+            .cloned();
+        let fresh = || {
+            cache
+                .images
+                .get(i)
+                .and_then(|(_, px)| graphics.encode(i, px, area))
+        };
+        if let Some(e) = kept.or_else(fresh) {
+            encoded.push(e);
+        }
+    }
+    cache.encoded = encoded;
+}
+
 fn detail(ui: &mut UiState) {
     let Some(i) = ui
         .detail
@@ -265,23 +341,13 @@ fn detail(ui: &mut UiState) {
             images_seen: usize::MAX,
             loaded: true,
             provenance,
+            encoded: Vec::new(),
         });
-        // A past run: its history from metrics.csv.
-        if run.history.is_empty() {
-            if let Ok(rows) = MetricsLog::read(&crate::results::RunDir::new(&run.dir).metrics()) {
-                let run = &mut ui.state.runs[i];
-                for r in rows {
-                    let key = match r.split.as_str() {
-                        "train" => r.name,
-                        other => format!("{other}_{}", r.name),
-                    };
-                    run.history.entry(key).or_default().push(MetricPoint {
-                        step: r.step,
-                        epoch: r.epoch,
-                        value: r.value,
-                    });
-                }
-            }
+    }
+    // The history of the open run and of the runs its chart overlays.
+    if let Some((focus, marked, baseline)) = ui.chart_runs() {
+        for r in std::iter::once(focus).chain(marked).chain(baseline) {
+            history(ui, r);
         }
     }
     // Previews: the run's reported ones and artifacts/*.png, reloaded when
@@ -325,6 +391,7 @@ fn detail(ui: &mut UiState) {
             .iter()
             .filter_map(|(n, p)| images::load(p).ok().map(|px| (n.clone(), px)))
             .collect();
+        cache.encoded.clear();
         cache.images_seen = paths.len();
     }
 }

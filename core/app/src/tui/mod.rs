@@ -8,9 +8,13 @@
 //! second, only when something changed.
 
 pub mod app;
+pub mod chart;
+pub mod config_diff;
+pub mod graphics;
 pub mod images;
 pub mod loader;
 pub mod runner;
+pub mod system;
 pub mod table;
 pub mod terminal;
 pub mod theme;

@@ -5,7 +5,9 @@
 //! when idle, so an idle UI uses no CPU.
 
 use super::app::{Action, UiState, View};
+use super::graphics::Graphics;
 use super::loader;
+use super::system::{self, Sampler};
 use super::terminal;
 use super::theme::Theme;
 use super::view::runs::rows_in;
@@ -138,6 +140,9 @@ fn event_loop(
     ui.color = Theme::color_from_env();
     let (tx, rx): (Sender<ToUi>, Receiver<ToUi>) = mpsc::channel();
     let mut guard = terminal::enter()?;
+    // Ask the terminal for its graphics before anything else reads keys.
+    let graphics = Graphics::detect();
+    ui.graphics = graphics.as_ref().map(|g| g.name());
     let stop_input = Arc::new(AtomicBool::new(false));
     input_thread(tx.clone(), stop_input.clone());
     let mut live = prepared.map(|p| start(p, exe.to_path_buf(), tx.clone()));
@@ -145,14 +150,24 @@ fn event_loop(
     let mut refresh = false;
     let mut last_draw = Instant::now() - FRAME;
     let mut cancelled = false;
+    let mut sampler = Sampler::default();
     let result = loop {
         // Draw when something changed, at most every FRAME.
         if dirty && last_draw.elapsed() >= FRAME {
             ui.now = Instant::now();
             loader::ensure(&mut ui, results_root, refresh);
             refresh = false;
+            // The system panel's sample, at most once a second.
+            if ui.system_panel && ui.view == View::Runs && sampler.due(ui.now) {
+                ui.system = Some(sampler.sample(&ui.state, ui.now));
+            }
             let size = guard.terminal.size()?;
-            ui.clamp(rows_in(size.height));
+            ui.clamp(rows_in(&ui, size.height));
+            if let Some(g) = &graphics {
+                let screen = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+                let areas = super::view::preview_areas(&ui, screen);
+                loader::encode_previews(&mut ui, g, &areas);
+            }
             guard.terminal.draw(|f| f.render_widget(&ui, f.area()))?;
             last_draw = Instant::now();
             dirty = false;
@@ -162,16 +177,16 @@ fn event_loop(
         }
         let timeout = if dirty {
             FRAME.saturating_sub(last_draw.elapsed())
-        } else if ui.active() > 0 {
-            // Elapsed times and ETAs tick.
-            Duration::from_secs(1)
+        } else if ui.active() > 0 || ui.system_panel {
+            // Elapsed times, ETAs and the system panel tick.
+            system::EVERY
         } else {
             Duration::from_secs(3600)
         };
         let first = match rx.recv_timeout(timeout) {
             Ok(m) => Some(m),
             Err(RecvTimeoutError::Timeout) => {
-                if ui.active() > 0 {
+                if ui.active() > 0 || ui.system_panel {
                     dirty = true;
                 }
                 None

@@ -156,7 +156,7 @@ fn ui_with(state: ExperimentState, t0: Instant) -> UiState {
 
 fn draw(ui: &mut UiState, w: u16, h: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
-    ui.clamp(super::view::runs::rows_in(h));
+    ui.clamp(super::view::runs::rows_in(ui, h));
     terminal.draw(|f| f.render_widget(&*ui, f.area())).unwrap();
     terminal
 }
@@ -180,6 +180,7 @@ fn failed_detail(t0: Instant) -> UiState {
             "workbench 0.1.0 · commit 1a2b3c4-dirty · host login1".into(),
             "command: workbench run experiments/quickstart.yaml --executor slurm (in /home/me/wb)".into(),
         ],
+        encoded: Vec::new(),
     });
     ui.state.runs[2].error = Some(
         "worker died from signal 6 (SIGABRT, the process aborted); last lines of log.txt:\nthread 'main' panicked at plugins/fixtures/faulty/src/lib.rs:40:9:\nthe faulty plugin panics on purpose\nnote: run with `RUST_BACKTRACE=1`".into(),
@@ -584,4 +585,342 @@ fn compare_sorts_by_a_column_and_toggles_every_column() {
     let every = &ui.compare_table().unwrap().header;
     assert!(every.contains(&"run".to_string()) && every.contains(&"plugin".to_string()));
     assert_eq!(ui.compare_sort, None);
+}
+
+/// The detail of run 4 (running) with runs 0 and 1 marked and run 2
+/// pinned as the baseline, marked from the runs list.
+fn overlay_ui(t0: Instant) -> UiState {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    for (down, k) in [(0, ' '), (1, ' '), (1, 'b'), (2, 'x')] {
+        for _ in 0..down {
+            ui.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+        }
+        if k != 'x' {
+            ui.on_key(key(k));
+        }
+    }
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    ui
+}
+
+snap!(detail_overlay, overlay_ui);
+snap!(detail_overlay_no_color, |t0| {
+    let mut ui = overlay_ui(t0);
+    ui.color = false;
+    ui
+});
+snap!(detail_chart_controls, |t0| {
+    let mut ui = overlay_ui(t0);
+    for k in ['a', 'y', 'x', 'f'] {
+        ui.on_key(key(k));
+    }
+    ui
+});
+snap!(metric_picker_filtered, |t0| {
+    let mut ui = overlay_ui(t0);
+    ui.on_key(key('m'));
+    for c in "val".chars() {
+        ui.on_key(key(c));
+    }
+    ui
+});
+snap!(config_diff, |t0| {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    ui.baseline = Some(0);
+    ui.selected = 1;
+    ui.on_key(key('D'));
+    let d = ui.diff.as_mut().expect("D opens the diff");
+    assert_eq!((d.left, d.right), (1, 0));
+    d.rows = Some(vec![
+        (
+            "params.components".into(),
+            Some("9".into()),
+            Some("2".into()),
+        ),
+        ("train.seed".into(), Some("1".into()), Some("0".into())),
+        ("variant".into(), Some("sparse".into()), Some("pca".into())),
+        ("train.lr".into(), None, Some("0.01".into())),
+    ]);
+    ui
+});
+snap!(runs_marked_with_system_panel, |t0| {
+    let mut ui = ui_with(scripted(6, t0), t0);
+    ui.marks = std::collections::BTreeSet::from([1, 4]);
+    ui.baseline = Some(0);
+    ui.on_key(key('p'));
+    ui.system = Some(super::system::SystemInfo {
+        cpus: 16,
+        cpu: 37.5,
+        memory: (6 << 30, 32 << 30),
+        workers: vec![
+            super::system::WorkerLoad {
+                run: 4,
+                pid: 4242,
+                usage: Some((98.6, 412 << 20)),
+            },
+            super::system::WorkerLoad {
+                run: 10,
+                pid: 77,
+                usage: None,
+            },
+        ],
+    });
+    ui
+});
+
+/// Marks and the baseline belong to runs, not rows: after the rows are
+/// re-sorted, the chart overlays the runs that were marked, and `space`,
+/// `b` and `D` act on the highlighted run.
+#[test]
+fn marks_stay_on_their_runs_when_rows_reorder() {
+    let t0 = Instant::now();
+    let mut ui = ui_with(scripted(6, t0), t0);
+    let down = |ui: &mut UiState| ui.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    // Rows 1 and 3 (runs 1 and 3) marked; run 5 the baseline.
+    down(&mut ui);
+    ui.on_key(key(' '));
+    down(&mut ui);
+    down(&mut ui);
+    ui.on_key(key(' '));
+    assert_eq!(ui.marks, std::collections::BTreeSet::from([1, 3]));
+    // Sorted by status, descending: the rows move, the marks do not.
+    let status_col = table::columns(&ui.state)
+        .iter()
+        .position(|c| c.kind == ColumnKind::Status)
+        .unwrap();
+    ui.sort = Some((status_col, true));
+    let rows = ui.rows();
+    assert_ne!(rows, (0..6).collect::<Vec<_>>());
+    ui.selected = rows.iter().position(|&r| r == 5).unwrap();
+    ui.pinned = None;
+    ui.on_key(key('b'));
+    assert_eq!(ui.baseline, Some(5));
+    // Unmark the run now highlighted at the first row.
+    ui.selected = 0;
+    ui.pinned = None;
+    let first = rows[0];
+    ui.on_key(key(' '));
+    assert_eq!(ui.marks.contains(&first), ![1, 3].contains(&first));
+    ui.marks = std::collections::BTreeSet::from([1, 3]);
+    // The detail of run 0 overlays runs 1 and 3, and the baseline 5.
+    ui.selected = rows.iter().position(|&r| r == 0).unwrap();
+    ui.pinned = None;
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(ui.chart_runs(), Some((0, vec![1, 3], Some(5))));
+    // The open run marked too is drawn once, as the open run.
+    ui.on_key(key(' '));
+    assert_eq!(ui.chart_runs(), Some((0, vec![1, 3], Some(5))));
+    // D compares the open run with the baseline.
+    ui.on_key(key('D'));
+    let d = ui.diff.clone().unwrap();
+    assert_eq!((d.left, d.right), (0, 5));
+    ui.on_key(key('q'));
+    assert!(ui.diff.is_none(), "any other key closes the diff");
+    // u clears every mark and the baseline.
+    ui.on_key(key('u'));
+    assert!(ui.marks.is_empty() && ui.baseline.is_none());
+    assert_eq!(ui.chart_runs(), Some((0, vec![], None)));
+    ui.on_key(key('D'));
+    assert!(ui.diff.is_none(), "nothing to compare with");
+    assert!(ui.message.as_ref().unwrap().contains("baseline"));
+}
+
+/// `m` opens the picker; typing filters, Enter picks, Esc leaves the
+/// chart's metric as it was.
+#[test]
+fn the_metric_picker_filters_and_picks() {
+    let t0 = Instant::now();
+    let mut ui = overlay_ui(t0);
+    assert_eq!(ui.picker_choices(), ["loss", "val_loss"]);
+    ui.on_key(key('m'));
+    ui.on_key(key('V'));
+    assert_eq!(ui.picker_choices(), ["val_loss"]);
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(ui.picker.is_none());
+    assert_eq!(ui.chart_metric.as_deref(), Some("val_loss"));
+    // Esc: nothing picked; a filter matching nothing: Enter picks nothing.
+    ui.on_key(key('m'));
+    ui.on_key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    ui.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!(ui.chart_metric.as_deref(), Some("val_loss"));
+    ui.on_key(key('m'));
+    for c in "zzz".chars() {
+        ui.on_key(key(c));
+    }
+    assert!(ui.picker_choices().is_empty());
+    draw(&mut ui, 80, 24);
+    ui.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(ui.chart_metric.as_deref(), Some("val_loss"));
+    // While the picker is open, keys type into it: q does not quit.
+    ui.on_key(key('m'));
+    assert_eq!(ui.on_key(key('q')), None);
+    assert_eq!(ui.picker.as_ref().unwrap().filter, "q");
+}
+
+/// The chart controls cycle, and every combination draws without a panic
+/// on awkward data: no runs, one point, non-positive values under log-y, a
+/// past run without wall time.
+#[test]
+fn chart_controls_cycle_and_draw_on_awkward_data() {
+    let t0 = Instant::now();
+    let mut ui = overlay_ui(t0);
+    ui.on_key(key('a'));
+    assert_eq!(ui.chart.weight(), 0.6);
+    ui.on_key(key('a'));
+    assert_eq!(ui.chart.weight(), 0.9);
+    ui.on_key(key('a'));
+    assert_eq!(ui.chart.weight(), 0.0);
+    ui.on_key(key('f'));
+    assert_eq!(ui.chart.recent, 2);
+    ui.on_key(key('+'));
+    assert_eq!(ui.chart.recent, 3);
+    ui.on_key(key('f'));
+    assert_eq!(ui.chart.recent, 0);
+    // Awkward data in the open and the marked runs.
+    let runs = &mut ui.state.runs;
+    runs[4].history.insert(
+        "loss".into(),
+        vec![crate::state::MetricPoint {
+            step: 1,
+            epoch: 1,
+            value: -1.0,
+            wall: None,
+        }],
+    );
+    runs[0].history.clear();
+    runs[1].history.get_mut("loss").unwrap()[0].value = 0.0;
+    for _ in 0..3 {
+        for log in [false, true] {
+            for recent in [0, 3] {
+                ui.chart.log_y = log;
+                ui.chart.recent = recent;
+                for (w, h) in [(80, 24), (200, 60), (20, 6)] {
+                    draw(&mut ui, w, h);
+                }
+            }
+        }
+        ui.on_key(key('x'));
+    }
+    // No runs at all.
+    let mut empty = ui_with(ExperimentState::default(), t0);
+    for k in [' ', 'b', 'D', 'm', 'p'] {
+        empty.on_key(key(k));
+    }
+    empty.view = View::Detail;
+    for k in [' ', 'b', 'D', 'm', 'a', 'y', 'x', 'f'] {
+        empty.on_key(key(k));
+    }
+    draw(&mut empty, 80, 24);
+}
+
+/// A reconstruction grid as the autoencoders write it: 2 rows of 16
+/// digits, 56 pixels a digit with a 10-pixel gap (1,054 × 160 like the
+/// quickstart's); each digit a ring, a `0`.
+fn digit_grid() -> super::images::Pixels {
+    let (w, h) = (1054u32, 160u32);
+    let mut rgb = vec![[0u8; 3]; (w * h) as usize];
+    for row in 0..2u32 {
+        for col in 0..16u32 {
+            let (cx, cy) = (col * 66 + 10 + 28, row * 76 + 10 + 28);
+            for y in cy - 28..cy + 28 {
+                for x in cx - 28..cx + 28 {
+                    let dx = (x as f64 - cx as f64) / 18.0;
+                    let dy = (y as f64 - cy as f64) / 26.0;
+                    let r = (dx * dx + dy * dy).sqrt();
+                    if (0.7..=1.0).contains(&r) {
+                        rgb[(y * w + x) as usize] = [255, 255, 255];
+                    }
+                }
+            }
+        }
+    }
+    super::images::Pixels {
+        width: w,
+        height: h,
+        rgb,
+    }
+}
+
+/// Three previews: a loss curve, a 2-D code scatter and a digit grid.
+fn previews_ui(t0: Instant) -> UiState {
+    let mut ui = failed_detail(t0);
+    ui.detail_tab = DetailTab::Images;
+    ui.color = false;
+    let flat = |w: u32, h: u32, v: u8| super::images::Pixels {
+        width: w,
+        height: h,
+        rgb: vec![[v; 3]; (w * h) as usize],
+    };
+    ui.detail.as_mut().unwrap().images = vec![
+        ("loss_curve".into(), flat(720, 450, 90)),
+        ("codes_2d".into(), flat(640, 560, 150)),
+        ("reconstructions".into(), digit_grid()),
+    ];
+    ui
+}
+
+snap!(detail_images_all, previews_ui);
+snap!(detail_image_alone, |t0| {
+    let mut ui = previews_ui(t0);
+    for _ in 0..3 {
+        ui.on_key(key('n'));
+    }
+    assert_eq!(ui.image_focus, 3);
+    ui
+});
+
+/// `n` shows each preview alone, then all again; alone at 200×60 a digit
+/// of the reconstruction grid is at least 12 columns wide.
+#[test]
+fn n_steps_through_the_previews_alone_and_a_digit_is_readable() {
+    let t0 = Instant::now();
+    let mut ui = previews_ui(t0);
+    ui.detail_tab = DetailTab::Overview;
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        ui.on_key(key('n'));
+        seen.push(ui.image_focus);
+    }
+    assert_eq!(seen, [1, 2, 3, 0, 1]);
+    assert_eq!(ui.detail_tab, DetailTab::Images, "n shows the images");
+    // Alone: the whole images area (200×60 less header, tabs, borders,
+    // the name line).
+    let px = digit_grid();
+    let (cols, rows) = super::images::HalfBlocks {
+        pixels: &px,
+        color: false,
+    }
+    .fitted(ratatui::layout::Rect::new(0, 0, 197, 52));
+    assert!(cols / 16 >= 12, "{cols} columns for 16 digits");
+    assert!(rows >= 14, "{rows} rows for 2 digit rows");
+}
+
+/// Previews encoded for the terminal's graphics (sixel here) are drawn at
+/// the cells the event loop encoded them for: `preview_areas` and the
+/// view agree on the layout.
+#[cfg(feature = "graphics")]
+#[test]
+fn previews_encoded_for_the_terminal_land_where_the_view_draws_them() {
+    use ratatui_image::picker::{Picker, ProtocolType};
+    let t0 = Instant::now();
+    let mut ui = previews_ui(t0);
+    ui.graphics = Some("sixel");
+    let screen = ratatui::layout::Rect::new(0, 0, 120, 40);
+    let areas = super::view::preview_areas(&ui, screen);
+    assert_eq!(areas.iter().map(|a| a.0).collect::<Vec<_>>(), [0, 1, 2]);
+    let mut picker = Picker::halfblocks();
+    picker.set_protocol_type(ProtocolType::Sixel);
+    let g = super::graphics::Graphics::with(picker).unwrap();
+    super::loader::encode_previews(&mut ui, &g, &areas);
+    assert_eq!(ui.detail.as_ref().unwrap().encoded.len(), 3);
+    let terminal = draw(&mut ui, 120, 40);
+    let buf = terminal.backend().buffer();
+    // The sixel data (after clearing the cells it covers) in the first
+    // cell of each preview's area.
+    for (_, a) in &areas {
+        assert!(buf[(a.x, a.y)].symbol().contains("\x1bP"), "{a:?}");
+    }
+    // Another tab, or another size: nothing to encode, half blocks drawn.
+    ui.detail_tab = DetailTab::Overview;
+    assert!(super::view::preview_areas(&ui, screen).is_empty());
 }

@@ -70,9 +70,28 @@ impl Theme {
         self.fg(Color::Cyan)
     }
 
-    /// Series in charts: train, validation, others.
+    /// Series in charts: the open run (or train), then the marked runs (or
+    /// validation, test).
     pub fn series(self, i: usize) -> Style {
-        const C: [Color; 4] = [Color::Cyan, Color::Yellow, Color::Green, Color::Magenta];
+        const C: [Color; 6] = [
+            Color::Cyan,
+            Color::Yellow,
+            Color::Green,
+            Color::Magenta,
+            Color::Blue,
+            Color::Red,
+        ];
         self.fg(C[i % C.len()])
+    }
+
+    /// The pinned baseline's series (drawn with dots, in the terminal's
+    /// plain foreground colour).
+    pub fn baseline(self) -> Style {
+        self.fg(Color::Gray)
+    }
+
+    /// A run marked for the chart, in the runs list.
+    pub fn marked(self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
     }
 }

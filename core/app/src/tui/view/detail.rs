@@ -1,11 +1,13 @@
-//! One run: loss and metric curves (train and validation on one chart,
-//! zoomable time axis), the full metric history, the log tail, the resolved
+//! One run: its metric curves overlaid with the marked runs' and the
+//! baseline's (smoothing, log-y, x axis, recent window from
+//! [`chart`]), the full metric history, the log tail, the resolved
 //! spec and the preview images.
 
 use super::clip;
 use crate::report::fmt_num;
 use crate::state::RunRow;
 use crate::tui::app::{DetailTab, UiState};
+use crate::tui::chart::{self, Role};
 use crate::tui::images::HalfBlocks;
 use crate::tui::table;
 use crate::tui::theme::Theme;
@@ -15,35 +17,12 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Widget, Wrap};
 
-/// The metric families a run has history for: `loss`, then others
-/// (`val_` prefixes folded into their train name).
-pub fn families(run: &RunRow) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for key in run.history.keys() {
-        let base = key
-            .strip_prefix("val_")
-            .or_else(|| key.strip_prefix("test_"))
-            .unwrap_or(key)
-            .to_string();
-        if !out.contains(&base) {
-            out.push(base);
-        }
-    }
-    out.sort_by_key(|f| (f != "loss", f.clone()));
-    out
-}
-
 pub(super) fn render(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
     let Some(run) = ui.selected_run().and_then(|i| ui.state.runs.get(i)) else {
         Paragraph::new("no run selected").render(area, buf);
         return;
     };
-    let [head, tabs, body] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Length(1),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
+    let [head, tabs, body] = detail_layout(area);
     let elapsed = run
         .elapsed(ui.now)
         .map(table::fmt_duration)
@@ -160,91 +139,111 @@ fn overview(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buff
 }
 
 fn chart(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let fams = families(run);
     let block = Block::bordered();
-    if fams.is_empty() {
+    let Some((_, marked, baseline)) = ui.chart_runs() else {
+        return;
+    };
+    let marked: Vec<&RunRow> = marked.iter().map(|&i| &ui.state.runs[i]).collect();
+    let baseline = baseline.map(|i| &ui.state.runs[i]);
+    let opts = &ui.chart;
+    let Some(plot) = chart::plot(run, &marked, baseline, ui.chart_metric.as_deref(), opts) else {
         Paragraph::new("no metrics reported yet")
             .block(block.title(" curves "))
             .render(area, buf);
         return;
-    }
-    let family = &fams[ui.chart_metric % fams.len()];
-    let keys: Vec<String> = [
-        family.clone(),
-        format!("val_{family}"),
-        format!("test_{family}"),
-    ]
-    .into_iter()
-    .filter(|k| run.history.contains_key(k))
-    .collect();
-    let max_step = keys
+    };
+    // Without colours the runs differ by their marker.
+    let look = |role: Role| -> (Marker, &'static str, ratatui::style::Style) {
+        const PLAIN: [(Marker, &str); 3] = [
+            (Marker::Braille, "⠒⠒"),
+            (Marker::HalfBlock, "▀▀"),
+            (Marker::Block, "██"),
+        ];
+        match role {
+            Role::Run(i) if ui.color => (Marker::Braille, "━━", theme.series(i)),
+            Role::Run(i) => {
+                let (m, g) = PLAIN[i % PLAIN.len()];
+                (m, g, theme.series(i))
+            }
+            Role::Baseline => (Marker::Dot, "••", theme.baseline()),
+        }
+    };
+    let datasets: Vec<Dataset> = plot
+        .series
         .iter()
-        .flat_map(|k| run.history[k].iter().map(|p| p.step))
-        .max()
-        .unwrap_or(0) as f64;
-    let span = (max_step.max(1.0)) / 2f64.powi(ui.zoom as i32);
-    let x0 = (max_step - span).max(0.0);
-    let x1 = max_step.max(x0 + 1.0);
-    let series: Vec<Vec<(f64, f64)>> = keys
-        .iter()
-        .map(|k| {
-            run.history[k]
-                .iter()
-                .filter(|p| p.step as f64 >= x0 && p.value.is_finite())
-                .map(|p| (p.step as f64, p.value))
-                .collect()
-        })
-        .collect();
-    let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
-    for p in series.iter().flatten() {
-        y0 = y0.min(p.1);
-        y1 = y1.max(p.1);
-    }
-    if !y0.is_finite() {
-        (y0, y1) = (0.0, 1.0);
-    }
-    if y1 - y0 < 1e-12 {
-        y1 = y0 + 1.0;
-    }
-    let datasets: Vec<Dataset> = keys
-        .iter()
-        .zip(&series)
-        .enumerate()
-        .map(|(i, (k, pts))| {
+        .map(|s| {
+            let (marker, _, style) = look(s.role);
             Dataset::default()
-                .name(k.clone())
-                .marker(Marker::Braille)
-                .graph_type(if pts.len() == 1 {
+                .marker(marker)
+                .graph_type(if s.points.len() == 1 {
                     GraphType::Scatter
                 } else {
                     GraphType::Line
                 })
-                .style(theme.series(i))
-                .data(pts)
+                .style(style)
+                .data(&s.points)
         })
         .collect();
-    let title = format!(
-        " {family} by step{} (m: next of {}) ",
-        if ui.zoom > 0 {
-            format!(", zoom ×{}", 1u32 << ui.zoom)
+    // The legend under the chart, where it never covers a curve: each
+    // series' colour (the baseline's dots) and its run or metric.
+    let mut legend = vec![Span::raw(" ")];
+    for s in &plot.series {
+        let (_, glyph, style) = look(s.role);
+        legend.push(Span::styled(glyph, style));
+        legend.push(Span::raw(format!(" {}  ", clip(&s.label, 28))));
+    }
+    // The metric, then every control that is not at its default.
+    let mut title = format!(" {} by {}", plot.metric, opts.x.name());
+    if opts.weight() > 0.0 {
+        title.push_str(&format!(" · smoothed {}", opts.weight()));
+    }
+    if opts.log_y {
+        title.push_str(" · log y");
+    }
+    if opts.recent > 0 {
+        let pct = opts.recent_percent();
+        let pct = if pct >= 1.0 {
+            format!("{pct:.0}")
         } else {
-            String::new()
-        },
-        fams.len()
-    );
+            fmt_num(pct)
+        };
+        title.push_str(&format!(" · recent {pct}%"));
+    }
+    for n in &plot.notes {
+        title.push_str(&format!(" · {n}"));
+    }
+    title.push_str(" (m metric) ");
+    let y_label = |v: f64| {
+        if opts.log_y {
+            fmt_num(10f64.powf(v))
+        } else {
+            fmt_num(v)
+        }
+    };
+    let [x0, x1] = plot.x;
+    let [y0, y1] = plot.y;
     Chart::new(datasets)
-        .block(block.title(title))
+        .block(block.title(title).title_bottom(Line::from(legend)))
         .x_axis(
             Axis::default()
-                .bounds([x0, x1])
-                .labels([fmt_num(x0.round()), fmt_num(x1.round())]),
+                .bounds(plot.x)
+                .labels([x_label(x0), x_label(x1)]),
         )
         .y_axis(
             Axis::default()
-                .bounds([y0, y1])
-                .labels([fmt_num(y0), fmt_num(y1)]),
+                .bounds(plot.y)
+                .labels([y_label(y0), y_label(y1)]),
         )
         .render(area, buf);
+}
+
+/// An x axis label: whole numbers (steps, epochs) without decimals.
+fn x_label(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        fmt_num(v)
+    }
 }
 
 fn history(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer) {
@@ -286,15 +285,93 @@ fn history(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffe
         .render(area, buf);
 }
 
-fn images(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer) {
-    let block = Block::bordered().title(" previews ");
-    let inner = block.inner(area);
-    block.render(area, buf);
+/// The previews shown (index into the detail's images) and the cells
+/// each is drawn in (its name on the line above), inside the images tab's
+/// `inner` area.
+fn image_cells(ui: &UiState, inner: Rect) -> Vec<(usize, Rect)> {
     let imgs = ui
         .detail
         .as_ref()
         .map(|d| d.images.as_slice())
         .unwrap_or(&[]);
+    // Every preview (at most 8), or one alone (`n` steps through).
+    let shown: Vec<usize> = match ui.image_focus {
+        0 => (0..imgs.len().min(8)).collect(),
+        k if imgs.is_empty() => vec![k - 1],
+        k => vec![(k - 1) % imgs.len()],
+    };
+    let shown: Vec<usize> = shown.into_iter().filter(|&i| i < imgs.len()).collect();
+    let sizes: Vec<(u32, u32)> = shown
+        .iter()
+        .map(|&i| (imgs[i].1.width, imgs[i].1.height))
+        .collect();
+    let cells = crate::tui::images::grid(&sizes, inner);
+    shown
+        .into_iter()
+        .zip(cells)
+        .filter(|(_, cell)| cell.height >= 2)
+        .map(|(i, cell)| {
+            (
+                i,
+                Rect::new(
+                    cell.x,
+                    cell.y + 1,
+                    cell.width.saturating_sub(1),
+                    cell.height - 1,
+                ),
+            )
+        })
+        .collect()
+}
+
+/// Where the images tab draws each preview on a `screen` (the same
+/// layout `render` makes), for the event loop to encode previews for the
+/// terminal's graphics protocol at exactly that size.
+pub fn preview_areas(ui: &UiState, screen: Rect) -> Vec<(usize, Rect)> {
+    if ui.view != crate::tui::app::View::Detail || ui.detail_tab != DetailTab::Images {
+        return Vec::new();
+    }
+    let [_, body, _] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(screen);
+    let [_, _, tab] = detail_layout(body);
+    image_cells(ui, Block::bordered().inner(tab))
+}
+
+/// The detail's head, tab bar and body.
+fn detail_layout(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ])
+    .areas(area)
+}
+
+fn images(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let imgs = ui
+        .detail
+        .as_ref()
+        .map(|d| d.images.as_slice())
+        .unwrap_or(&[]);
+    let how = ui.graphics.map(|g| format!(" · {g}")).unwrap_or_default();
+    let title = match ui.image_focus {
+        k if k > 0 && !imgs.is_empty() => {
+            format!(
+                " previews: {} of {} (n: next){how} ",
+                (k - 1) % imgs.len() + 1,
+                imgs.len()
+            )
+        }
+        _ if imgs.len() > 1 => format!(" previews (n: one at a time, larger){how} "),
+        _ => format!(" previews{how} "),
+    };
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    block.render(area, buf);
     if imgs.is_empty() {
         let msg = if run.previews.is_empty() {
             "this run wrote no preview images"
@@ -304,29 +381,24 @@ fn images(ui: &UiState, run: &RunRow, theme: Theme, area: Rect, buf: &mut Buffer
         Paragraph::new(msg).render(inner, buf);
         return;
     }
-    let n = imgs.len().min(4) as u32;
-    let cells = Layout::horizontal(vec![Constraint::Ratio(1, n); n as usize]).split(inner);
-    for ((name, px), cell) in imgs.iter().zip(cells.iter()) {
-        if cell.height < 2 {
-            continue;
-        }
+    let encoded = ui.detail.as_ref().map_or(&[][..], |d| d.encoded.as_slice());
+    for (i, img_area) in image_cells(ui, inner) {
+        let (name, px) = &imgs[i];
         buf.set_stringn(
-            cell.x,
-            cell.y,
-            clip(name, cell.width as usize),
-            cell.width as usize,
+            img_area.x,
+            img_area.y - 1,
+            clip(name, img_area.width as usize + 1),
+            img_area.width as usize + 1,
             theme.header(),
         );
-        let img_area = Rect::new(
-            cell.x,
-            cell.y + 1,
-            cell.width.saturating_sub(1),
-            cell.height - 1,
-        );
-        HalfBlocks {
-            pixels: px,
-            color: ui.color,
+        // The terminal's own graphics when encoded for exactly these cells.
+        match encoded.iter().find(|e| e.image == i && e.area == img_area) {
+            Some(e) => e.render(img_area, buf),
+            None => HalfBlocks {
+                pixels: px,
+                color: ui.color,
+            }
+            .render(img_area, buf),
         }
-        .render(img_area, buf);
     }
 }

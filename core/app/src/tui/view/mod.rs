@@ -8,6 +8,8 @@ mod overlay;
 mod plugins;
 pub(crate) mod runs;
 
+pub use detail::preview_areas;
+
 use super::app::{UiState, View};
 use super::theme::Theme;
 use ratatui::buffer::Buffer;
@@ -33,6 +35,12 @@ impl Widget for &UiState {
             View::Plugins => plugins::render(self, theme, body, buf),
         }
         footer(self, theme, bottom, buf);
+        if self.picker.is_some() && self.view == View::Detail {
+            overlay::picker(self, theme, area, buf);
+        }
+        if let Some(d) = &self.diff {
+            overlay::diff(self, d, theme, area, buf);
+        }
         if self.help {
             overlay::help(theme, area, buf);
         }
@@ -106,14 +114,38 @@ fn footer(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
     } else if let Some(m) = &ui.message {
         Line::from(Span::raw(m.clone()))
     } else {
-        let hints = match ui.view {
-            View::Detail => {
-                "Tab next tab · +/- zoom · m metric · c cancel · r re-run · Esc back · ? help"
-            }
-            View::Experiments => "Enter run · Tab views · ? help · q quit",
-            View::Compare => "e export csv/md/tex · Tab views · ? help · q quit",
-            _ => "Enter open · s sort · / filter · c cancel · r rerun · e export · ? help · q quit",
+        let hints: &[&str] = match ui.view {
+            View::Detail => &[
+                "Tab tab",
+                "m metric",
+                "a smooth",
+                "y log",
+                "x axis",
+                "f recent",
+                "space mark",
+                "b baseline",
+                "D diff",
+                "Esc back",
+                "c cancel",
+                "r re-run",
+            ],
+            View::Experiments => &["Enter run", "Tab views", "q quit"],
+            View::Compare => &["e export csv/md/tex", "Tab views", "q quit"],
+            _ => &[
+                "Enter open",
+                "space mark",
+                "b baseline",
+                "D diff",
+                "p system",
+                "s sort",
+                "/ filter",
+                "c cancel",
+                "r rerun",
+                "e export",
+                "q quit",
+            ],
         };
+        let hints = fit_hints(hints, area.width as usize);
         let mut spans = vec![Span::styled(hints, theme.dim())];
         if !ui.filter.is_empty() {
             spans.insert(
@@ -124,6 +156,21 @@ fn footer(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
         Line::from(spans)
     };
     Paragraph::new(line).render(area, buf);
+}
+
+/// As many key hints as fit in `width`, in order, then `? help` always.
+fn fit_hints(hints: &[&str], width: usize) -> String {
+    const HELP: &str = "? help";
+    let mut out = String::new();
+    for h in hints {
+        if out.chars().count() + h.chars().count() + 3 + 3 + HELP.len() > width {
+            break;
+        }
+        out.push_str(h);
+        out.push_str(" · ");
+    }
+    out.push_str(HELP);
+    out
 }
 
 /// Text cut to `width` characters, with `…` when cut.

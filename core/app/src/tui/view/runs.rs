@@ -6,16 +6,35 @@ use crate::tui::app::UiState;
 use crate::tui::table::{self, ColumnKind};
 use crate::tui::theme::Theme;
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Paragraph, Widget};
 
 /// Table rows that fit in a terminal `height` rows high (minus the header,
-/// footer and column titles).
-pub fn rows_in(height: u16) -> usize {
-    height.saturating_sub(3) as usize
+/// footer, column titles and the system panel when shown).
+pub fn rows_in(ui: &UiState, height: u16) -> usize {
+    let body = height.saturating_sub(2);
+    body.saturating_sub(1 + system_height(ui, body)) as usize
+}
+
+/// The system panel's height in a body `height` rows high: a line per
+/// worker and three more, at most half the body; 0 when hidden.
+fn system_height(ui: &UiState, height: u16) -> u16 {
+    if !ui.system_panel {
+        return 0;
+    }
+    let workers = ui.system.as_ref().map_or(1, |s| s.workers.len().max(1));
+    (workers as u16 + 4).min(height / 2)
 }
 
 pub(super) fn render(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let panel = system_height(ui, area.height);
+    let [area, panel_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(panel)]).areas(area);
+    if panel > 0 {
+        system(ui, theme, panel_area, buf);
+    }
     let cols = table::columns(&ui.state);
     let shown = table::fit(&cols, area.width);
     let rows = ui.rows();
@@ -83,6 +102,8 @@ pub(super) fn render(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
         }
         return;
     }
+    // A gutter for the chart marks and the baseline, when there are any.
+    let gutter = !ui.marks.is_empty() || ui.baseline.is_some();
     let height = area.height.saturating_sub(1) as usize;
     let offset = ui
         .offset
@@ -110,6 +131,20 @@ pub(super) fn render(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
                 _ => {
                     let mut text = table::cell_text(run, kind, ui.now);
                     let mut style = base;
+                    if *kind == ColumnKind::Name && gutter {
+                        let (mark, mark_style) = if ui.baseline == Some(ri) {
+                            ("◆", theme.baseline())
+                        } else if ui.marks.contains(&ri) {
+                            ("●", theme.marked())
+                        } else {
+                            (" ", base)
+                        };
+                        buf.set_stringn(x, y, mark, w, base.patch(mark_style));
+                        let rest = w.saturating_sub(1);
+                        buf.set_stringn(x + 1u16.min(w as u16), y, clip(&text, rest), rest, style);
+                        x += widths[k] + 1;
+                        continue;
+                    }
                     if *kind == ColumnKind::Status {
                         style = base.patch(theme.status(run.status));
                     }
@@ -160,4 +195,53 @@ fn gauge(
         let label = clip(&table::progress_label(run), w - bar_w - 1);
         buf.set_stringn(x + bar_w as u16 + 1, y, label, w - bar_w - 1, base);
     }
+}
+
+/// The system panel: the host's CPU and memory, then each running
+/// worker's, from the last sample the event loop took.
+fn system(ui: &UiState, theme: Theme, area: Rect, buf: &mut Buffer) {
+    let gib = |b: u64| format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64);
+    let mut lines = Vec::new();
+    let title = match &ui.system {
+        None => {
+            lines.push(Line::styled("sampling…", theme.dim()));
+            " system ".to_string()
+        }
+        Some(s) => {
+            lines.push(Line::styled(
+                format!(
+                    "{:<24} {:>8} {:>7} {:>10}",
+                    "worker", "pid", "CPU", "memory"
+                ),
+                theme.header(),
+            ));
+            if s.workers.is_empty() {
+                lines.push(Line::styled("no worker running", theme.dim()));
+            }
+            for w in &s.workers {
+                let name = ui.state.runs.get(w.run).map_or("?", |r| r.name.as_str());
+                let usage = match w.usage {
+                    Some((cpu, mem)) => {
+                        format!("{:>6.0}% {:>6} MiB", cpu, mem / (1 << 20))
+                    }
+                    None => "  not a process on this host".into(),
+                };
+                lines.push(Line::raw(format!(
+                    "{:<24} {:>8} {usage}",
+                    clip(name, 24),
+                    w.pid
+                )));
+            }
+            format!(
+                " system · {} CPUs {:.0}% · memory {} of {} (p hides) ",
+                s.cpus,
+                s.cpu,
+                gib(s.memory.0),
+                gib(s.memory.1)
+            )
+        }
+    };
+    Paragraph::new(lines)
+        .block(Block::bordered().title(title))
+        .render(area, buf);
 }
