@@ -159,6 +159,88 @@ pub fn probe(codes: &[Vec<f32>], labels: &[u8]) -> Result<Classification, Metric
     classification(&preds, &test_y, classes)
 }
 
+/// The most training images the PCA baseline is fitted on (the first
+/// ones): its covariance costs `n · d²`.
+pub const PCA_BASELINE_IMAGES: usize = 5000;
+
+/// The PCA baseline's codes: `test` projected on the first `k` principal
+/// directions of (at most [`PCA_BASELINE_IMAGES`] of) `train`, the images
+/// the autoencoder was trained on; `k` is cut to what the data allow
+/// (`min(k, pixels, training images)`). `None` when there is nothing to
+/// fit (no training image, `k` = 0, images of another size).
+pub fn pca_codes(
+    train: &crate::data::ImageSet,
+    test: &crate::data::ImageSet,
+    k: usize,
+) -> Option<Vec<Vec<f32>>> {
+    use faer::linalg::matmul::triangular::{self, BlockStructure};
+    use faer::{get_global_parallelism, Accum, Mat, Side};
+    let d = train.image_len();
+    let n = train.len().min(PCA_BASELINE_IMAGES);
+    let k = k.min(d).min(n);
+    if k == 0 || test.image_len() != d {
+        return None;
+    }
+    let mut mean = vec![0.0f64; d];
+    for i in 0..n {
+        for (m, &x) in mean.iter_mut().zip(train.image(i)) {
+            *m += x as f64 / n as f64;
+        }
+    }
+    // Centred data, column i = image i (d × n).
+    let mut y = Mat::<f64>::zeros(d, n);
+    for i in 0..n {
+        for ((dst, &x), &m) in y
+            .col_as_slice_mut(i)
+            .iter_mut()
+            .zip(train.image(i))
+            .zip(&mean)
+        {
+            *dst = x as f64 - m;
+        }
+    }
+    // Lower triangle of the covariance Y Yᵀ / n; its top-k eigenvectors.
+    let mut cov = Mat::<f64>::zeros(d, d);
+    triangular::matmul(
+        cov.as_mut(),
+        BlockStructure::TriangularLower,
+        Accum::Replace,
+        y.as_ref(),
+        BlockStructure::Rectangular,
+        y.transpose(),
+        BlockStructure::Rectangular,
+        1.0 / n as f64,
+        get_global_parallelism(),
+    );
+    let evd = cov.self_adjoint_eigen(Side::Lower).ok()?;
+    // Eigenvalues come in non-decreasing order: the last k columns.
+    let u = evd.U();
+    let axes: Vec<Vec<f64>> = (0..k)
+        .map(|j| u.col(d - 1 - j).iter().copied().collect())
+        .collect();
+    Some(
+        (0..test.len())
+            .map(|i| {
+                let x = test.image(i);
+                axes.iter()
+                    .map(|a| {
+                        a.iter()
+                            .zip(x)
+                            .zip(&mean)
+                            .map(|((a, &x), m)| a * (x as f64 - m))
+                            .sum::<f64>() as f32
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// The test images' raw pixels as probe features.
+pub fn pixel_codes(test: &crate::data::ImageSet) -> Vec<Vec<f32>> {
+    (0..test.len()).map(|i| test.image(i).to_vec()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +272,46 @@ mod tests {
         let result = probe(&codes, &labels).unwrap();
         assert!((result.accuracy - 0.5).abs() < 1e-9, "{}", result.accuracy);
         assert!(result.macro_recall <= 0.5 + 1e-9, "{}", result.macro_recall);
+    }
+
+    #[test]
+    fn pca_codes_follow_the_main_direction_of_the_training_images() {
+        // 2×2 images varying along pixel 0 (strongly) and pixel 3 (weakly).
+        let mut train = crate::data::ImageSet::new(2, 2, 1);
+        for i in 0..40 {
+            let t = i as f32 / 40.0;
+            train.push(&[t, 0.5, 0.5, 0.5 + 0.01 * ((i % 2) as f32)], 0);
+        }
+        let mut test = crate::data::ImageSet::new(2, 2, 1);
+        test.push(&[0.0, 0.5, 0.5, 0.5], 0);
+        test.push(&[1.0, 0.5, 0.5, 0.5], 1);
+        let codes = pca_codes(&train, &test, 1).unwrap();
+        assert_eq!(codes.len(), 2);
+        assert_eq!(codes[0].len(), 1);
+        // One unit along pixel 0 is one unit along the first component.
+        assert!(
+            ((codes[1][0] - codes[0][0]).abs() - 1.0).abs() < 1e-3,
+            "{codes:?}"
+        );
+        // More components than pixels: cut to the pixels.
+        assert_eq!(pca_codes(&train, &test, 99).unwrap()[0].len(), 4);
+        let empty = crate::data::ImageSet::new(2, 2, 1);
+        assert!(pca_codes(&empty, &test, 1).is_none());
+    }
+
+    #[test]
+    fn the_baselines_probe_digits_well_above_chance() {
+        // Rendered digits: raw pixels and 16 principal components both
+        // carry the class, so both probes beat the 10 % of chance by far.
+        let cfg = crate::data::synthetic_digits::DigitsConfig::default();
+        let (train, test) = crate::data::synthetic_digits::generate_splits(&cfg, 300, 200, 5);
+        for codes in [
+            pixel_codes(&test),
+            pca_codes(&train, &test, 16).expect("fitted"),
+        ] {
+            let c = probe(&codes, &test.labels).unwrap();
+            assert!(c.accuracy.is_finite() && c.accuracy > 0.5, "{}", c.accuracy);
+            assert!(c.macro_recall.is_finite() && c.macro_precision.is_finite());
+        }
     }
 }
