@@ -170,9 +170,14 @@ fn siunitx_tables_compile_and_fit_the_page() {
     for r in records.iter_mut().skip(6) {
         r.metrics.insert("ssim".into(), -0.25);
     }
+    // A zero std (the same value from every seed) is kept, not dropped.
+    for r in records.iter_mut().filter(|r| r.name.contains("variant_2 ")) {
+        r.metrics.insert("rmse".into(), 0.5);
+    }
     let tex = render_with(&build_table(&records, &[]), Format::Latex, &options).unwrap();
     assert!(tex.contains("\\usepackage{siunitx}"), "{tex}");
     assert!(tex.contains("S[table-format="), "{tex}");
+    assert!(tex.contains(" 0.5000 \\pm 0.0000 "), "{tex}");
     compile(&tex, "\\usepackage{siunitx}\n");
     let tex = render_with(
         &build_one_class_table(&one_class_records(), ONE_CLASS_METRIC),

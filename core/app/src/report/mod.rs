@@ -913,7 +913,7 @@ fn render_latex(table: &Table, cols: &[Col], options: &RenderOptions) -> String 
     out.push_str("\\begin{table}[htbp]\n\\centering\n");
     if si {
         out.push_str(
-            "\\sisetup{separate-uncertainty=true, detect-weight=true, group-digits=none}\n",
+            "\\sisetup{separate-uncertainty=true, detect-weight=true, group-digits=none, retain-zero-uncertainty=true}\n",
         );
     }
     if let Some(c) = &options.caption {
