@@ -131,6 +131,10 @@ pub struct EvaluationSettings {
     /// Fit a linear probe (softmax regression) on the codes.
     #[serde(default = "default_true")]
     pub probe: bool,
+    /// With the probe, also fit it on the raw pixels and on a PCA of the
+    /// training images (`probe_raw_*`, `probe_pca_*`; seconds per run on MNIST).
+    #[serde(default = "default_true")]
+    pub probe_baselines: bool,
 }
 
 impl Default for EvaluationSettings {
@@ -141,6 +145,7 @@ impl Default for EvaluationSettings {
             holdout_class: default_holdout(),
             anomaly_percentile: default_percentile(),
             probe: true,
+            probe_baselines: true,
         }
     }
 }

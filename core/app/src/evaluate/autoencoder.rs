@@ -128,8 +128,14 @@ pub(super) fn evaluate(
             &artifacts_dir.join("probe_confusion.csv"),
             c.confusion_csv().as_bytes(),
         )?;
-        // Baselines under the same probe: the raw pixels, and a PCA of the
-        // training images with as many components as the code has values.
+    }
+    // Baselines under the same probe: the raw pixels, and a PCA of the
+    // training images with as many components as the code has values.
+    if plan.evaluation.probe
+        && plan.evaluation.probe_baselines
+        && test.has_labels()
+        && test.len() >= 4
+    {
         let raw = probe::probe(&probe::pixel_codes(test), &test.labels)?;
         out.insert("probe_raw_accuracy".to_string(), raw.accuracy);
         out.insert("probe_raw_precision".to_string(), raw.macro_precision);

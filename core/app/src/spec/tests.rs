@@ -510,6 +510,13 @@ mod one_class {
         assert_eq!(exp.runs[0].evaluation.protocol, Protocol::Holdout);
         assert_eq!(exp.runs[0].evaluation.holdout_class, Some(0));
         assert!(!exp.runs[0].key_params.contains_key("normal_class"));
+        assert!(exp.runs[0].evaluation.probe_baselines);
+        let exp = load(
+            &format!("{HEAD}{RUN}evaluation: {{probe_baselines: false}}\n"),
+            &[],
+        )
+        .unwrap();
+        assert!(!exp.runs[0].evaluation.probe_baselines);
     }
 
     #[test]
