@@ -199,25 +199,60 @@ pub fn pca_codes(
             *dst = x as f64 - m;
         }
     }
-    // Lower triangle of the covariance Y Yᵀ / n; its top-k eigenvectors.
-    let mut cov = Mat::<f64>::zeros(d, d);
-    triangular::matmul(
-        cov.as_mut(),
-        BlockStructure::TriangularLower,
-        Accum::Replace,
-        y.as_ref(),
-        BlockStructure::Rectangular,
-        y.transpose(),
-        BlockStructure::Rectangular,
-        1.0 / n as f64,
-        get_global_parallelism(),
-    );
-    let evd = cov.self_adjoint_eigen(Side::Lower).ok()?;
-    // Eigenvalues come in non-decreasing order: the last k columns.
-    let u = evd.U();
-    let axes: Vec<Vec<f64>> = (0..k)
-        .map(|j| u.col(d - 1 - j).iter().copied().collect())
-        .collect();
+    let par = get_global_parallelism();
+    let axes: Vec<Vec<f64>> = if n >= d {
+        // Lower triangle of the covariance Y Yᵀ / n (d × d); its top-k
+        // eigenvectors, which come last (eigenvalues non-decreasing).
+        let mut cov = Mat::<f64>::zeros(d, d);
+        triangular::matmul(
+            cov.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            y.as_ref(),
+            BlockStructure::Rectangular,
+            y.transpose(),
+            BlockStructure::Rectangular,
+            1.0 / n as f64,
+            par,
+        );
+        let evd = cov.self_adjoint_eigen(Side::Lower).ok()?;
+        let u = evd.U();
+        (0..k)
+            .map(|j| u.col(d - 1 - j).iter().copied().collect())
+            .collect()
+    } else {
+        // Fewer images than pixels: the Gram matrix Yᵀ Y / n (n × n) has the
+        // same nonzero eigenvalues λ; for its eigenvector v, Y v / √(n λ) is
+        // the unit principal direction.
+        let mut gram = Mat::<f64>::zeros(n, n);
+        triangular::matmul(
+            gram.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            y.transpose(),
+            BlockStructure::Rectangular,
+            y.as_ref(),
+            BlockStructure::Rectangular,
+            1.0 / n as f64,
+            par,
+        );
+        let evd = gram.self_adjoint_eigen(Side::Lower).ok()?;
+        let (u, s) = (evd.U(), evd.S().column_vector());
+        (0..k)
+            .map(|j| n - 1 - j)
+            .take_while(|&c| s[c] > 1e-12)
+            .map(|c| {
+                let v = u.col(c);
+                let scale = 1.0 / (n as f64 * s[c]).sqrt();
+                (0..d)
+                    .map(|p| (0..n).map(|i| y[(p, i)] * v[i]).sum::<f64>() * scale)
+                    .collect()
+            })
+            .collect()
+    };
+    if axes.is_empty() {
+        return None;
+    }
     Some(
         (0..test.len())
             .map(|i| {
@@ -297,6 +332,39 @@ mod tests {
         assert_eq!(pca_codes(&train, &test, 99).unwrap()[0].len(), 4);
         let empty = crate::data::ImageSet::new(2, 2, 1);
         assert!(pca_codes(&empty, &test, 1).is_none());
+    }
+
+    #[test]
+    fn fewer_images_than_pixels_give_the_same_components_through_the_gram_matrix() {
+        // 5 images of 8 pixels (Gram path) and the same 5 twice (10 ≥ 8:
+        // covariance path; duplicates leave the covariance unchanged).
+        let image = |i: usize| -> Vec<f32> {
+            (0..8)
+                .map(|p| ((i * 7 + p * 3) % 11) as f32 / 11.0 + (p == i) as u8 as f32)
+                .collect()
+        };
+        let (mut few, mut twice) = (
+            crate::data::ImageSet::new(2, 4, 1),
+            crate::data::ImageSet::new(2, 4, 1),
+        );
+        for i in 0..5 {
+            few.push(&image(i), 0);
+            twice.push(&image(i), 0);
+            twice.push(&image(i), 0);
+        }
+        let mut test = crate::data::ImageSet::new(2, 4, 1);
+        test.push(&image(7), 0);
+        test.push(&image(2), 0);
+        let a = pca_codes(&few, &test, 3).unwrap();
+        let b = pca_codes(&twice, &test, 3).unwrap();
+        for j in 0..3 {
+            // Equal up to the sign of each component.
+            let same = (0..2).all(|i| (a[i][j] - b[i][j]).abs() < 1e-4);
+            let flipped = (0..2).all(|i| (a[i][j] + b[i][j]).abs() < 1e-4);
+            assert!(same || flipped, "component {j}: {a:?} vs {b:?}");
+        }
+        // At most n - 1 = 4 directions carry variance: a fifth is not invented.
+        assert!(pca_codes(&few, &test, 8).unwrap()[0].len() <= 5);
     }
 
     #[test]

@@ -215,6 +215,8 @@ pub struct Table {
 /// * Best per column: maximum mean for `Higher`, minimum for `Lower`, none for `Neutral`;
 ///   NaN means never win, and on equal means the earlier row wins; a table of one row marks
 ///   nothing.
+/// * When a `probe_accuracy|precision|recall` column is shown and runs measured the probe's
+///   baselines, rows `raw pixels` and `PCA, K components` follow (see `probe_baselines`).
 pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
     let done: Vec<&RunRecord> = records.iter().filter(|r| r.status == DONE).collect();
     let metrics: Vec<String> = if metrics.is_empty() {
@@ -695,6 +697,12 @@ pub fn render(table: &Table, format: Format) -> String {
 ///   scaled down to the line width when wider; `\textbf{}` for best, `$\pm$`, text escaped
 ///   with [`latex_escape`], missing values `--`. Needs `booktabs` and `graphicx` (said in a
 ///   comment on top).
+///
+/// With `options.siunitx`, LaTeX metric columns are siunitx `S` columns (`table-format` from
+/// the values, `mean \pm std` as separate uncertainty, the best in `\bfseries`, anything that
+/// is not a plain number as braced text). A quoted row ([`Row::quoted`]) has `†` after its
+/// name, `–` for `n`, plugin and variant, follows a rule in LaTeX, and a CSV `source` column
+/// says `quoted: ...` or `measured`; [`Table::note`] is printed under Markdown and LaTeX.
 ///
 /// In Markdown and LaTeX, the std is printed with as many decimals as the mean (so
 /// `0.01200 ± 0.00200`); when the mean is 0 or in exponent form the std uses [`fmt_num`].
