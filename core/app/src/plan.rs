@@ -55,6 +55,11 @@ pub struct RunPlan {
     /// run starts from (resolved by `spec::resolve_trained_runs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<PathBuf>,
+    /// `evaluation: {protocol: one-class}`: the one class this run trains
+    /// and validates on (the test split keeps every class; the others are
+    /// the anomalies). One run per normal class, expanded by `spec::resolve`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normal_class: Option<u8>,
 }
 
 /// What the parent writes into a run directory for its worker (`run.json`).
@@ -78,12 +83,46 @@ fn default_true() -> bool {
     true
 }
 
+/// How an autoencoder's anomaly detection is set up (`evaluation.protocol`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// One class (`holdout_class`) is left out of training and validation;
+    /// it is the anomaly in the test split.
+    #[default]
+    Holdout,
+    /// The protocol of Deep SVDD (Ruff et al. 2018): one run per normal
+    /// class, trained and validated on that class only, tested on the whole
+    /// test split with every other class as the anomaly.
+    OneClass,
+}
+
+impl Protocol {
+    /// The name a spec writes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Holdout => "holdout",
+            Protocol::OneClass => "one-class",
+        }
+    }
+}
+
+/// The digit classes the one-class protocol uses when `classes` is absent.
+pub const DIGIT_CLASSES: std::ops::RangeInclusive<u8> = 0..=9;
+
 /// `evaluation:`: the scoring protocol for autoencoders on labelled digits.
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationSettings {
+    /// `holdout` (the default) or `one-class`.
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// `one-class` only: the normal classes to run (all ten digits when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<u8>>,
     /// Class left out of the training and validation splits, so the test
-    /// split's images of it are anomalies (`null`: none held out).
+    /// split's images of it are anomalies (`null`: none held out). The
+    /// one-class protocol holds nothing out (`spec::resolve` sets `null`).
     #[serde(default = "default_holdout")]
     pub holdout_class: Option<u8>,
     /// Anomaly threshold: this percentile of the validation reconstruction errors.
@@ -92,14 +131,21 @@ pub struct EvaluationSettings {
     /// Fit a linear probe (softmax regression) on the codes.
     #[serde(default = "default_true")]
     pub probe: bool,
+    /// With the probe, also fit it on the raw pixels and on a PCA of the
+    /// training images (`probe_raw_*`, `probe_pca_*`; seconds per run on MNIST).
+    #[serde(default = "default_true")]
+    pub probe_baselines: bool,
 }
 
 impl Default for EvaluationSettings {
     fn default() -> Self {
         EvaluationSettings {
+            protocol: Protocol::Holdout,
+            classes: None,
             holdout_class: default_holdout(),
             anomaly_percentile: default_percentile(),
             probe: true,
+            probe_baselines: true,
         }
     }
 }
@@ -119,6 +165,13 @@ const AUTOENCODER_METRICS: &[&str] = &[
     "probe_accuracy",
     "probe_precision",
     "probe_recall",
+    "probe_raw_accuracy",
+    "probe_raw_precision",
+    "probe_raw_recall",
+    "probe_pca_accuracy",
+    "probe_pca_precision",
+    "probe_pca_recall",
+    "probe_pca_components",
     "code_size",
     "train_seconds",
     "eval_seconds",

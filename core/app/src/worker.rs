@@ -401,6 +401,15 @@ fn execute(
         // The held-out class is what anomaly detection must find: the model never sees it.
         splits.hold_out(class);
     }
+    if let (Some(class), workbench_api::Kind::Autoencoder) = (plan.normal_class, plan.kind) {
+        // One-class protocol: train and validate on the normal class only.
+        let (train, _) = splits.keep_only(class);
+        if train == 0 {
+            anyhow::bail!(
+                "the training split has no image of the normal class {class}: use more training images"
+            );
+        }
+    }
     let preprocess_seconds = match &plan.preprocess {
         Some(dir) => {
             emitter.send(&Event::Phase {

@@ -112,6 +112,10 @@ pub(crate) struct ReportChoices {
     pub caption: Option<String>,
     /// `--label`.
     pub label: Option<String>,
+    /// `--layout`: `auto`, `runs` or `one-class`.
+    pub layout: String,
+    /// `--siunitx`.
+    pub siunitx: bool,
 }
 
 pub(crate) fn cmd_report(
@@ -149,6 +153,7 @@ pub(crate) fn cmd_report(
         }
         return Ok(0);
     }
+    let chosen_metrics = metrics.to_vec();
     let metrics: Vec<String> = if metrics.is_empty() {
         spec_metrics(&runs[runs.len() - 1].0).unwrap_or_default()
     } else {
@@ -175,14 +180,45 @@ pub(crate) fn cmd_report(
             choices.invocations
         )));
     }
-    let table = build_table(&records, &metrics);
+    let one_class = match choices.layout.trim() {
+        "auto" => crate::report::is_one_class(&records),
+        "runs" => false,
+        "one-class" if crate::report::is_one_class(&records) => true,
+        "one-class" => {
+            return Err(usage(anyhow!(
+            "no run of `{experiment}` is a one-class run (`evaluation: {{protocol: one-class}}`)"
+        )))
+        }
+        other => {
+            return Err(usage(anyhow!(
+                "unknown layout `{other}` (auto, runs or one-class)"
+            )))
+        }
+    };
+    let (table, default_caption) = if one_class {
+        let metric = match chosen_metrics.as_slice() {
+            [] => crate::report::ONE_CLASS_METRIC.to_string(),
+            [one] => one.clone(),
+            _ => {
+                return Err(usage(anyhow!(
+                    "the one-class table shows one metric per normal class; give one with --metrics, or --layout runs"
+                )))
+            }
+        };
+        (
+            crate::report::build_one_class_table(&records, &metric),
+            format!("One-class anomaly detection, experiment {experiment}."),
+        )
+    } else {
+        (
+            build_table(&records, &metrics),
+            format!("Results of the experiment {experiment}."),
+        )
+    };
     let options = crate::report::RenderOptions {
         columns: (!choices.columns.is_empty()).then_some(choices.columns),
-        caption: Some(
-            choices
-                .caption
-                .unwrap_or_else(|| format!("Results of the experiment {experiment}.")),
-        ),
+        siunitx: choices.siunitx,
+        caption: Some(choices.caption.unwrap_or(default_caption)),
         label: Some(
             choices
                 .label

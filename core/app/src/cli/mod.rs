@@ -202,6 +202,17 @@ pub enum Command {
         /// Slurm job and array task, node, start and end.
         #[arg(long = "where")]
         placement: bool,
+        /// `runs`: one row per configuration, one column per metric;
+        /// `one-class`: one row per configuration, one column per normal
+        /// class and their mean, with the Deep SVDD row quoted from Ruff et
+        /// al. (2018) (one metric, default anomaly_auroc); `auto`: `one-class`
+        /// when the runs come from `evaluation: {protocol: one-class}`.
+        #[arg(long, default_value = "auto", value_name = "auto|runs|one-class")]
+        layout: String,
+        /// LaTeX: numeric columns as siunitx `S` columns aligned on the
+        /// decimal point (needs \usepackage{siunitx}).
+        #[arg(long)]
+        siunitx: bool,
         #[command(flatten)]
         results: ResultsArg,
     },
@@ -576,6 +587,8 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
             invocations,
             caption,
             label,
+            layout,
+            siunitx,
             results,
         } => inspect::cmd_report(
             &experiment,
@@ -588,6 +601,8 @@ fn dispatch(cmd: Command) -> Result<i32, Exit> {
                 invocations,
                 caption,
                 label,
+                layout,
+                siunitx,
             },
             &results.results,
         ),

@@ -205,6 +205,22 @@ impl Splits {
     }
 }
 
+impl Splits {
+    /// Keeps only the images of `class` in the training and validation
+    /// splits (the test split keeps every class): the one-class protocol.
+    /// Returns how many training and validation images remain.
+    pub fn keep_only(&mut self, class: u8) -> (usize, usize) {
+        for split in [&mut self.train, &mut self.val] {
+            let Split::Images(set) = split else { continue };
+            if set.has_labels() {
+                let keep: Vec<usize> = (0..set.len()).filter(|&i| set.labels[i] == class).collect();
+                *set = set.subset(&keep);
+            }
+        }
+        (self.train.len(), self.val.len())
+    }
+}
+
 /// A problem with `dataset:` in a spec, at a key path under `dataset`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatasetSpecError {

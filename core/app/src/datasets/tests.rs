@@ -396,3 +396,25 @@ fn each_degradation_of_synthetic_pages_is_checked_under_its_own_name() {
         assert_eq!(e.message, message);
     }
 }
+
+#[test]
+fn keep_only_leaves_one_class_in_training_and_validation_and_every_class_in_test() {
+    let set = |labels: &[u8]| {
+        let mut s = ImageSet::new(1, 1, 1);
+        for (i, l) in labels.iter().enumerate() {
+            s.push(&[i as f32], *l);
+        }
+        s
+    };
+    let mut splits = Splits::images(set(&[0, 3, 3, 1, 3]), set(&[3, 2]), set(&[0, 1, 2, 3]));
+    assert_eq!(splits.keep_only(3), (3, 1));
+    let Split::Images(train) = &splits.train else {
+        panic!()
+    };
+    assert_eq!(train.labels, vec![3, 3, 3]);
+    assert_eq!(train.pixels, vec![1.0, 2.0, 4.0]);
+    let Split::Images(test) = &splits.test else {
+        panic!()
+    };
+    assert_eq!(test.labels, vec![0, 1, 2, 3]);
+}

@@ -49,8 +49,7 @@ fn flatten(images: &[OwnedImage]) -> Vec<f32> {
 pub(super) fn evaluate(
     plan: &RunPlan,
     instance: &mut Instance,
-    val: &ImageSet,
-    test: &ImageSet,
+    (train, val, test): (&ImageSet, &ImageSet, &ImageSet),
     run_dir: &Path,
 ) -> Result<BTreeMap<String, f64>, EvalError> {
     let artifacts_dir = crate::results::RunDir::new(run_dir).artifacts();
@@ -87,25 +86,33 @@ pub(super) fn evaluate(
         codes.first().map(|c| c.len()).unwrap_or(0) as f64,
     );
 
-    // Anomaly detection: the held-out class is the anomaly; the threshold is
-    // a percentile of the validation (normal) errors.
-    if let (Some(class), true) = (plan.evaluation.holdout_class, test.has_labels()) {
-        let is_anomaly: Vec<bool> = test.labels.iter().map(|l| *l == class).collect();
-        if is_anomaly.iter().any(|a| *a) && !val.is_empty() {
+    // Anomaly detection, with reconstruction error as the score: under the
+    // holdout protocol the held-out class is the anomaly, under the
+    // one-class protocol every class but the normal one. The threshold is a
+    // percentile of the validation (normal) errors.
+    let flagged = anomalies(
+        plan.normal_class,
+        plan.evaluation.holdout_class,
+        &test.labels,
+    );
+    if let (Some(is_anomaly), true) = (flagged, test.has_labels()) {
+        if is_anomaly.iter().any(|a| *a) {
             let test_scores =
                 metrics::per_image_mse(&test.pixels, &recon_pixels, test.image_len())?;
-            let val_recon = flatten(&reconstruct_all(instance, &val.images())?);
-            let val_scores = metrics::per_image_mse(&val.pixels, &val_recon, val.image_len())?;
-            let a = metrics::anomaly_detection(
-                &val_scores,
-                &test_scores,
-                &is_anomaly,
-                plan.evaluation.anomaly_percentile,
-            )?;
-            out.insert("anomaly_precision".to_string(), a.precision);
-            out.insert("anomaly_recall".to_string(), a.recall);
-            out.insert("anomaly_accuracy".to_string(), a.accuracy);
-            if let Some(auroc) = a.auroc {
+            if !val.is_empty() {
+                let val_recon = flatten(&reconstruct_all(instance, &val.images())?);
+                let val_scores = metrics::per_image_mse(&val.pixels, &val_recon, val.image_len())?;
+                let a = metrics::anomaly_detection(
+                    &val_scores,
+                    &test_scores,
+                    &is_anomaly,
+                    plan.evaluation.anomaly_percentile,
+                )?;
+                out.insert("anomaly_precision".to_string(), a.precision);
+                out.insert("anomaly_recall".to_string(), a.recall);
+                out.insert("anomaly_accuracy".to_string(), a.accuracy);
+            }
+            if let Some(auroc) = metrics::auroc(&test_scores, &is_anomaly) {
                 out.insert("anomaly_auroc".to_string(), auroc);
             }
         }
@@ -121,6 +128,27 @@ pub(super) fn evaluate(
             &artifacts_dir.join("probe_confusion.csv"),
             c.confusion_csv().as_bytes(),
         )?;
+    }
+    // Baselines under the same probe: the raw pixels, and a PCA of the
+    // training images with as many components as the code has values.
+    if plan.evaluation.probe
+        && plan.evaluation.probe_baselines
+        && test.has_labels()
+        && test.len() >= 4
+    {
+        let raw = probe::probe(&probe::pixel_codes(test), &test.labels)?;
+        out.insert("probe_raw_accuracy".to_string(), raw.accuracy);
+        out.insert("probe_raw_precision".to_string(), raw.macro_precision);
+        out.insert("probe_raw_recall".to_string(), raw.macro_recall);
+        let code_size = codes.first().map_or(0, |c| c.len());
+        if let Some(pca) = probe::pca_codes(train, test, code_size) {
+            let components = pca.first().map_or(0, |c| c.len());
+            let p = probe::probe(&pca, &test.labels)?;
+            out.insert("probe_pca_accuracy".to_string(), p.accuracy);
+            out.insert("probe_pca_precision".to_string(), p.macro_precision);
+            out.insert("probe_pca_recall".to_string(), p.macro_recall);
+            out.insert("probe_pca_components".to_string(), components as f64);
+        }
     }
 
     // Originals over reconstructions (noisy / denoised / clean for denoising).
@@ -161,6 +189,18 @@ pub(super) fn evaluate(
     }
     loss_curve(run_dir)?;
     Ok(out)
+}
+
+/// Which test images are anomalies, when the run's protocol says: the
+/// held-out class (holdout protocol) or every class but the normal one
+/// (one-class protocol; `spec::resolve` never sets both).
+fn anomalies(normal: Option<u8>, held_out: Option<u8>, labels: &[u8]) -> Option<Vec<bool>> {
+    let anomalous = |label: u8| match (normal, held_out) {
+        (Some(normal), _) => label != normal,
+        (None, Some(held_out)) => label == held_out,
+        (None, None) => false,
+    };
+    (normal.is_some() || held_out.is_some()).then(|| labels.iter().map(|l| anomalous(*l)).collect())
 }
 
 /// Codes projected on their first two principal directions (power
@@ -274,6 +314,39 @@ fn loss_curve(run_dir: &Path) -> Result<(), EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_class_marks_every_other_class_as_anomalous() {
+        let labels = [3, 1, 3, 7, 0];
+        assert_eq!(
+            anomalies(Some(3), None, &labels),
+            Some(vec![false, true, false, true, true])
+        );
+        // The holdout protocol: only the held-out class.
+        assert_eq!(
+            anomalies(None, Some(3), &labels),
+            Some(vec![true, false, true, false, false])
+        );
+        assert_eq!(anomalies(None, None, &labels), None);
+    }
+
+    #[test]
+    fn one_class_auroc_on_a_known_ranking() {
+        // Normal class 1: the model reconstructs its own class best.
+        // Errors: class 1 → 0.1, 0.2; class 0 → 0.15, 0.9; class 2 → 0.5.
+        // Of the 2 × 3 (anomaly, normal) pairs, the anomaly scores higher
+        // in 5 (0.15 < 0.2 is the one miss): AUROC = 5/6.
+        let labels = [1, 0, 1, 0, 2];
+        let scores = [0.1, 0.15, 0.2, 0.9, 0.5];
+        let flagged = anomalies(Some(1), None, &labels).unwrap();
+        let auroc = metrics::auroc(&scores, &flagged).unwrap();
+        assert!((auroc - 5.0 / 6.0).abs() < 1e-12, "{auroc}");
+        // With class 0 normal instead: pairs (anomaly ∈ {0.1, 0.2, 0.5},
+        // normal ∈ {0.15, 0.9}) the anomaly wins in 0.2>0.15 and 0.5>0.15: 2/6.
+        let flagged = anomalies(Some(0), None, &labels).unwrap();
+        let auroc = metrics::auroc(&scores, &flagged).unwrap();
+        assert!((auroc - 2.0 / 6.0).abs() < 1e-12, "{auroc}");
+    }
 
     #[test]
     fn projection_keeps_the_main_spread_on_the_first_axis() {

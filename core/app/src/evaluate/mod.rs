@@ -48,7 +48,12 @@ pub fn evaluate(
 ) -> Result<BTreeMap<String, f64>, EvalError> {
     match (plan.kind, &splits.val, &splits.test) {
         (Kind::Autoencoder, Split::Images(val), Split::Images(test)) => {
-            autoencoder::evaluate(plan, instance, val, test, run_dir)
+            let empty = crate::data::ImageSet::new(0, 0, 1);
+            let train = match &splits.train {
+                Split::Images(train) => train,
+                _ => &empty,
+            };
+            autoencoder::evaluate(plan, instance, (train, val, test), run_dir)
         }
         (Kind::Recognizer, _, Split::Words(test)) => recognizer::evaluate(instance, test, run_dir),
         (Kind::Segmenter, _, Split::Pages(test)) => segmenter::evaluate(instance, test, run_dir),

@@ -159,6 +159,123 @@ pub fn probe(codes: &[Vec<f32>], labels: &[u8]) -> Result<Classification, Metric
     classification(&preds, &test_y, classes)
 }
 
+/// The most training images the PCA baseline is fitted on (the first
+/// ones): its covariance costs `n · d²`.
+pub const PCA_BASELINE_IMAGES: usize = 5000;
+
+/// The PCA baseline's codes: `test` projected on the first `k` principal
+/// directions of (at most [`PCA_BASELINE_IMAGES`] of) `train`, the images
+/// the autoencoder was trained on; `k` is cut to what the data allow
+/// (`min(k, pixels, training images)`). `None` when there is nothing to
+/// fit (no training image, `k` = 0, images of another size).
+pub fn pca_codes(
+    train: &crate::data::ImageSet,
+    test: &crate::data::ImageSet,
+    k: usize,
+) -> Option<Vec<Vec<f32>>> {
+    use faer::linalg::matmul::triangular::{self, BlockStructure};
+    use faer::{get_global_parallelism, Accum, Mat, Side};
+    let d = train.image_len();
+    let n = train.len().min(PCA_BASELINE_IMAGES);
+    let k = k.min(d).min(n);
+    if k == 0 || test.image_len() != d {
+        return None;
+    }
+    let mut mean = vec![0.0f64; d];
+    for i in 0..n {
+        for (m, &x) in mean.iter_mut().zip(train.image(i)) {
+            *m += x as f64 / n as f64;
+        }
+    }
+    // Centred data, column i = image i (d × n).
+    let mut y = Mat::<f64>::zeros(d, n);
+    for i in 0..n {
+        for ((dst, &x), &m) in y
+            .col_as_slice_mut(i)
+            .iter_mut()
+            .zip(train.image(i))
+            .zip(&mean)
+        {
+            *dst = x as f64 - m;
+        }
+    }
+    let par = get_global_parallelism();
+    let axes: Vec<Vec<f64>> = if n >= d {
+        // Lower triangle of the covariance Y Yᵀ / n (d × d); its top-k
+        // eigenvectors, which come last (eigenvalues non-decreasing).
+        let mut cov = Mat::<f64>::zeros(d, d);
+        triangular::matmul(
+            cov.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            y.as_ref(),
+            BlockStructure::Rectangular,
+            y.transpose(),
+            BlockStructure::Rectangular,
+            1.0 / n as f64,
+            par,
+        );
+        let evd = cov.self_adjoint_eigen(Side::Lower).ok()?;
+        let u = evd.U();
+        (0..k)
+            .map(|j| u.col(d - 1 - j).iter().copied().collect())
+            .collect()
+    } else {
+        // Fewer images than pixels: the Gram matrix Yᵀ Y / n (n × n) has the
+        // same nonzero eigenvalues λ; for its eigenvector v, Y v / √(n λ) is
+        // the unit principal direction.
+        let mut gram = Mat::<f64>::zeros(n, n);
+        triangular::matmul(
+            gram.as_mut(),
+            BlockStructure::TriangularLower,
+            Accum::Replace,
+            y.transpose(),
+            BlockStructure::Rectangular,
+            y.as_ref(),
+            BlockStructure::Rectangular,
+            1.0 / n as f64,
+            par,
+        );
+        let evd = gram.self_adjoint_eigen(Side::Lower).ok()?;
+        let (u, s) = (evd.U(), evd.S().column_vector());
+        (0..k)
+            .map(|j| n - 1 - j)
+            .take_while(|&c| s[c] > 1e-12)
+            .map(|c| {
+                let v = u.col(c);
+                let scale = 1.0 / (n as f64 * s[c]).sqrt();
+                (0..d)
+                    .map(|p| (0..n).map(|i| y[(p, i)] * v[i]).sum::<f64>() * scale)
+                    .collect()
+            })
+            .collect()
+    };
+    if axes.is_empty() {
+        return None;
+    }
+    Some(
+        (0..test.len())
+            .map(|i| {
+                let x = test.image(i);
+                axes.iter()
+                    .map(|a| {
+                        a.iter()
+                            .zip(x)
+                            .zip(&mean)
+                            .map(|((a, &x), m)| a * (x as f64 - m))
+                            .sum::<f64>() as f32
+                    })
+                    .collect()
+            })
+            .collect(),
+    )
+}
+
+/// The test images' raw pixels as probe features.
+pub fn pixel_codes(test: &crate::data::ImageSet) -> Vec<Vec<f32>> {
+    (0..test.len()).map(|i| test.image(i).to_vec()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +307,79 @@ mod tests {
         let result = probe(&codes, &labels).unwrap();
         assert!((result.accuracy - 0.5).abs() < 1e-9, "{}", result.accuracy);
         assert!(result.macro_recall <= 0.5 + 1e-9, "{}", result.macro_recall);
+    }
+
+    #[test]
+    fn pca_codes_follow_the_main_direction_of_the_training_images() {
+        // 2×2 images varying along pixel 0 (strongly) and pixel 3 (weakly).
+        let mut train = crate::data::ImageSet::new(2, 2, 1);
+        for i in 0..40 {
+            let t = i as f32 / 40.0;
+            train.push(&[t, 0.5, 0.5, 0.5 + 0.01 * ((i % 2) as f32)], 0);
+        }
+        let mut test = crate::data::ImageSet::new(2, 2, 1);
+        test.push(&[0.0, 0.5, 0.5, 0.5], 0);
+        test.push(&[1.0, 0.5, 0.5, 0.5], 1);
+        let codes = pca_codes(&train, &test, 1).unwrap();
+        assert_eq!(codes.len(), 2);
+        assert_eq!(codes[0].len(), 1);
+        // One unit along pixel 0 is one unit along the first component.
+        assert!(
+            ((codes[1][0] - codes[0][0]).abs() - 1.0).abs() < 1e-3,
+            "{codes:?}"
+        );
+        // More components than pixels: cut to the pixels.
+        assert_eq!(pca_codes(&train, &test, 99).unwrap()[0].len(), 4);
+        let empty = crate::data::ImageSet::new(2, 2, 1);
+        assert!(pca_codes(&empty, &test, 1).is_none());
+    }
+
+    #[test]
+    fn fewer_images_than_pixels_give_the_same_components_through_the_gram_matrix() {
+        // 5 images of 8 pixels (Gram path) and the same 5 twice (10 ≥ 8:
+        // covariance path; duplicates leave the covariance unchanged).
+        let image = |i: usize| -> Vec<f32> {
+            (0..8)
+                .map(|p| ((i * 7 + p * 3) % 11) as f32 / 11.0 + (p == i) as u8 as f32)
+                .collect()
+        };
+        let (mut few, mut twice) = (
+            crate::data::ImageSet::new(2, 4, 1),
+            crate::data::ImageSet::new(2, 4, 1),
+        );
+        for i in 0..5 {
+            few.push(&image(i), 0);
+            twice.push(&image(i), 0);
+            twice.push(&image(i), 0);
+        }
+        let mut test = crate::data::ImageSet::new(2, 4, 1);
+        test.push(&image(7), 0);
+        test.push(&image(2), 0);
+        let a = pca_codes(&few, &test, 3).unwrap();
+        let b = pca_codes(&twice, &test, 3).unwrap();
+        for j in 0..3 {
+            // Equal up to the sign of each component.
+            let same = (0..2).all(|i| (a[i][j] - b[i][j]).abs() < 1e-4);
+            let flipped = (0..2).all(|i| (a[i][j] + b[i][j]).abs() < 1e-4);
+            assert!(same || flipped, "component {j}: {a:?} vs {b:?}");
+        }
+        // At most n - 1 = 4 directions carry variance: a fifth is not invented.
+        assert!(pca_codes(&few, &test, 8).unwrap()[0].len() <= 5);
+    }
+
+    #[test]
+    fn the_baselines_probe_digits_well_above_chance() {
+        // Rendered digits: raw pixels and 16 principal components both
+        // carry the class, so both probes beat the 10 % of chance by far.
+        let cfg = crate::data::synthetic_digits::DigitsConfig::default();
+        let (train, test) = crate::data::synthetic_digits::generate_splits(&cfg, 300, 200, 5);
+        for codes in [
+            pixel_codes(&test),
+            pca_codes(&train, &test, 16).expect("fitted"),
+        ] {
+            let c = probe(&codes, &test.labels).unwrap();
+            assert!(c.accuracy.is_finite() && c.accuracy > 0.5, "{}", c.accuracy);
+            assert!(c.macro_recall.is_finite() && c.macro_precision.is_finite());
+        }
     }
 }

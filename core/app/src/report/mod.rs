@@ -173,6 +173,11 @@ pub struct Row {
     pub checkpoint: Option<String>,
     /// One per metric column; `None` when no run of the row reports that metric.
     pub cells: Vec<Option<Cell>>,
+    /// Numbers quoted from a publication (its citation), not measured by
+    /// any run here: such a row has no runs, is shown apart, and is never
+    /// marked best.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quoted: Option<String>,
 }
 
 /// A results table ready to render.
@@ -187,6 +192,13 @@ pub struct Table {
     /// the same); empty for `Neutral` metrics, when no row has a non-NaN value, or when the
     /// table has one row.
     pub best: Vec<Vec<usize>>,
+    /// Print every number with this many decimals instead of [`fmt_num`]'s
+    /// four significant digits (tables in percent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decimals: Option<usize>,
+    /// A note printed under the table (Markdown, LaTeX): units, sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Builds the table from run records (expected sorted by run id).
@@ -203,6 +215,8 @@ pub struct Table {
 /// * Best per column: maximum mean for `Higher`, minimum for `Lower`, none for `Neutral`;
 ///   NaN means never win, and on equal means the earlier row wins; a table of one row marks
 ///   nothing.
+/// * When a `probe_accuracy|precision|recall` column is shown and runs measured the probe's
+///   baselines, rows `raw pixels` and `PCA, K components` follow (see `probe_baselines`).
 pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
     let done: Vec<&RunRecord> = records.iter().filter(|r| r.status == DONE).collect();
     let metrics: Vec<String> = if metrics.is_empty() {
@@ -233,7 +247,7 @@ pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
         }
     }
 
-    let rows: Vec<Row> = groups
+    let mut rows: Vec<Row> = groups
         .iter()
         .map(|g| {
             let first = g[0];
@@ -253,9 +267,12 @@ pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
                         aggregate(&values)
                     })
                     .collect(),
+                quoted: None,
             }
         })
         .collect();
+
+    rows.extend(probe_baselines(&done, &metrics));
 
     let param_keys: Vec<String> = rows
         .iter()
@@ -265,27 +282,122 @@ pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
         .cloned()
         .collect();
 
-    // With one row there is nothing to compare: nothing is marked best.
-    // Rows whose mean prints the same as the best one tie with it.
-    let best = metrics
-        .iter()
-        .enumerate()
-        .map(|(col, m)| match best_row(&rows, col, direction(m)) {
-            Some(b) if rows.len() > 1 => {
-                let shown = rows[b].cells[col].map(|c| fmt_num(c.mean));
-                (0..rows.len())
-                    .filter(|&i| i == b || rows[i].cells[col].map(|c| fmt_num(c.mean)) == shown)
-                    .collect()
-            }
-            _ => Vec::new(),
-        })
-        .collect();
-
+    let directions: Vec<Direction> = metrics.iter().map(|m| direction(m)).collect();
+    let best = best_marks(&rows, &directions, None);
     Table {
         metrics,
         param_keys,
         rows,
         best,
+        decimals: None,
+        note: None,
+    }
+}
+
+/// The `plugin` of the probe's baseline rows.
+pub const BASELINE: &str = "probe baseline";
+
+/// The probe's baselines, measured by the same runs (`probe_raw_*`: the
+/// raw test pixels; `probe_pca_*`: a PCA of the training images with as
+/// many components as the code, `probe_pca_components`), as rows of the
+/// `probe_*` columns: "raw pixels", and "PCA, K components" per K. A cell
+/// pools one value per seed (the newest run of that seed that has it):
+/// the baselines depend on the data, not on the configuration. No rows
+/// when no `probe_*` column is shown or no run measured a baseline.
+fn probe_baselines(done: &[&RunRecord], metrics: &[String]) -> Vec<Row> {
+    const PROBE: [&str; 3] = ["accuracy", "precision", "recall"];
+    let probed: Vec<Option<&str>> = metrics
+        .iter()
+        .map(|m| m.strip_prefix("probe_").filter(|rest| PROBE.contains(rest)))
+        .collect();
+    if probed.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    let row = |name: String, variant: &str, prefix: &str, of: &dyn Fn(&RunRecord) -> bool| {
+        // seed → (run id, record): the newest run of each seed.
+        let mut by_seed: BTreeMap<u64, &RunRecord> = BTreeMap::new();
+        for r in done.iter().filter(|r| of(r)) {
+            if PROBE
+                .iter()
+                .any(|p| r.metrics.contains_key(&format!("{prefix}{p}")))
+            {
+                by_seed.insert(r.seed, *r);
+            }
+        }
+        if by_seed.is_empty() {
+            return None;
+        }
+        Some(Row {
+            run_ids: by_seed.values().map(|r| r.run_id.clone()).collect(),
+            name,
+            plugin: BASELINE.to_string(),
+            variant: variant.to_string(),
+            params: BTreeMap::new(),
+            seeds: by_seed.keys().copied().collect(),
+            checkpoint: None,
+            cells: probed
+                .iter()
+                .map(|p| {
+                    let values: Vec<f64> = match p {
+                        Some(p) => by_seed
+                            .values()
+                            .filter_map(|r| r.metrics.get(&format!("{prefix}{p}")).copied())
+                            .collect(),
+                        None => Vec::new(),
+                    };
+                    aggregate(&values)
+                })
+                .collect(),
+            quoted: None,
+        })
+    };
+    let mut out: Vec<Row> = row("raw pixels".into(), "raw pixels", "probe_raw_", &|_| true)
+        .into_iter()
+        .collect();
+    let components: BTreeSet<u64> = done
+        .iter()
+        .filter_map(|r| r.metrics.get("probe_pca_components"))
+        .map(|k| *k as u64)
+        .collect();
+    for k in components {
+        let of = move |r: &RunRecord| {
+            r.metrics.get("probe_pca_components").map(|v| *v as u64) == Some(k)
+        };
+        out.extend(row(
+            format!("PCA, {k} components"),
+            "pca",
+            "probe_pca_",
+            &of,
+        ));
+    }
+    out
+}
+
+/// The best rows of each column (see [`Table::best`]): quoted rows never
+/// compete, and with fewer than two measured rows nothing is marked. Rows
+/// whose mean prints the same as the best one tie with it.
+fn best_marks(rows: &[Row], directions: &[Direction], decimals: Option<usize>) -> Vec<Vec<usize>> {
+    let measured = rows.iter().filter(|r| r.quoted.is_none()).count();
+    directions
+        .iter()
+        .enumerate()
+        .map(|(col, &dir)| match best_row(rows, col, dir) {
+            Some(b) if measured > 1 => {
+                let shown = |i: usize| rows[i].cells[col].map(|c| fmt_value(c.mean, decimals));
+                (0..rows.len())
+                    .filter(|&i| i == b || (rows[i].quoted.is_none() && shown(i) == shown(b)))
+                    .collect()
+            }
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
+/// A number as tables print it: `decimals` fixed, or [`fmt_num`].
+fn fmt_value(v: f64, decimals: Option<usize>) -> String {
+    match decimals {
+        Some(d) if v.is_finite() => format!("{v:.d$}"),
+        _ => fmt_num(v),
     }
 }
 
@@ -313,6 +425,9 @@ fn best_row(rows: &[Row], col: usize, dir: Direction) -> Option<usize> {
     }
     let mut best: Option<(usize, f64)> = None;
     for (i, row) in rows.iter().enumerate() {
+        if row.quoted.is_some() {
+            continue;
+        }
         let Some(cell) = row.cells[col] else { continue };
         if cell.mean.is_nan() {
             continue;
@@ -343,6 +458,8 @@ pub struct RenderOptions {
     pub caption: Option<String>,
     /// LaTeX `\label`.
     pub label: Option<String>,
+    /// LaTeX: metric columns as siunitx `S` columns (`report --siunitx`).
+    pub siunitx: bool,
 }
 
 /// A column `--columns` names that no table of these runs has.
@@ -427,9 +544,16 @@ fn columns(table: &Table, options: &RenderOptions) -> Result<Vec<Col>, UnknownCo
             })
             .collect(),
         None => {
+            // What differs between the measured configurations: baseline
+            // and quoted rows do not add columns.
+            let configs: Vec<&Row> = table
+                .rows
+                .iter()
+                .filter(|r| r.quoted.is_none() && r.plugin != BASELINE)
+                .collect();
             let differs = |f: &dyn Fn(&Row) -> Option<&String>| {
-                let first = table.rows.first().map(f);
-                table.rows.iter().any(|r| Some(f(r)) != first)
+                let first = configs.first().map(|r| f(r));
+                configs.iter().any(|r| Some(f(r)) != first)
             };
             let mut cols = vec![Col::Name];
             if differs(&|r| Some(&r.plugin)) {
@@ -471,9 +595,11 @@ fn column_text(col: &Col, row: &Row, shown: &[Col], missing: &str) -> String {
     match col {
         Col::Name => display_name(row, shown),
         Col::Run => run_label(row),
+        Col::Plugin | Col::Variant if row.quoted.is_some() => missing.to_string(),
         Col::Plugin => row.plugin.clone(),
         Col::Variant => row.variant.clone(),
-        Col::N => row.run_ids.len().to_string(),
+        Col::N if row.quoted.is_some() => missing.to_string(),
+        Col::N => row.seeds.len().to_string(),
         Col::Seeds => row
             .seeds
             .iter()
@@ -518,16 +644,16 @@ pub fn text_table(table: &Table, options: &RenderOptions) -> Result<TextTable, U
     let mut best = Vec::new();
     let mut sort_keys = Vec::new();
     for (i, row) in table.rows.iter().enumerate() {
-        let runs = row.run_ids.len();
+        let runs = runs_of(row);
         rows.push(display_row(
             table,
             &cols,
             i,
             row,
             |s| s.to_string(),
-            "–",
+            ("–", "–", DAGGER),
             |c, _| {
-                let (value, suffix) = cell_text(c, runs, "±");
+                let (value, suffix) = cell_text(c, runs, "±", table.decimals);
                 format!("{value}{suffix}")
             },
         ));
@@ -537,7 +663,7 @@ pub fn text_table(table: &Table, options: &RenderOptions) -> Result<TextTable, U
         let mut keys: Vec<Option<f64>> = cols
             .iter()
             .map(|c| match c {
-                Col::N => Some(runs as f64),
+                Col::N => row.quoted.is_none().then_some(row.seeds.len() as f64),
                 _ => None,
             })
             .collect();
@@ -571,6 +697,12 @@ pub fn render(table: &Table, format: Format) -> String {
 ///   scaled down to the line width when wider; `\textbf{}` for best, `$\pm$`, text escaped
 ///   with [`latex_escape`], missing values `--`. Needs `booktabs` and `graphicx` (said in a
 ///   comment on top).
+///
+/// With `options.siunitx`, LaTeX metric columns are siunitx `S` columns (`table-format` from
+/// the values, `mean \pm std` as separate uncertainty, the best in `\bfseries`, anything that
+/// is not a plain number as braced text). A quoted row ([`Row::quoted`]) has `†` after its
+/// name, `–` for `n`, plugin and variant, follows a rule in LaTeX, and a CSV `source` column
+/// says `quoted: ...` or `measured`; [`Table::note`] is printed under Markdown and LaTeX.
 ///
 /// In Markdown and LaTeX, the std is printed with as many decimals as the mean (so
 /// `0.01200 ± 0.00200`); when the mean is 0 or in exponent form the std uses [`fmt_num`].
@@ -646,20 +778,35 @@ fn fmt_std(std: f64, mean_text: &str, mean: f64) -> String {
 
 /// The text of a metric cell for Markdown/LaTeX: `(value text, suffix)`, where only the value
 /// text is wrapped when the cell is the best.
-fn cell_text(cell: &Cell, runs: usize, pm: &str) -> (String, String) {
-    let mean = fmt_num(cell.mean);
+fn cell_text(cell: &Cell, runs: usize, pm: &str, decimals: Option<usize>) -> (String, String) {
+    let mean = fmt_value(cell.mean, decimals);
     let value = if cell.count > 1 {
-        let std = fmt_std(cell.std, &mean, cell.mean);
+        let std = match decimals {
+            Some(_) if cell.mean.is_finite() => fmt_value(cell.std, decimals),
+            _ => fmt_std(cell.std, &mean, cell.mean),
+        };
         format!("{mean} {pm} {std}")
     } else {
         mean
     };
-    let suffix = if cell.count != runs {
+    let suffix = if cell.count != runs && runs != QUOTED {
         format!(" (n={})", cell.count)
     } else {
         String::new()
     };
     (value, suffix)
+}
+
+/// [`runs_of`] a quoted row: its cells have no run count to fall short of.
+const QUOTED: usize = usize::MAX;
+
+/// How many runs (one per seed) a full cell of `row` pools.
+fn runs_of(row: &Row) -> usize {
+    if row.quoted.is_some() {
+        QUOTED
+    } else {
+        row.seeds.len()
+    }
 }
 
 /// The `run` column: the first id, plus ` (+N)` when N more runs were aggregated.
@@ -679,17 +826,24 @@ fn display_row(
     i: usize,
     row: &Row,
     text: impl Fn(&str) -> String,
-    missing: &str,
+    (missing, missing_metric, dagger): (&str, &str, &str),
     metric: impl Fn(&Cell, bool) -> String,
 ) -> Vec<String> {
     let mut cells: Vec<String> = cols
         .iter()
-        .map(|c| text(&column_text(c, row, cols, missing)))
+        .map(|c| {
+            let cell = text(&column_text(c, row, cols, missing));
+            match c {
+                // A quoted row's name carries the mark its note explains.
+                Col::Name if row.quoted.is_some() => format!("{cell}{dagger}"),
+                _ => cell,
+            }
+        })
         .collect();
     for (col, cell) in row.cells.iter().enumerate() {
         cells.push(match cell {
             Some(c) => metric(c, table.best.get(col).is_some_and(|b| b.contains(&i))),
-            None => missing.to_string(),
+            None => missing_metric.to_string(),
         });
     }
     cells
@@ -717,31 +871,59 @@ fn render_markdown(table: &Table, cols: &[Col]) -> String {
     sep.extend(std::iter::repeat_n("---:", table.metrics.len()));
     out.push_str(&format!("|{}|\n", sep.join("|")));
     for (i, row) in table.rows.iter().enumerate() {
-        let runs = row.run_ids.len();
-        let cells = display_row(table, cols, i, row, md_escape, "–", |c, best| {
-            let (value, suffix) = cell_text(c, runs, "±");
-            if best {
-                format!("**{value}**{suffix}")
-            } else {
-                format!("{value}{suffix}")
-            }
-        });
+        let runs = runs_of(row);
+        let cells = display_row(
+            table,
+            cols,
+            i,
+            row,
+            md_escape,
+            ("–", "–", DAGGER),
+            |c, best| {
+                let (value, suffix) = cell_text(c, runs, "±", table.decimals);
+                if best {
+                    format!("**{value}**{suffix}")
+                } else {
+                    format!("{value}{suffix}")
+                }
+            },
+        );
         out.push_str(&line(&cells));
+    }
+    if let Some(note) = &table.note {
+        out.push_str(&format!("\n{note}\n"));
     }
     out
 }
+
+/// Marks a quoted row's name; [`Table::note`] says what it means.
+pub const DAGGER: &str = "†";
 
 fn render_latex(table: &Table, cols: &[Col], options: &RenderOptions) -> String {
     let mut spec: String = cols
         .iter()
         .map(|c| if c.numeric() { 'r' } else { 'l' })
         .collect();
-    spec.push_str(&"r".repeat(table.metrics.len()));
+    let si = options.siunitx;
+    if si {
+        for col in 0..table.metrics.len() {
+            spec.push_str(&format!("S[table-format={}]", si_table_format(table, col)));
+        }
+    } else {
+        spec.push_str(&"r".repeat(table.metrics.len()));
+    }
     let line = |cells: &[String]| format!("{} \\\\\n", cells.join(" & "));
-    let mut out = String::from(
-        "% generated by workbench report; needs \\usepackage{booktabs} and \\usepackage{graphicx}\n",
-    );
+    let mut out = String::from(if si {
+        "% generated by workbench report; needs \\usepackage{booktabs}, \\usepackage{graphicx} and \\usepackage{siunitx} (v3)\n"
+    } else {
+        "% generated by workbench report; needs \\usepackage{booktabs} and \\usepackage{graphicx}\n"
+    });
     out.push_str("\\begin{table}[htbp]\n\\centering\n");
+    if si {
+        out.push_str(
+            "\\sisetup{separate-uncertainty=true, detect-weight=true, group-digits=none, retain-zero-uncertainty=true}\n",
+        );
+    }
     if let Some(c) = &options.caption {
         out.push_str(&format!("\\caption{{{}}}\n", latex_escape(c)));
     }
@@ -756,22 +938,131 @@ fn render_latex(table: &Table, cols: &[Col], options: &RenderOptions) -> String 
     // Scaled down to the line width when wider, never up.
     out.push_str("\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{%\n");
     out.push_str(&format!("\\begin{{tabular}}{{{spec}}}\n\\toprule\n"));
-    out.push_str(&line(&header(table, cols, latex_escape)));
+    let mut titles = header(table, cols, latex_escape);
+    if si {
+        // Text in an `S` column is braced.
+        for t in &mut titles[cols.len()..] {
+            *t = format!("{{{t}}}");
+        }
+    }
+    out.push_str(&line(&titles));
     out.push_str("\\midrule\n");
     for (i, row) in table.rows.iter().enumerate() {
-        let runs = row.run_ids.len();
-        let cells = display_row(table, cols, i, row, latex_escape, "--", |c, best| {
-            let (value, suffix) = cell_text(c, runs, "$\\pm$");
-            if best {
-                format!("\\textbf{{{value}}}{suffix}")
-            } else {
-                format!("{value}{suffix}")
-            }
-        });
+        if row.quoted.is_some() && table.rows[..i].iter().all(|r| r.quoted.is_none()) && i > 0 {
+            out.push_str("\\midrule\n");
+        }
+        let runs = runs_of(row);
+        let missing = if si { "{--}" } else { "--" };
+        let cells = display_row(
+            table,
+            cols,
+            i,
+            row,
+            latex_escape,
+            ("--", missing, "\\dag{}"),
+            |c, best| {
+                if si {
+                    return si_cell(c, runs, best, table.decimals);
+                }
+                let (value, suffix) = cell_text(c, runs, "$\\pm$", table.decimals);
+                if best {
+                    format!("\\textbf{{{value}}}{suffix}")
+                } else {
+                    format!("{value}{suffix}")
+                }
+            },
+        );
         out.push_str(&line(&cells));
     }
-    out.push_str("\\bottomrule\n\\end{tabular}}\n\\end{table}\n");
+    out.push_str("\\bottomrule\n\\end{tabular}}\n");
+    if let Some(note) = &table.note {
+        let text = latex_escape(note)
+            .replace(DAGGER, "\\dag{}")
+            .replace('±', "$\\pm$");
+        out.push_str(&format!(
+            "\\par\\smallskip\n{{\\footnotesize {text}\\par}}\n"
+        ));
+    }
+    out.push_str("\\end{table}\n");
     out
+}
+
+/// A metric cell's mean and std (when pooled) as printed.
+fn cell_parts(cell: &Cell, decimals: Option<usize>) -> (String, Option<String>) {
+    let (value, _) = cell_text(cell, QUOTED, "±", decimals);
+    match value.split_once(" ± ") {
+        Some((mean, std)) => (mean.to_string(), Some(std.to_string())),
+        None => (value, None),
+    }
+}
+
+/// Whether siunitx reads `text` as a plain decimal number (no exponent,
+/// finite).
+fn si_plain(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().filter(|b| *b == b'.').count() <= 1
+}
+
+/// Whether a cell goes into an `S` column as a number (else as braced text).
+fn si_numeric(cell: &Cell, runs: usize, decimals: Option<usize>) -> bool {
+    let (mean, std) = cell_parts(cell, decimals);
+    (cell.count == runs || runs == QUOTED) && si_plain(&mean) && std.as_deref().is_none_or(si_plain)
+}
+
+/// A metric cell in an `S` column: `mean \pm std` as a number (bold by
+/// `\bfseries`, which `detect-weight` honours), or braced text when it is not
+/// a plain number or carries an `(n=k)` suffix.
+fn si_cell(cell: &Cell, runs: usize, best: bool, decimals: Option<usize>) -> String {
+    if si_numeric(cell, runs, decimals) {
+        let (mean, std) = cell_parts(cell, decimals);
+        let number = match std {
+            Some(std) => format!("{mean} \\pm {std}"),
+            None => mean,
+        };
+        if best {
+            format!("\\bfseries {number}")
+        } else {
+            number
+        }
+    } else {
+        let (value, suffix) = cell_text(cell, runs, "$\\pm$", decimals);
+        if best {
+            format!("{{\\textbf{{{value}}}{suffix}}}")
+        } else {
+            format!("{{{value}{suffix}}}")
+        }
+    }
+}
+
+/// siunitx's `table-format` of metric column `col`: sign, integer and
+/// decimal digits of the widest mean, and the digits of the widest
+/// uncertainty in compact form (`2.1(3)` for `12.3 ± 10.4`), over the cells
+/// printed as numbers.
+fn si_table_format(table: &Table, col: usize) -> String {
+    let (mut sign, mut int, mut dec, mut unc) = (false, 1, 0, 0);
+    for row in &table.rows {
+        let Some(cell) = row.cells[col] else { continue };
+        if !si_numeric(&cell, runs_of(row), table.decimals) {
+            continue;
+        }
+        let (mean, std) = cell_parts(&cell, table.decimals);
+        sign |= mean.starts_with('-');
+        let digits = mean.trim_start_matches('-');
+        let (i, d) = digits.split_once('.').unwrap_or((digits, ""));
+        int = int.max(i.len());
+        dec = dec.max(d.len());
+        if let Some(std) = std {
+            let compact = std.replace('.', "");
+            unc = unc.max(compact.trim_start_matches('0').len().max(1));
+        }
+    }
+    let mut f = format!("{}{int}.{dec}", if sign { "-" } else { "" });
+    if unc > 0 {
+        f.push_str(&format!("({unc})"));
+    }
+    f
 }
 
 fn render_csv(table: &Table) -> String {
@@ -786,6 +1077,11 @@ fn render_csv(table: &Table) -> String {
     }
     header.push("checkpoint".to_string());
     header.push("best".to_string());
+    // Only tables with quoted rows say where each row's numbers come from.
+    let sourced = table.rows.iter().any(|r| r.quoted.is_some());
+    if sourced {
+        header.push("source".to_string());
+    }
 
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut records = vec![header];
@@ -799,7 +1095,10 @@ fn render_csv(table: &Table) -> String {
         for key in &table.param_keys {
             rec.push(row.params.get(key).cloned().unwrap_or_default());
         }
-        rec.push(row.run_ids.len().to_string());
+        rec.push(match row.quoted {
+            Some(_) => String::new(),
+            None => row.seeds.len().to_string(),
+        });
         for cell in &row.cells {
             match cell {
                 Some(c) => {
@@ -818,6 +1117,12 @@ fn render_csv(table: &Table) -> String {
             .map(|(m, _)| m.as_str())
             .collect();
         rec.push(best.join(";"));
+        if sourced {
+            rec.push(match &row.quoted {
+                Some(citation) => format!("quoted: {citation}"),
+                None => "measured".to_string(),
+            });
+        }
         records.push(rec);
     }
     for rec in &records {
@@ -864,7 +1169,12 @@ pub fn record(s: &crate::results::RunSummary, run_dir: &Path) -> RunRecord {
     }
 }
 
+mod oneclass;
 mod placement;
+pub use oneclass::{
+    build_one_class_table, is_one_class, DEEP_SVDD, DEEP_SVDD_CITATION, DEEP_SVDD_MNIST,
+    NORMAL_CLASS, ONE_CLASS_METRIC,
+};
 pub use placement::render_placement;
 
 #[cfg(test)]

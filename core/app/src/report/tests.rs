@@ -392,19 +392,19 @@ fn std_follows_mean_precision() {
         std: 0.0004,
         count: 3,
     };
-    assert_eq!(cell_text(&c, 3, "±").0, "0.01230 ± 0.00040");
+    assert_eq!(cell_text(&c, 3, "±", None).0, "0.01230 ± 0.00040");
     let c = Cell {
         mean: 1.5e-5,
         std: 2.5e-6,
         count: 2,
     };
-    assert_eq!(cell_text(&c, 2, "±").0, "1.500e-5 ± 2.500e-6");
+    assert_eq!(cell_text(&c, 2, "±", None).0, "1.500e-5 ± 2.500e-6");
     let c = Cell {
         mean: 0.0,
         std: 0.003,
         count: 2,
     };
-    assert_eq!(cell_text(&c, 2, "±").0, "0 ± 0.003000");
+    assert_eq!(cell_text(&c, 2, "±", None).0, "0 ± 0.003000");
 }
 
 #[test]
@@ -519,4 +519,242 @@ fn latest_invocation_per_configuration_by_default() {
     let first = select_invocations(&records, &Invocations::from("first"));
     assert_eq!(first.len(), 2);
     assert_eq!(select_invocations(&records, &Invocations::All).len(), 4);
+}
+
+/// One-class runs of two configurations: `conv` over classes 0-9 with two
+/// seeds (AUROC 0.90 + class/100 + seed/100), `dense` with one seed and
+/// AUROC 0.80 everywhere.
+fn one_class_records() -> Vec<RunRecord> {
+    let mut out = Vec::new();
+    let mut id = 0;
+    for (variant, seeds) in [("conv", vec![0u64, 1]), ("dense", vec![0])] {
+        for &seed in &seeds {
+            for class in 0..10u8 {
+                id += 1;
+                let auroc = if variant == "conv" {
+                    0.90 + class as f64 / 100.0 + seed as f64 / 100.0
+                } else {
+                    0.80
+                };
+                let class_text = class.to_string();
+                let mut r = rec(
+                    &format!("r{id:03}"),
+                    variant,
+                    &[("code_size", "32"), (NORMAL_CLASS, class_text.as_str())],
+                    seed,
+                    "done",
+                    None,
+                    &[("anomaly_auroc", auroc), ("mse", 0.01)],
+                );
+                r.name = format!("{variant} normal_class={class}");
+                out.push(r);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_one_class_table_has_a_column_per_normal_class_and_the_quoted_deep_svdd_row() {
+    let records = one_class_records();
+    assert!(is_one_class(&records));
+    assert!(!is_one_class(&fixture()));
+    let t = build_one_class_table(&records, ONE_CLASS_METRIC);
+    let want_cols: Vec<String> = (0..10)
+        .map(|c| c.to_string())
+        .chain(["mean".to_string()])
+        .collect();
+    assert_eq!(t.metrics, want_cols);
+    assert_eq!(t.rows.len(), 3, "conv, dense, Deep SVDD");
+    let conv = &t.rows[0];
+    assert_eq!((conv.name.as_str(), conv.seeds.len()), ("conv", 2));
+    assert!(!conv.params.contains_key(NORMAL_CLASS));
+    // Class 3: seeds give 93 and 94 % → 93.5 ± 0.71.
+    let c3 = conv.cells[3].unwrap();
+    assert!((c3.mean - 93.5).abs() < 1e-9 && (c3.std - 0.5f64.sqrt()).abs() < 1e-9);
+    // Mean over classes per seed: 94.5 and 95.5 → 95.0 ± 0.71 over 2 seeds.
+    let mean = conv.cells[10].unwrap();
+    assert_eq!(mean.count, 2);
+    assert!((mean.mean - 95.0).abs() < 1e-9, "{mean:?}");
+    let svdd = &t.rows[2];
+    assert_eq!(svdd.name, DEEP_SVDD);
+    assert!(svdd.quoted.is_some() && svdd.run_ids.is_empty());
+    let quoted: Vec<f64> = svdd.cells.iter().map(|c| c.unwrap().mean).collect();
+    assert_eq!(&quoted[..10], &DEEP_SVDD_MNIST);
+    assert!((quoted[10] - 94.8).abs() < 1e-9, "{}", quoted[10]);
+    // The best marks go to measured rows only: conv beats dense everywhere,
+    // and Deep SVDD (quoted, higher in class 0) never takes a mark.
+    for (col, best) in t.best.iter().enumerate() {
+        assert_eq!(best, &vec![0], "column {col}");
+    }
+
+    let md = render(&t, Format::Markdown);
+    let lines: Vec<&str> = md.lines().collect();
+    assert_eq!(
+        lines[0],
+        "| name | variant | n | 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | mean |"
+    );
+    assert!(
+        lines[2].starts_with("| conv | conv | 2 | **90.5 ± 0.7** | "),
+        "{md}"
+    );
+    assert!(lines[2].ends_with(" | **95.0 ± 0.7** |"), "{md}");
+    assert_eq!(
+        lines[4],
+        "| Deep SVDD (Ruff et al. 2018)† | – | – | 98.0 | 99.7 | 91.7 | 91.9 | 94.9 | 88.5 | 98.3 | 94.6 | 93.9 | 96.5 | 94.8 |"
+    );
+    assert!(
+        md.contains("† Quoted from Ruff et al. (2018), Table 1 (One-Class Deep SVDD on MNIST), not measured here."),
+        "{md}"
+    );
+
+    let csv = render(&t, Format::Csv);
+    let header = csv.lines().next().unwrap();
+    assert!(header.starts_with("run_id,name,plugin,variant,code_size,n,0_mean,0_std,"));
+    assert!(header.ends_with(",mean_mean,mean_std,checkpoint,best,source"));
+    let last = csv.lines().last().unwrap();
+    assert!(
+        last.starts_with(",Deep SVDD (Ruff et al. 2018),,,,,98,0,99.7,0,"),
+        "{last}"
+    );
+    assert!(
+        last.contains(",\"quoted: L. Ruff et al., Deep One-Class Classification, ICML 2018"),
+        "{last}"
+    );
+    assert!(csv.lines().nth(1).unwrap().ends_with(",measured"));
+
+    let tex = render(&t, Format::Latex);
+    assert!(
+        tex.contains("\\midrule\nDeep SVDD (Ruff et al. 2018)\\dag{} & -- & -- & 98.0 &"),
+        "{tex}"
+    );
+    assert!(
+        tex.contains("\\dag{} Quoted from Ruff et al. (2018)"),
+        "{tex}"
+    );
+    assert!(tex.contains("mean $\\pm$ std over seeds"), "{tex}");
+}
+
+#[test]
+fn a_one_class_table_restricted_to_some_classes_quotes_the_mean_over_those() {
+    let records: Vec<RunRecord> = one_class_records()
+        .into_iter()
+        .filter(|r| ["1", "5"].contains(&r.params[NORMAL_CLASS].as_str()))
+        .collect();
+    let t = build_one_class_table(&records, ONE_CLASS_METRIC);
+    assert_eq!(t.metrics, vec!["1", "5", "mean"]);
+    let svdd = t.rows.last().unwrap();
+    let quoted: Vec<f64> = svdd.cells.iter().map(|c| c.unwrap().mean).collect();
+    assert_eq!(quoted[..2], [99.7, 88.5]);
+    assert!((quoted[2] - (99.7 + 88.5) / 2.0).abs() < 1e-9);
+    // A seed without every class is left out of the mean, and says so.
+    let mut records = records;
+    records.retain(|r| !(r.seed == 1 && r.params[NORMAL_CLASS] == "5"));
+    let t = build_one_class_table(&records, ONE_CLASS_METRIC);
+    assert_eq!(t.rows[0].cells[2].unwrap().count, 1);
+    assert!(render(&t, Format::Markdown).contains("(n=1)"));
+}
+
+#[test]
+fn another_metric_gives_a_one_class_table_without_the_quoted_row() {
+    let t = build_one_class_table(&one_class_records(), "mse");
+    assert!(t.rows.iter().all(|r| r.quoted.is_none()));
+    assert_eq!(t.decimals, None);
+    assert!(!render(&t, Format::Markdown).contains(DEEP_SVDD));
+}
+
+#[test]
+fn probe_tables_get_raw_pixel_and_pca_baseline_rows() {
+    let probe = |id: &str, variant: &str, seed: u64, acc: f64, k: f64| {
+        rec(
+            id,
+            variant,
+            &[],
+            seed,
+            "done",
+            None,
+            &[
+                ("probe_accuracy", acc),
+                ("mse", 0.02),
+                ("probe_raw_accuracy", 0.88),
+                ("probe_pca_accuracy", 0.80 + k / 1000.0),
+                ("probe_pca_components", k),
+            ],
+        )
+    };
+    let records = vec![
+        probe("r1", "small", 0, 0.70, 16.0),
+        probe("r2", "small", 1, 0.72, 16.0),
+        probe("r3", "big", 0, 0.90, 64.0),
+    ];
+    let t = build_table(&records, &["probe_accuracy".into(), "mse".into()]);
+    let names: Vec<&str> = t.rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "small",
+            "big",
+            "raw pixels",
+            "PCA, 16 components",
+            "PCA, 64 components"
+        ]
+    );
+    let raw = &t.rows[2];
+    let cell = raw.cells[0].unwrap();
+    assert_eq!((cell.mean, cell.count), (0.88, 2), "one value per seed");
+    assert!(
+        raw.cells[1].is_none(),
+        "baselines have no reconstruction error"
+    );
+    assert!((t.rows[3].cells[0].unwrap().mean - 0.816).abs() < 1e-12);
+    assert_eq!(t.rows[4].cells[0].unwrap().count, 1);
+    // Measured here, so they compete: `big` (0.90) is still best.
+    assert_eq!(t.best[0], vec![1]);
+    // Without a probe column, no baseline rows.
+    let t = build_table(&records, &["mse".into()]);
+    assert_eq!(t.rows.len(), 2);
+    // Without baseline metrics (older runs), none either.
+    let old: Vec<RunRecord> = records
+        .into_iter()
+        .map(|mut r| {
+            r.metrics
+                .retain(|k, _| !k.starts_with("probe_raw") && !k.starts_with("probe_pca"));
+            r
+        })
+        .collect();
+    assert_eq!(build_table(&old, &["probe_accuracy".into()]).rows.len(), 2);
+}
+
+#[test]
+fn siunitx_columns_align_numbers_and_brace_text() {
+    let t = build_table(&fixture(), &["mse".into(), "psnr".into(), "params".into()]);
+    let options = RenderOptions {
+        siunitx: true,
+        ..RenderOptions::default()
+    };
+    let tex = render_with(&t, Format::Latex, &options).unwrap();
+    assert!(tex.starts_with("% generated by workbench report; needs \\usepackage{booktabs}, \\usepackage{graphicx} and \\usepackage{siunitx}"));
+    assert!(
+        tex.contains("\\sisetup{separate-uncertainty=true, detect-weight=true, group-digits=none, retain-zero-uncertainty=true}")
+    );
+    // mse: 0.01100 ± 0.00141 (base, best) and 0.008000 (deep).
+    // mse: means 0.01200 and 0.008000, std 0.00200 (3 digits compact);
+    // psnr 19.23 ± 0.75; params: only deep's 2500 is a number (base's
+    // cell has one run of three, so it is text).
+    assert!(
+        tex.contains(
+            "\\begin{tabular}{lllrS[table-format=1.6(3)]S[table-format=2.2(2)]S[table-format=4.0]}"
+        ),
+        "{tex}"
+    );
+    assert!(
+        tex.contains("& 0.01200 \\pm 0.00200 & \\bfseries 19.23 \\pm 0.75 & {1000 (n=1)} \\\\"),
+        "{tex}"
+    );
+    assert!(tex.contains("& {mse} & {psnr} & {params} \\\\"), "{tex}");
+    assert!(!tex.contains("$\\pm$"), "numbers use \\pm inside S: {tex}");
+    // A cell with fewer runs than its row is text in braces.
+    let t = build_table(&fixture(), &["params".into()]);
+    let tex = render_with(&t, Format::Latex, &options).unwrap();
+    assert!(tex.contains("& {1000 (n=1)} \\\\"), "{tex}");
 }

@@ -68,6 +68,7 @@ fn same_run(a: &RunPlan, b: &RunPlan) -> bool {
         && a.train == b.train
         && a.dataset == b.dataset
         && a.evaluation == b.evaluation
+        && a.normal_class == b.normal_class
 }
 
 pub(super) fn now_rfc3339() -> String {

@@ -6,7 +6,7 @@ use super::{Diagnostic, RawTrain, Seg, Spec, SpecError};
 use crate::datasets::DatasetSpec;
 use crate::hint::nearest_hint;
 use crate::host::PluginEntry;
-use crate::plan::{default_metrics, known_metrics, RunPlan};
+use crate::plan::{default_metrics, known_metrics, Protocol, RunPlan, DIGIT_CLASSES};
 use serde_json::{Map, Value as Json};
 use serde_yaml::{Mapping, Value};
 use std::collections::BTreeMap;
@@ -116,6 +116,7 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
             ));
         }
     }
+    let (evaluation, normal_classes) = check_protocol(spec, dataset.as_ref(), &mut diags);
     let executor = super::executor::resolve_executor(spec, raw.executor.as_ref(), &mut diags);
     let parallel = raw.parallel.unwrap_or(1);
     if parallel == 0 {
@@ -185,7 +186,8 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
         .fold(raw.runs.len() as u128, |n, (_, v, _)| {
             n.saturating_mul(v.len() as u128)
         })
-        .saturating_mul(seeds.len() as u128);
+        .saturating_mul(seeds.len() as u128)
+        .saturating_mul(normal_classes.len().max(1) as u128);
     let limit = max_runs();
     if total > limit {
         let at = if grid.is_empty() { "runs" } else { "sweep" };
@@ -309,34 +311,49 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
             }
             // A dataset error is already reported; plan nothing without one.
             let Some(dataset) = &dataset else { continue };
+            // One run per normal class under the one-class protocol, else one.
+            let classes: Vec<Option<u8>> = if normal_classes.is_empty() {
+                vec![None]
+            } else {
+                normal_classes.iter().map(|c| Some(*c)).collect()
+            };
             for &seed in &seeds {
                 train.seed = seed;
-                let mut name = run.name.clone().unwrap_or_else(|| run.variant.clone());
-                for (k, v) in &swept {
-                    name.push_str(&format!(" {k}={v}"));
+                for &normal_class in &classes {
+                    let mut name = run.name.clone().unwrap_or_else(|| run.variant.clone());
+                    for (k, v) in &swept {
+                        name.push_str(&format!(" {k}={v}"));
+                    }
+                    let mut key_params = key_params.clone();
+                    if let Some(class) = normal_class {
+                        // Before the seed: `report` strips a trailing ` seed=N`.
+                        name.push_str(&format!(" {NORMAL_CLASS}={class}"));
+                        key_params.insert(NORMAL_CLASS.into(), class.to_string());
+                    }
+                    if seeds.len() > 1 {
+                        name.push_str(&format!(" seed={seed}"));
+                    }
+                    runs.push(RunPlan {
+                        index: 0,
+                        name,
+                        plugin: plugin.name.clone(),
+                        plugin_file: plugin.file.clone(),
+                        plugin_version: plugin.version.clone(),
+                        kind: plugin.kind,
+                        variant: variant.name.clone(),
+                        params: resolved.clone(),
+                        key_params,
+                        train: train.clone(),
+                        dataset: dataset.clone(),
+                        metrics: metrics.clone(),
+                        evaluation: evaluation.clone(),
+                        source: i,
+                        recognizer: None,
+                        preprocess: None,
+                        init_from: None,
+                        normal_class,
+                    });
                 }
-                if seeds.len() > 1 {
-                    name.push_str(&format!(" seed={seed}"));
-                }
-                runs.push(RunPlan {
-                    index: 0,
-                    name,
-                    plugin: plugin.name.clone(),
-                    plugin_file: plugin.file.clone(),
-                    plugin_version: plugin.version.clone(),
-                    kind: plugin.kind,
-                    variant: variant.name.clone(),
-                    params: resolved.clone(),
-                    key_params: key_params.clone(),
-                    train: train.clone(),
-                    dataset: dataset.clone(),
-                    metrics: metrics.clone(),
-                    evaluation: raw.evaluation.clone(),
-                    source: i,
-                    recognizer: None,
-                    preprocess: None,
-                    init_from: None,
-                });
             }
         }
     }
@@ -368,6 +385,94 @@ pub fn resolve(spec: &Spec, plugins: &[PluginEntry]) -> Result<Experiment, SpecE
             .map(|(dir, _)| dir.canonicalize().unwrap_or(dir))
             .collect(),
     })
+}
+
+/// The key parameter (and run-name suffix) of a one-class run: its normal class.
+pub const NORMAL_CLASS: &str = "normal_class";
+
+/// Checks `evaluation.protocol` and `evaluation.classes` against the rest of
+/// `evaluation:` and the dataset. Returns the settings the runs carry (the
+/// one-class protocol holds no class out) and the normal classes, one run
+/// each (empty under the holdout protocol).
+fn check_protocol(
+    spec: &Spec,
+    dataset: Option<&DatasetSpec>,
+    diags: &mut Vec<Diagnostic>,
+) -> (crate::plan::EvaluationSettings, Vec<u8>) {
+    let mut eval = spec.raw.evaluation.clone();
+    let written = |k: &str| {
+        spec.document
+            .get("evaluation")
+            .and_then(|e| e.get(k))
+            .is_some()
+    };
+    let at = |k: &str| [key("evaluation"), key(k)];
+    match eval.protocol {
+        Protocol::Holdout => {
+            if eval.classes.is_some() {
+                diags.push(spec.diag(
+                    &at("classes"),
+                    "applies only to `protocol: one-class`",
+                    Some("add `protocol: one-class`, or remove `classes`".into()),
+                ));
+            }
+            (eval, Vec::new())
+        }
+        Protocol::OneClass => {
+            if written("holdout_class") && eval.holdout_class.is_some() {
+                diags.push(spec.diag(
+                    &at("holdout_class"),
+                    "cannot be used with `protocol: one-class`, which trains on one class and tests on all of them",
+                    Some("remove `holdout_class` (or set it to null); `classes` chooses the normal classes".into()),
+                ));
+            }
+            eval.holdout_class = None;
+            if let Some(d) = dataset {
+                if !matches!(d, DatasetSpec::SyntheticDigits(_) | DatasetSpec::Mnist(_)) {
+                    diags.push(spec.diag(
+                        &at("protocol"),
+                        format!(
+                            "`one-class` needs labelled digits (`mnist` or `synthetic-digits`), not a `{}` dataset",
+                            spec.raw.dataset.kind
+                        ),
+                        Some("remove `protocol` (the default is `holdout`)".into()),
+                    ));
+                }
+            }
+            let classes: Vec<u8> = match &eval.classes {
+                None => DIGIT_CLASSES.collect(),
+                Some(list) => {
+                    if list.is_empty() {
+                        diags.push(spec.diag(
+                            &at("classes"),
+                            "is empty",
+                            Some(
+                                "list normal classes (digits 0-9), or remove it for all ten".into(),
+                            ),
+                        ));
+                    }
+                    for (i, c) in list.iter().enumerate() {
+                        let here = [key("evaluation"), key("classes"), Seg::Index(i)];
+                        if !DIGIT_CLASSES.contains(c) {
+                            diags.push(spec.diag(
+                                &here,
+                                format!("there is no class {c} (digits are 0-9)"),
+                                None,
+                            ));
+                        } else if list[..i].contains(c) {
+                            diags.push(spec.diag(
+                                &here,
+                                format!("class {c} is listed twice"),
+                                None,
+                            ));
+                        }
+                    }
+                    list.clone()
+                }
+            };
+            (eval, classes)
+        }
+    }
 }
 
 type YamlKey = Vec<Seg>;

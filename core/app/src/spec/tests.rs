@@ -449,3 +449,127 @@ fn the_executor_block_is_checked_and_set_overrides_it() {
     );
     assert!(err.contains("executor.extra[0]"), "{err}");
 }
+
+mod one_class {
+    use super::*;
+    use crate::plan::Protocol;
+
+    const RUN: &str = "runs:\n  - {name: p, plugin: pca, variant: pca}\n";
+
+    #[test]
+    fn one_class_expands_each_run_into_one_run_per_normal_class() {
+        let exp = load(
+            &format!("{HEAD}{RUN}seeds: [1, 2]\nevaluation: {{protocol: one-class}}\n"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(exp.runs.len(), 20, "10 classes × 2 seeds");
+        let first = &exp.runs[0];
+        assert_eq!(first.name, "p normal_class=0 seed=1");
+        assert_eq!(first.normal_class, Some(0));
+        assert_eq!(first.key_params["normal_class"], "0");
+        assert_eq!(first.evaluation.protocol, Protocol::OneClass);
+        // Nothing is held out under the one-class protocol.
+        assert_eq!(first.evaluation.holdout_class, None);
+        let classes: Vec<Option<u8>> = exp.runs.iter().map(|r| r.normal_class).collect();
+        for c in 0..10u8 {
+            assert_eq!(classes.iter().filter(|x| **x == Some(c)).count(), 2);
+        }
+        let names: std::collections::BTreeSet<&str> =
+            exp.runs.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names.len(), 20, "every run has its own name");
+        assert!(names.contains("p normal_class=9 seed=2"));
+    }
+
+    #[test]
+    fn classes_restrict_the_normal_classes() {
+        let exp = load(
+            &format!("{HEAD}{RUN}evaluation: {{protocol: one-class, classes: [3, 7]}}\n"),
+            &[],
+        )
+        .unwrap();
+        let got: Vec<(String, Option<u8>)> = exp
+            .runs
+            .iter()
+            .map(|r| (r.name.clone(), r.normal_class))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("p normal_class=3".to_string(), Some(3)),
+                ("p normal_class=7".to_string(), Some(7))
+            ]
+        );
+    }
+
+    #[test]
+    fn the_default_protocol_is_holdout_with_one_run_and_no_normal_class() {
+        let exp = load(&format!("{HEAD}{RUN}"), &[]).unwrap();
+        assert_eq!(exp.runs.len(), 1);
+        assert_eq!(exp.runs[0].normal_class, None);
+        assert_eq!(exp.runs[0].evaluation.protocol, Protocol::Holdout);
+        assert_eq!(exp.runs[0].evaluation.holdout_class, Some(0));
+        assert!(!exp.runs[0].key_params.contains_key("normal_class"));
+        assert!(exp.runs[0].evaluation.probe_baselines);
+        let exp = load(
+            &format!("{HEAD}{RUN}evaluation: {{probe_baselines: false}}\n"),
+            &[],
+        )
+        .unwrap();
+        assert!(!exp.runs[0].evaluation.probe_baselines);
+    }
+
+    #[test]
+    fn incompatible_one_class_settings_are_refused_at_their_key() {
+        let err = errors(
+            &format!("{HEAD}{RUN}evaluation: {{protocol: one-class, holdout_class: 2}}\n"),
+            &[],
+        );
+        assert!(
+            err.contains("evaluation.holdout_class: cannot be used with `protocol: one-class`"),
+            "{err}"
+        );
+        // An explicit null is what the protocol does anyway.
+        load(
+            &format!("{HEAD}{RUN}evaluation: {{protocol: one-class, holdout_class: null}}\n"),
+            &[],
+        )
+        .unwrap();
+        let err = errors(
+            &format!("{HEAD}{RUN}evaluation: {{protocol: one-class, classes: [1, 10, 1]}}\n"),
+            &[],
+        );
+        assert!(
+            err.contains("evaluation.classes[1]: there is no class 10 (digits are 0-9)"),
+            "{err}"
+        );
+        assert!(
+            err.contains("evaluation.classes[2]: class 1 is listed twice"),
+            "{err}"
+        );
+        let err = errors(
+            &format!("{HEAD}{RUN}evaluation: {{protocol: one-class, classes: []}}\n"),
+            &[],
+        );
+        assert!(err.contains("evaluation.classes: is empty"), "{err}");
+        let err = errors(&format!("{HEAD}{RUN}evaluation: {{classes: [1]}}\n"), &[]);
+        assert!(
+            err.contains("evaluation.classes: applies only to `protocol: one-class`"),
+            "{err}"
+        );
+        let err = errors(
+            &format!("{HEAD}{RUN}evaluation: {{protocol: two-class}}\n"),
+            &[],
+        );
+        assert!(err.contains("evaluation.protocol"), "{err}");
+        let words = "name: t\ndataset:\n  kind: synthetic-words\n  params: {train: 10, test: 5, tile_width: 32}\n";
+        let err = errors(
+            &format!("{words}{RUN}evaluation: {{protocol: one-class}}\n"),
+            &[],
+        );
+        assert!(
+            err.contains("evaluation.protocol: `one-class` needs labelled digits (`mnist` or `synthetic-digits`), not a `synthetic-words` dataset"),
+            "{err}"
+        );
+    }
+}
