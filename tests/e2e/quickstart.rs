@@ -121,9 +121,17 @@ fn quickstart_runs_three_pca_runs_and_writes_results_as_designed() {
         );
         // metrics.csv has its header and the test metrics.
         let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
-        assert!(metrics.starts_with("step,epoch,split,name,value\n"));
+        assert!(metrics.starts_with("step,epoch,split,name,value,seconds\n"));
         assert!(
             metrics.lines().any(|l| l.contains(",test,mse,")),
+            "{metrics}"
+        );
+        // Every line records its wall time since the worker started.
+        assert!(
+            metrics.lines().skip(1).all(|l| l
+                .rsplit(',')
+                .next()
+                .is_some_and(|t| t.parse::<f64>().is_ok_and(|t| t >= 0.0))),
             "{metrics}"
         );
     }

@@ -615,6 +615,7 @@ mod tests {
             split: split.into(),
             name: name.into(),
             value,
+            seconds: None,
         }
     }
 

@@ -179,6 +179,8 @@ struct WorkerCtx {
     previews_dir: PathBuf,
     run_dir: PathBuf,
     metrics_error: Option<String>,
+    /// When the worker began the run (`metrics.csv`'s `seconds`).
+    started: Instant,
 }
 
 impl HostContext for WorkerCtx {
@@ -190,6 +192,7 @@ impl HostContext for WorkerCtx {
             split: split.to_string(),
             name: name.to_string(),
             value,
+            seconds: Some(self.started.elapsed().as_secs_f64()),
         };
         if let Err(e) = self.metrics.append(&row) {
             self.metrics_error.get_or_insert(e.to_string());
@@ -303,6 +306,8 @@ pub fn run(run_dir: &Path, plugin_dirs: &[PathBuf], mode: WorkerMode) -> anyhow:
         watch_stdin(stop.clone());
         emitter
     };
+    // `metrics.csv`'s `seconds` count from here, as the TUI's live points do.
+    let started = Instant::now();
     emitter.send(&Event::Started {
         pid: std::process::id(),
     });
@@ -316,15 +321,16 @@ pub fn run(run_dir: &Path, plugin_dirs: &[PathBuf], mode: WorkerMode) -> anyhow:
         .map(|d| (d.clone(), "the experiment's plugins".to_string()))
         .collect();
     let dirs = crate::host::search_dirs(&configured);
-    let (status, metrics, error, checkpoint) = match execute(run_dir, &dirs, &emitter, stop, mode) {
-        Ok(outcome) => outcome,
-        Err(e) => (
-            RunStatus::Failed,
-            BTreeMap::new(),
-            Some(format!("{e:#}")),
-            None,
-        ),
-    };
+    let (status, metrics, error, checkpoint) =
+        match execute(run_dir, &dirs, &emitter, stop, mode, started) {
+            Ok(outcome) => outcome,
+            Err(e) => (
+                RunStatus::Failed,
+                BTreeMap::new(),
+                Some(format!("{e:#}")),
+                None,
+            ),
+        };
     if let Some(e) = &error {
         eprintln!("error: {e}");
     }
@@ -376,6 +382,7 @@ fn execute(
     emitter: &Emitter,
     stop: Arc<AtomicBool>,
     mode: WorkerMode,
+    started: Instant,
 ) -> anyhow::Result<Outcome> {
     let job_path = crate::results::RunDir::new(run_dir).job();
     let job: WorkerJob = serde_json::from_slice(
@@ -458,6 +465,7 @@ fn execute(
         previews_dir: artifacts_dir.join("previews"),
         run_dir: run_dir.to_path_buf(),
         metrics_error: None,
+        started,
     };
 
     emitter.send(&Event::Phase {
@@ -545,6 +553,7 @@ fn execute(
             split: "test".into(),
             name: name.clone(),
             value: *value,
+            seconds: Some(ctx.started.elapsed().as_secs_f64()),
         })?;
     }
     for name in ["reconstructions", "preprocess"] {

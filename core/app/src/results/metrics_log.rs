@@ -1,6 +1,9 @@
 //! `metrics.csv`: every reported signal, one line each
-//! (`step,epoch,split,name,value`), appended and flushed as it goes so a run
-//! killed mid-way keeps every line written before the kill.
+//! (`step,epoch,split,name,value,seconds`), appended and flushed as it goes
+//! so a run killed mid-way keeps every line written before the kill.
+//! `seconds` (wall time since the run's worker started) came later: files
+//! without the column are read (as no wall time) and appended to as they
+//! are, so a resumed old run never mixes the two shapes.
 
 use super::{io_err, ResultsError};
 use serde::{Deserialize, Serialize};
@@ -22,15 +25,23 @@ pub struct MetricRow {
     pub name: String,
     /// Value (may be NaN or inf for a diverged loss).
     pub value: f64,
+    /// Wall time since the run's worker started, in seconds (`None` in
+    /// files written before the column existed).
+    #[serde(default)]
+    pub seconds: Option<f64>,
 }
 
 /// An open `metrics.csv`, appending.
 pub struct MetricsLog {
     path: PathBuf,
     file: File,
+    /// Whether the file has the `seconds` column.
+    seconds: bool,
 }
 
-const HEADER: &str = "step,epoch,split,name,value\n";
+const HEADER: &str = "step,epoch,split,name,value,seconds\n";
+/// The header of files written before `seconds` existed.
+const HEADER_V1: &str = "step,epoch,split,name,value\n";
 
 impl MetricsLog {
     /// Opens (creating with its header, or appending to) `path`.
@@ -42,12 +53,20 @@ impl MetricsLog {
             .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .map_err(io_err(path))?;
-        if file.metadata().map_err(io_err(path))?.len() == 0 {
+        let seconds = if file.metadata().map_err(io_err(path))?.len() == 0 {
             file.write_all(HEADER.as_bytes()).map_err(io_err(path))?;
-        }
+            true
+        } else {
+            let mut first = String::new();
+            BufReader::new(File::open(path).map_err(io_err(path))?)
+                .read_line(&mut first)
+                .map_err(io_err(path))?;
+            first != HEADER_V1
+        };
         Ok(MetricsLog {
             path: path.to_path_buf(),
             file,
+            seconds,
         })
     }
 
@@ -59,10 +78,18 @@ impl MetricsLog {
         } else {
             row.name.clone()
         };
-        let line = format!(
-            "{},{},{},{},{}\n",
+        let mut line = format!(
+            "{},{},{},{},{}",
             row.step, row.epoch, row.split, name, row.value
         );
+        if self.seconds {
+            match row.seconds {
+                Some(s) => line.push_str(&format!(",{s:.3}\n")),
+                None => line.push_str(",\n"),
+            }
+        } else {
+            line.push('\n');
+        }
         self.file
             .write_all(line.as_bytes())
             .map_err(io_err(&self.path))?;
@@ -110,27 +137,52 @@ mod tests {
     fn appends_across_reopen_and_reads_back() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.csv");
-        let row = |step, value| MetricRow {
+        MetricsLog::open(&path)
+            .unwrap()
+            .append(&row(1, 0.5, Some(1.25)))
+            .unwrap();
+        let mut log = MetricsLog::open(&path).unwrap();
+        log.append(&row(2, f64::NAN, None)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "step,epoch,split,name,value,seconds\n1,1,train,loss,0.5,1.250\n2,1,train,loss,NaN,\n"
+        );
+        let rows = MetricsLog::read(&path).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].seconds, Some(1.25));
+        assert!(rows[1].value.is_nan());
+        assert_eq!(rows[1].seconds, None);
+    }
+
+    fn row(step: u64, value: f64, seconds: Option<f64>) -> MetricRow {
+        MetricRow {
             step,
             epoch: 1,
             split: "train".into(),
             name: "loss".into(),
             value,
-        };
+            seconds,
+        }
+    }
+
+    #[test]
+    fn files_without_seconds_are_read_and_appended_to_as_they_are() {
+        // A run recorded before the column existed, then resumed.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.csv");
+        std::fs::write(&path, "step,epoch,split,name,value\n1,1,train,loss,0.5\n").unwrap();
         MetricsLog::open(&path)
             .unwrap()
-            .append(&row(1, 0.5))
+            .append(&row(2, 0.25, Some(3.0)))
             .unwrap();
-        let mut log = MetricsLog::open(&path).unwrap();
-        log.append(&row(2, f64::NAN)).unwrap();
-        let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
-            text,
-            "step,epoch,split,name,value\n1,1,train,loss,0.5\n2,1,train,loss,NaN\n"
+            std::fs::read_to_string(&path).unwrap(),
+            "step,epoch,split,name,value\n1,1,train,loss,0.5\n2,1,train,loss,0.25\n"
         );
         let rows = MetricsLog::read(&path).unwrap();
         assert_eq!(rows.len(), 2);
-        assert!(rows[1].value.is_nan());
+        assert!(rows.iter().all(|r| r.seconds.is_none()));
     }
 
     #[test]
@@ -139,7 +191,7 @@ mod tests {
         let path = dir.path().join("metrics.csv");
         std::fs::write(
             &path,
-            "step,epoch,split,name,value\n1,1,train,loss,0.5\n2,1,tr",
+            "step,epoch,split,name,value,seconds\n1,1,train,loss,0.5,0.1\n2,1,train,loss,0.2",
         )
         .unwrap();
         assert_eq!(MetricsLog::read(&path).unwrap().len(), 1);

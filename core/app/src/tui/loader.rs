@@ -259,7 +259,7 @@ fn history(ui: &mut UiState, i: usize) {
                 step: r.step,
                 epoch: r.epoch,
                 value: r.value,
-                wall: None,
+                wall: r.seconds,
             });
         }
     }

@@ -530,6 +530,58 @@ fn past_runs_show_interrupted_and_unreadable_runs() {
     assert!(state.runs[1].error.is_some());
 }
 
+#[test]
+fn past_runs_chart_their_wall_time_from_metrics_csv() {
+    // A finished run's history comes from metrics.csv; its `seconds`
+    // column is the wall-time axis (older files have none: no wall time).
+    let root = tempfile::tempdir().unwrap();
+    let exp = root.path().join("q");
+    for (id, csv) in [
+        (
+            "001-new",
+            "step,epoch,split,name,value,seconds\n1,1,train,loss,0.5,2.000\n2,1,train,loss,0.25,4.500\n",
+        ),
+        (
+            "002-old",
+            "step,epoch,split,name,value\n1,1,train,loss,0.5\n2,1,train,loss,0.25\n",
+        ),
+    ] {
+        let dir = exp.join(id);
+        std::fs::create_dir_all(&dir).unwrap();
+        let summary = serde_json::json!({
+            "run_id": id, "experiment": "q", "name": id, "plugin": "pca",
+            "variant": "pca", "key_params": {}, "seed": 0, "status": "done",
+        });
+        std::fs::write(dir.join("summary.json"), summary.to_string()).unwrap();
+        std::fs::write(dir.join("metrics.csv"), csv).unwrap();
+    }
+    let t0 = Instant::now();
+    let mut ui = UiState::new(super::loader::past_runs(root.path(), t0), t0);
+    ui.view = View::Detail;
+    let mut walls = Vec::new();
+    for i in 0..2 {
+        ui.detail = Some(DetailCache {
+            run: i,
+            spec: String::new(),
+            images: Vec::new(),
+            images_seen: usize::MAX,
+            loaded: false,
+            provenance: Vec::new(),
+            encoded: Vec::new(),
+        });
+        super::loader::ensure(&mut ui, root.path(), false);
+        let run = ui.detail.as_ref().unwrap().run;
+        let w: Vec<Option<f64>> = ui.state.runs[run].history["loss"]
+            .iter()
+            .map(|p| p.wall)
+            .collect();
+        walls.push((ui.state.runs[run].name.clone(), w));
+    }
+    walls.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(walls[0].1, [Some(2.0), Some(4.5)], "{walls:?}");
+    assert_eq!(walls[1].1, [None, None], "{walls:?}");
+}
+
 /// The selection follows the run the user picked when a live sort or a
 /// re-run reorders the rows, so `Enter` and `c` act on that run.
 #[test]
