@@ -365,6 +365,39 @@ where
     y.put_tape(tape)
 }
 
+/// The operands of a layer `x·W (+ b)` as contiguous `Cpu` tensors without
+/// tapes, and their tapes merged: what a custom operation starts from.
+/// Standard strides, so host buffers and gradient buffers are in logical
+/// order (no copy when they already are). `D` must be `Cpu`.
+#[allow(clippy::type_complexity)]
+pub(crate) fn operands<S: Shape, D: Device<f32>, T: Tape<f32, D>>(
+    x: Tensor<S, f32, D, T>,
+    w: T2<D, T>,
+    b: Option<T1<D, T>>,
+) -> (
+    Tensor<S, f32, Cpu>,
+    T2<Cpu, NoneTape>,
+    Option<T1<Cpu, NoneTape>>,
+    T,
+) {
+    let (x, tape) = x.contiguous().split_tape();
+    let (w, wt) = w.contiguous().split_tape();
+    let tape = tape.merge(wt);
+    let (b, tape) = match b {
+        Some(b) => {
+            let (b, bt) = b.contiguous().split_tape();
+            (Some(b), tape.merge(bt))
+        }
+        None => (None, tape),
+    };
+    (
+        cast(x).expect("D is Cpu"),
+        cast(w).expect("D is Cpu"),
+        b.map(|b| cast(b).expect("D is Cpu")),
+        tape,
+    )
+}
+
 /// The convolution as one dfdx operation; `D` must be `Cpu` (see
 /// [`is_cpu`]), it panics otherwise.
 pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
@@ -379,21 +412,7 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
     );
     let bn = x.shape().0;
     let o = w.shape().1;
-    // Standard strides, so host buffers and gradient buffers are in
-    // logical order (no copy when they already are).
-    let (x, tape) = x.contiguous().split_tape();
-    let (w, wt) = w.contiguous().split_tape();
-    let tape = tape.merge(wt);
-    let (b, tape) = match b {
-        Some(b) => {
-            let (b, bt) = b.contiguous().split_tape();
-            (Some(b), tape.merge(bt))
-        }
-        None => (None, tape),
-    };
-    let x: T4<Cpu, NoneTape> = cast(x).expect("D is Cpu");
-    let w: T2<Cpu, NoneTape> = cast(w).expect("D is Cpu");
-    let b: Option<T1<Cpu, NoneTape>> = b.map(|b| cast(b).expect("D is Cpu"));
+    let (x, w, b, tape) = operands(x, w, b);
 
     let xs = host(&x);
     let ws = host(&w);

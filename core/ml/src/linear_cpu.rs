@@ -14,7 +14,7 @@
 //! ∂b += Σₙ ∂y
 //! ```
 
-use crate::conv_cpu::{attach, cast, host, is_cpu, matmul};
+use crate::conv_cpu::{attach, host, is_cpu, matmul, operands};
 use dfdx::prelude::*;
 use rayon::prelude::*;
 
@@ -136,19 +136,7 @@ pub fn linear<D: Device<f32>, T: Tape<f32, D>>(
         "linear: x is (N, {i}) but W has {} rows",
         w.shape().0
     );
-    let (x, tape) = x.contiguous().split_tape();
-    let (w, wt) = w.contiguous().split_tape();
-    let tape = tape.merge(wt);
-    let (b, tape) = match b {
-        Some(b) => {
-            let (b, bt) = b.contiguous().split_tape();
-            (Some(b), tape.merge(bt))
-        }
-        None => (None, tape),
-    };
-    let x: T2<Cpu, NoneTape> = cast(x).expect("D is Cpu");
-    let w: T2<Cpu, NoneTape> = cast(w).expect("D is Cpu");
-    let b: Option<T1<Cpu, NoneTape>> = b.map(|b| cast(b).expect("D is Cpu"));
+    let (x, w, b, tape) = operands(x, w, b);
     let (xs, ws) = (host(&x), host(&w));
     let bs = b.as_ref().map(host);
     let y = forward(&xs, &ws, bs.as_deref(), (n, i, o));

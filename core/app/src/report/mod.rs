@@ -201,6 +201,16 @@ pub struct Table {
     pub note: Option<String>,
 }
 
+/// Every parameter name of the rows, sorted, once each.
+pub(super) fn param_keys(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .flat_map(|r| r.params.keys())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .cloned()
+        .collect()
+}
+
 /// Builds the table from run records (expected sorted by run id).
 ///
 /// * Only runs with status `"done"` enter the table; failed, cancelled, diverged, running and
@@ -274,13 +284,7 @@ pub fn build_table(records: &[RunRecord], metrics: &[String]) -> Table {
 
     rows.extend(probe_baselines(&done, &metrics));
 
-    let param_keys: Vec<String> = rows
-        .iter()
-        .flat_map(|r| r.params.keys())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .cloned()
-        .collect();
+    let param_keys = param_keys(&rows);
 
     let directions: Vec<Direction> = metrics.iter().map(|m| direction(m)).collect();
     let best = best_marks(&rows, &directions, None);

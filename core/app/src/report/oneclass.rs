@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{aggregate, best_marks, Cell, Row, RunRecord, Table, DAGGER, DONE};
+use super::{aggregate, best_marks, param_keys, Cell, Row, RunRecord, Table, DAGGER, DONE};
 use crate::metrics::direction;
 
 /// The key parameter (and run-name suffix ` normal_class=K`) of a one-class run.
@@ -139,13 +139,7 @@ pub fn build_one_class_table(records: &[RunRecord], metric: &str) -> Table {
         })
         .collect();
 
-    let param_keys: Vec<String> = rows
-        .iter()
-        .flat_map(|r| r.params.keys())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .cloned()
-        .collect();
+    let param_keys = param_keys(&rows);
     let decimals = percent.then_some(1);
     let directions = vec![direction(metric); columns.len()];
     let best = best_marks(&rows, &directions, decimals);
