@@ -107,7 +107,7 @@ fn metrics_rows(path: &std::path::Path) -> Vec<(u64, String, f64)> {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(
         reader.headers().unwrap(),
-        vec!["step", "epoch", "split", "name", "value"]
+        vec!["step", "epoch", "split", "name", "value", "seconds"]
     );
     reader
         .records()
