@@ -14,9 +14,13 @@
 //! ```
 //!
 //! Backward, per image: `∂W += cols · ∂y_bᵀ`, `∂bias += Σₙ ∂y_b`,
-//! `∂cols = W · ∂y_b`, `∂x_b += col2im(∂cols)`. `cols` is recomputed rather
-//! than kept from the forward pass (cheap next to the products, and it keeps
-//! no `B·K·N` matrix alive between the passes). The patch matrix's row
+//! `∂cols = W · ∂y_b`, `∂x_b += col2im(∂cols)`. `cols` is recomputed from
+//! the host copy of `x` that the forward pass made and keeps (with that of
+//! `W`) for the backward pass, rather than kept itself: one image's `cols`
+//! stays in a per-thread buffer in cache, while the whole batch's `B·K·N`
+//! matrix (29 MB for the `light` autoencoder's second layer, 116 MB for
+//! `full`'s) goes to memory and back; keeping it trained the `light` model
+//! 15–19 % slower (BENCHMARKS.md, issue 15). The patch matrix's row
 //! `k = (c·kh + ky)·kw + kx` is a run over output positions, so im2col and
 //! col2im copy (or add) contiguous runs of `OW` values when the stride is 1.
 
@@ -418,18 +422,19 @@ pub fn conv2d<D: Device<f32>, T: Tape<f32, D>>(
     let ws = host(&w);
     let bs = b.as_ref().map(host);
     let y = forward(&xs, &ws, bs.as_deref(), o, &g);
-    drop(xs);
     let y: T4<Cpu, NoneTape> = x.device().tensor_from_vec(y, (bn, o, g.out.0, g.out.1));
+    // The backward pass reads the host copies of x and W made here.
     attach(y, tape, "conv2d", move |grads, y| {
-        backward_op(grads, &x, &w, b.as_ref(), y, o, &g)
+        backward_op(grads, (&x, &xs), (&w, &ws), b.as_ref(), y, o, &g)
     })
 }
 
-/// The backward operation on `Cpu` gradients.
+/// The backward operation on `Cpu` gradients; `x` and `w` come with their
+/// host copies.
 fn backward_op(
     grads: &mut Gradients<f32, Cpu>,
-    x: &T4<Cpu, NoneTape>,
-    w: &T2<Cpu, NoneTape>,
+    (x, xs): (&T4<Cpu, NoneTape>, &[f32]),
+    (w, ws): (&T2<Cpu, NoneTape>, &[f32]),
     b: Option<&T1<Cpu, NoneTape>>,
     y: &T4<Cpu, NoneTape>,
     o: usize,
@@ -438,9 +443,7 @@ fn backward_op(
     // Borrow the output gradient by taking it out and putting it back, so
     // it is neither cloned nor aliased.
     let gy = std::mem::take(&mut **grads.get_or_alloc_mut(y)?);
-    let xs = host(x);
-    let ws = host(w);
-    let gr = backward(&xs, &ws, &gy, grads.get_or_alloc_mut(x)?, o, g);
+    let gr = backward(xs, ws, &gy, grads.get_or_alloc_mut(x)?, o, g);
     **grads.get_or_alloc_mut(y)? = gy;
     for (d, s) in grads.get_or_alloc_mut(w)?.iter_mut().zip(&gr.w) {
         *d += s;

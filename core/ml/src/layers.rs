@@ -1007,6 +1007,43 @@ mod tests {
     }
 
     #[test]
+    fn cpu_batch_norm_adds_its_input_gradient_to_one_already_there() {
+        // The Cpu op adds ∂x straight into x's gradient buffer: with x also
+        // used beside the normalisation, both contributions must arrive, as
+        // they do through the tensor operations.
+        let (b, c, h, w) = (4, 2, 3, 5);
+        let n = b * c * h * w;
+        for train in [true, false] {
+            let mut store = ParamStore::new(Cpu::default(), 22);
+            let x = store.add("x", &[b, c, h, w], Init::Normal(2.0));
+            let bn = BatchNorm::new(&mut store, "bn", c);
+            store.set_values(bn.gamma, vec![0.7, -1.2]).unwrap();
+            let r = store.add_buffer("r", &[n], Init::Normal(1.0));
+            let r2 = store.add_buffer("r2", &[n], Init::Normal(1.0));
+            let run = |fused: bool| {
+                let mut s = store.clone();
+                let input = s.tensor4::<Tr>(x).reshape_like(&(b, c, h, w));
+                let beside =
+                    (input.with_empty_tape().reshape_like(&(n,)) * s.flat::<NoneTape>(r2)).sum();
+                let y = if fused {
+                    bn.forward(&mut s, input, train)
+                } else {
+                    bn.forward_ops(&mut s, input, train)
+                };
+                let loss = (y.reshape_like(&(n,)) * s.flat::<NoneTape>(r)).sum() + beside;
+                crate::gradcheck::gradient_values(&s, loss)
+            };
+            let (g1, g0) = (run(true), run(false));
+            for (p, q) in g1[x.0].iter().zip(&g0[x.0]) {
+                assert!(
+                    (p - q).abs() < 1e-4 * q.abs().max(1.0),
+                    "train {train}: {p} vs {q}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn dropout_zeroes_a_fraction_scales_the_rest_and_is_identity_in_eval() {
         let dev = Cpu::default();
         let x: Tensor<(usize,), f32, Cpu> = dev.ones_like(&(10_000,));

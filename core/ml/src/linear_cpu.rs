@@ -141,10 +141,10 @@ pub fn linear<D: Device<f32>, T: Tape<f32, D>>(
     let bs = b.as_ref().map(host);
     let y = forward(&xs, &ws, bs.as_deref(), (n, i, o));
     let y: T2<Cpu, NoneTape> = x.device().tensor_from_vec(y, (n, o));
+    // The backward pass reads the host copies of x and W made here.
     attach(y, tape, "linear", move |grads, y| {
         // Borrow ∂y by taking it out and putting it back (no copy).
         let gy = std::mem::take(&mut **grads.get_or_alloc_mut(y)?);
-        let (xs, ws) = (host(&x), host(&w));
         let mut gw = vec![0.0f32; i * o];
         let mut gb = b.as_ref().map(|_| vec![0.0f32; o]);
         backward(

@@ -100,9 +100,10 @@ fn per_thread(b: usize) -> usize {
     b.div_ceil(rayon::current_num_threads().max(1)).max(1)
 }
 
-/// `out = a_c·u + b_c·v + k_c` elementwise over `(B, C, plane)` buffers,
-/// with per-channel coefficients, in parallel over images.
-fn affine2(out: &mut [f32], u: &[f32], v: &[f32], coef: &[[f32; 3]], plane: usize) {
+/// `out = a_c·u + b_c·v + k_c` (or `out += …` when `add`) elementwise over
+/// `(B, C, plane)` buffers, with per-channel coefficients, in parallel over
+/// images.
+fn affine2(out: &mut [f32], u: &[f32], v: &[f32], coef: &[[f32; 3]], plane: usize, add: bool) {
     let chans = coef.len();
     let per_image = (chans * plane).max(1);
     let images = out.len() / per_image;
@@ -112,8 +113,15 @@ fn affine2(out: &mut [f32], u: &[f32], v: &[f32], coef: &[[f32; 3]], plane: usiz
         .for_each(|(o, (u, v))| {
             for (c, [a, b, k]) in coef.iter().enumerate() {
                 let r = c * plane..(c + 1) * plane;
-                for ((o, u), v) in o[r.clone()].iter_mut().zip(&u[r.clone()]).zip(&v[r]) {
-                    *o = a * u + b * v + k;
+                let runs = o[r.clone()].iter_mut().zip(&u[r.clone()]).zip(&v[r]);
+                if add {
+                    for ((o, u), v) in runs {
+                        *o += a * u + b * v + k;
+                    }
+                } else {
+                    for ((o, u), v) in runs {
+                        *o = a * u + b * v + k;
+                    }
                 }
             }
         });
@@ -160,43 +168,46 @@ pub fn batch_norm<D: Device<f32>, T: Tape<f32, D>>(
     let shift: Vec<f32> = (0..chans).map(|c| bs[c] - mean[c] * scale[c]).collect();
     let coef: Vec<[f32; 3]> = (0..chans).map(|c| [scale[c], 0.0, shift[c]]).collect();
     let mut y = vec![0.0f32; xs.len()];
-    affine2(&mut y, &xs, &xs, &coef, plane);
-    drop(xs);
+    affine2(&mut y, &xs, &xs, &coef, plane, false);
     let y: T4<Cpu, NoneTape> = x.device().tensor_from_vec(y, shape);
 
+    // The backward pass reads the host copies of x and γ made here.
     let saved_mean = mean.clone();
     let y = attach(y, tape, "batch norm", move |grads, y| {
         let saved = Saved {
+            x: &xs,
+            gamma: &gs,
             mean: &saved_mean,
             inv: &inv,
             train,
         };
-        backward_op(grads, &x, &gamma, &beta, y, &saved)
+        backward_op(grads, (&x, &gamma, &beta), y, &saved)
     });
     Normalised { y, mean, var }
 }
 
 /// What the forward pass hands to the backward pass.
 struct Saved<'a> {
+    /// Host copies of `x` and `γ`.
+    x: &'a [f32],
+    gamma: &'a [f32],
     mean: &'a [f32],
     inv: &'a [f32],
     train: bool,
 }
 
 /// The backward operation on `Cpu` gradients.
+#[allow(clippy::type_complexity)]
 fn backward_op(
     grads: &mut Gradients<f32, Cpu>,
-    x: &T4<Cpu, NoneTape>,
-    gamma: &T1<Cpu, NoneTape>,
-    beta: &T1<Cpu, NoneTape>,
+    (x, gamma, beta): (&T4<Cpu, NoneTape>, &T1<Cpu, NoneTape>, &T1<Cpu, NoneTape>),
     y: &T4<Cpu, NoneTape>,
     saved: &Saved<'_>,
 ) -> Result<(), CpuError> {
     let (_, chans, h, w) = *x.shape();
     let plane = h * w;
     let gy = std::mem::take(&mut **grads.get_or_alloc_mut(y)?);
-    let xs = host(x);
-    let gs = host(gamma);
+    let (xs, gs) = (saved.x, saved.gamma);
     let n = (xs.len() / chans.max(1)).max(1) as f32;
     let (mean, inv) = (saved.mean, saved.inv);
     // ∂β = Σ ∂y, ∂γ = Σ ∂y·x̂ per channel.
@@ -206,7 +217,7 @@ fn backward_op(
             let at = (c, chans, plane);
             let db = channel_sum(&gy, &gy, at, |g, _| g);
             let m = mean[c];
-            let dg = channel_sum(&gy, &xs, at, |g, x| g * (x - m)) * inv[c] as f64;
+            let dg = channel_sum(&gy, xs, at, |g, x| g * (x - m)) * inv[c] as f64;
             (db as f32, dg as f32)
         })
         .unzip();
@@ -223,12 +234,9 @@ fn backward_op(
             }
         })
         .collect();
-    let mut dx = vec![0.0f32; xs.len()];
-    affine2(&mut dx, &gy, &xs, &coef, plane);
+    // ∂x is added straight into x's gradient (no buffer of its own).
+    affine2(grads.get_or_alloc_mut(x)?, &gy, xs, &coef, plane, true);
     **grads.get_or_alloc_mut(y)? = gy;
-    for (d, s) in grads.get_or_alloc_mut(x)?.iter_mut().zip(&dx) {
-        *d += s;
-    }
     for (d, s) in grads.get_or_alloc_mut(gamma)?.iter_mut().zip(&dgamma) {
         *d += s;
     }
