@@ -1,10 +1,12 @@
-//! What is not text: continuous-tone images found by their tones, tables
-//! and frames told from drawings by the letters inside them, and containers
-//! (slide blocks, boxed notes) that frame text.
+//! What is not text: continuous-tone images and screenshots found by their
+//! tones, tables and frames told from drawings by the letters inside them,
+//! and containers (slide blocks, boxed notes) that frame text.
 
 use super::geometry::Bounds;
 use super::CcaParams;
-use workbench_vision::{components, Binary, Component, Connectivity, Gray, Labeling};
+use workbench_vision::{
+    components, dilate, label, Binary, Component, Connectivity, Gray, Labeling,
+};
 
 /// Containers: tall components that frame text (a slide's block with its
 /// title bar and shadow, a boxed note, a table's outline): almost none of
@@ -54,21 +56,7 @@ pub(super) fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<Bounds> 
     if !p.photos {
         return Vec::new();
     }
-    let mut hist = [0u64; 256];
-    for &g in &gray.data {
-        hist[g as usize] += 1;
-    }
-    // The paper: the median of the pixels lighter than the threshold.
-    let light: u64 = hist[t as usize + 1..].iter().sum();
-    let (mut acc, mut paper) = (0u64, 255u8);
-    for (v, &c) in hist.iter().enumerate().skip(t as usize + 1) {
-        acc += c;
-        if acc * 2 >= light {
-            paper = v as u8;
-            break;
-        }
-    }
-    let tone = paper.saturating_sub(PHOTO_TONE);
+    let tone = paper_tone(gray, t).saturating_sub(PHOTO_TONE);
     if tone <= t {
         return Vec::new();
     }
@@ -110,6 +98,124 @@ pub(super) fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<Bounds> 
         })
         .collect()
 }
+
+/// The paper's tone: the median of the pixels lighter than the page's
+/// threshold `t`.
+fn paper_tone(gray: &Gray, t: u8) -> u8 {
+    let mut hist = [0u64; 256];
+    for &g in &gray.data {
+        hist[g as usize] += 1;
+    }
+    let light: u64 = hist[t as usize + 1..].iter().sum();
+    let mut acc = 0u64;
+    for (v, &c) in hist.iter().enumerate().skip(t as usize + 1) {
+        acc += c;
+        if acc * 2 >= light {
+            return v as u8;
+        }
+    }
+    255
+}
+
+/// Screenshots and other raster images on a light ground (toolbars,
+/// windows, dialogs), which the threshold sees only as their text and
+/// icons: areas of light tones — darker than the paper, lighter than ink,
+/// away from any ink's anti-aliased edge — whose tones vary (a window's
+/// gradients and bevels, an icon's shading), where a shaded box behind
+/// text, a title bar or a table's banding is one flat tone. Each area is
+/// its light tones grown by half a character height and joined; its box
+/// is that of its tones, its ink their count. `bin`: the page's ink.
+pub(super) fn screens(
+    p: &CcaParams,
+    gray: &Gray,
+    bin: &Binary,
+    t: u8,
+    ch: f64,
+) -> Vec<(Bounds, u64)> {
+    if !p.screens {
+        return Vec::new();
+    }
+    let paper = paper_tone(gray, t);
+    if paper <= t.saturating_add(SCREEN_TONE) {
+        return Vec::new();
+    }
+    let top = paper - SCREEN_TONE;
+    let edge = dilate(bin, SCREEN_EDGE, SCREEN_EDGE);
+    let mut light = Binary::new(gray.width, gray.height);
+    let mut count = 0usize;
+    for ((v, &g), &e) in light.data.iter_mut().zip(&gray.data).zip(&edge.data) {
+        *v = u8::from(g > t && g <= top && e == 0);
+        count += *v as usize;
+    }
+    // Light tones all over the page are noise or uneven light, not images.
+    if count as f64 > SCREEN_PAGE * light.data.len() as f64 {
+        return Vec::new();
+    }
+    let reach = ((0.5 * ch).round() as usize).max(1);
+    let grown = label(&dilate(&light, reach, reach), Connectivity::Eight);
+    let n = grown.components.len();
+    let mut hists = vec![[0u32; 256]; n];
+    let mut boxes: Vec<Option<Bounds>> = vec![None; n];
+    let w = gray.width;
+    for (i, (&l, &v)) in grown.labels.iter().zip(&light.data).enumerate() {
+        if l == 0 || v == 0 {
+            continue;
+        }
+        let k = l as usize - 1;
+        hists[k][gray.data[i] as usize] += 1;
+        let (x, y) = ((i % w) as u32, (i / w) as u32);
+        let px = Bounds {
+            x0: x,
+            y0: y,
+            x1: x + 1,
+            y1: y + 1,
+        };
+        boxes[k] = Some(boxes[k].map_or(px, |b| b.join(px)));
+    }
+    let (side, long) = ((SCREEN_SIDE * ch) as u32, (SCREEN_LONG * ch) as u32);
+    hists
+        .iter()
+        .zip(boxes)
+        .filter_map(|(h, b)| {
+            let b = b?;
+            let count: u64 = h.iter().map(|&c| c as u64).sum();
+            let tones = h
+                .iter()
+                .filter(|&&c| c as f64 >= SCREEN_SHARE * count as f64)
+                .count();
+            let edges = [
+                b.x0 == 0,
+                b.y0 == 0,
+                b.x1 >= gray.width as u32,
+                b.y1 >= gray.height as u32,
+            ];
+            (edges.iter().filter(|&&e| e).count() < 2
+                && b.w().min(b.h()) >= side
+                && b.w().max(b.h()) >= long
+                && count as f64 >= SCREEN_FILL * b.area() as f64
+                && tones >= SCREEN_TONES)
+                .then_some((b, count))
+        })
+        .collect()
+}
+
+/// Light tones are at least this many gray levels darker than the paper...
+const SCREEN_TONE: u8 = 5;
+/// ... and this many pixels away from ink (its anti-aliased edge).
+const SCREEN_EDGE: usize = 2;
+/// Pages with light tones over more than this share are noisy or unevenly
+/// lit; an area touching two edges of the page is uneven light too.
+const SCREEN_PAGE: f64 = 0.15;
+/// A screen's box is at least this large on its shorter side and...
+const SCREEN_SIDE: f64 = 1.5;
+/// ... this large on its longer side (× char height; an inline icon is
+/// smaller)...
+const SCREEN_LONG: f64 = 4.0;
+/// ... its light tones cover at least this share of it...
+const SCREEN_FILL: f64 = 0.1;
+/// ... and at least this many tones each hold this share of them.
+const SCREEN_TONES: usize = 5;
+const SCREEN_SHARE: f64 = 0.01;
 
 /// Darker than the paper by this many gray levels is image tone...
 pub(super) const PHOTO_TONE: u8 = 24;

@@ -3,7 +3,8 @@
 //!
 //! [`segment`] binarizes (light text on dark ground handled by `Prep`),
 //! takes ruling lines and containers out ([`figures`]), finds figures (tall
-//! parts, continuous-tone areas, a drawing's lines) and groups the rest into
+//! parts, continuous-tone areas, screenshots, a drawing's lines; a lone
+//! large glyph is a word) and groups the rest into
 //! words ([`words`]); the boxes are [`geometry`]'s.
 
 mod figures;
@@ -11,11 +12,13 @@ mod geometry;
 mod words;
 
 use crate::common::{prep_params, region, Prep};
-use figures::{containers, drawings, photos};
+use figures::{containers, drawings, photos, screens};
 use geometry::Bounds;
 use words::group_words;
 use workbench_api::{Config, Image, ParamSpec, PluginError, Region, RegionKind};
-use workbench_vision::{components, label, ruling_lines, subtract, Component, Connectivity, Gray};
+use workbench_vision::{
+    components, label, ruling_lines, subtract, Binary, Component, Connectivity, Gray,
+};
 
 /// Parameters of `cca` (all relative to the page's typical character
 /// height, so they hold across resolutions).
@@ -37,7 +40,7 @@ pub struct CcaParams {
     pub dot_gap: f64,
     /// Image parts closer than this × char height merge into one region.
     pub image_merge: f64,
-    /// Image regions smaller than this × char height on both sides are dropped.
+    /// Image regions whose longer side is below this × char height are dropped.
     pub min_image: f64,
     /// Take ruling lines (table grids, frames, rules) out before labelling.
     pub rules: bool,
@@ -45,6 +48,8 @@ pub struct CcaParams {
     pub figure_text: bool,
     /// Find continuous-tone images (photos, renderings) by their tones.
     pub photos: bool,
+    /// Find screenshots on a light ground by the variety of their light tones.
+    pub screens: bool,
 }
 
 /// The parameters `cca` declares.
@@ -97,7 +102,7 @@ pub fn params() -> Vec<ParamSpec> {
             2.0,
             0.0,
             100.0,
-            "smallest image region side (× char height)",
+            "an image region's longer side is at least this (× char height)",
         ),
         ParamSpec::bool(
             "rules",
@@ -113,6 +118,11 @@ pub fn params() -> Vec<ParamSpec> {
             "photos",
             true,
             "find continuous-tone images (photos, renderings) by their tones",
+        ),
+        ParamSpec::bool(
+            "screens",
+            true,
+            "find screenshots on a light ground by the variety of their light tones",
         ),
     ]);
     p
@@ -135,6 +145,7 @@ impl CcaParams {
             rules: c.param("rules")?,
             figure_text: c.param("figure_text")?,
             photos: c.param("photos")?,
+            screens: c.param("screens")?,
         })
     }
 }
@@ -170,12 +181,12 @@ pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
     if !p.rules {
         let comps = components(&bin, Connectivity::Eight);
         let ch = char_height(&comps, height);
-        let photos = photos(p, &gray, otsu, ch);
-        return regions(p, &comps, &[], &photos, &info(ch));
+        let toned = images(p, &gray, &bin, otsu, ch);
+        return regions(p, &comps, &[], &toned, &info(ch));
     }
     let lab = label(&bin, Connectivity::Eight);
     let ch = char_height(&lab.components, height);
-    let photos = photos(p, &gray, otsu, ch);
+    let toned = images(p, &gray, &bin, otsu, ch);
     // Ruling lines (table grids, frames, rules, underlines) come out
     // before the words are grouped, so the words in a table's cells are
     // free; the lines of a drawing (axes, boxes of a plot) stay in it.
@@ -184,7 +195,7 @@ pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
     let mut lines = ruling_lines(&bin, min_len, thick);
     let container = containers(p, &lab, ch);
     if lines.count() == 0 && !container.contains(&true) {
-        return regions(p, &lab.components, &[], &photos, &info(ch));
+        return regions(p, &lab.components, &[], &toned, &info(ch));
     }
     let drawing = drawings(p, &lab, &lines, ch);
     for (v, &l) in lines.data.iter_mut().zip(&lab.labels) {
@@ -201,7 +212,21 @@ pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
     }
     let rest = components(&subtract(&bin, &removed), Connectivity::Eight);
     let lines = components(&lines, Connectivity::Eight);
-    regions(p, &rest, &lines, &photos, &info(ch))
+    regions(p, &rest, &lines, &toned, &info(ch))
+}
+
+/// The images found by their tones rather than their ink: photos (their
+/// whole box counts as ink) and screenshots (their light tones do).
+fn images(p: &CcaParams, gray: &Gray, bin: &Binary, otsu: u8, ch: f64) -> Vec<Figure> {
+    photos(p, gray, otsu, ch)
+        .into_iter()
+        .map(|b| Figure { b, ink: b.area() })
+        .chain(
+            screens(p, gray, bin, otsu, ch)
+                .into_iter()
+                .map(|(b, ink)| Figure { b, ink }),
+        )
+        .collect()
 }
 
 /// What grouping needs to know of the page besides its components.
@@ -265,12 +290,13 @@ fn merge_figures(mut figs: Vec<Figure>, near: u32, margin: u32) -> Vec<Figure> {
 }
 
 /// The regions of a page from its components (`lines`: the ruling lines
-/// taken out before labelling, if any) and its character height `ch`.
+/// taken out before labelling, if any; `toned`: the images found by their
+/// tones) and its character height `ch`.
 fn regions(
     p: &CcaParams,
     comps: &[Component],
     lines: &[Component],
-    photos: &[Bounds],
+    toned: &[Figure],
     page: &PageInfo,
 ) -> Vec<Region> {
     let &PageInfo {
@@ -299,7 +325,7 @@ fn regions(
                 b: Bounds::of(c),
                 ink: c.pixels,
             })
-            .chain(photos.iter().map(|&b| Figure { b, ink: b.area() }))
+            .chain(toned.iter().copied())
             .collect(),
         near.min(margin),
         margin,
@@ -399,12 +425,41 @@ fn regions(
     let min_img = (p.min_image * ch) as u32;
     for f in figs {
         let b = f.b;
-        if b.x1 - b.x0 >= min_img || b.y1 - b.y0 >= min_img {
+        if big_glyph(&img_parts, &b, ch) {
+            out.push(clipped(RegionKind::Word, b));
+        } else if b.w().max(b.h()) >= min_img && b.w().min(b.h()) as f64 >= FIGURE_SHORT * ch {
             out.push(clipped(RegionKind::Image, b));
         }
     }
     out
 }
+
+/// Whether a figure is one large glyph (a chapter number, a drop
+/// capital): a single part with nothing joined to it, shaped and inked as
+/// a letter is, at most [`GLYPH_HEIGHT`] character heights tall.
+fn big_glyph(parts: &[&Component], b: &Bounds, ch: f64) -> bool {
+    let Some(c) = parts.iter().find(|c| {
+        let o = Bounds::of(c);
+        (o.x0, o.y0, o.x1, o.y1) == (b.x0, b.y0, b.x1, b.y1)
+    }) else {
+        return false;
+    };
+    let density = c.pixels as f64 / b.area().max(1) as f64;
+    (b.h() as f64) <= GLYPH_HEIGHT * ch
+        && (b.w() as f64) <= GLYPH_WIDTH * b.h() as f64
+        && (GLYPH_INK.0..=GLYPH_INK.1).contains(&density)
+}
+
+/// A large glyph is at most this tall (× char height)...
+const GLYPH_HEIGHT: f64 = 12.0;
+/// ... at most this wide (× its height)...
+const GLYPH_WIDTH: f64 = 1.2;
+/// ... and its ink covers this share of its box.
+const GLYPH_INK: (f64, f64) = (0.2, 0.65);
+
+/// A figure's shorter side is at least this (× char height): thinner
+/// marks are bars and rules.
+const FIGURE_SHORT: f64 = 1.5;
 
 /// Words flatter than half a character height are kept when at least this
 /// wide (× char height): dashes and ellipses.
