@@ -207,6 +207,15 @@ fn cca_finds_a_screenshot_by_its_light_tones_and_not_a_flat_shaded_box() {
         found.iter().any(|r| iou(r, screen) >= 0.8),
         "the screenshot is an image: {found:?}"
     );
+    // Its icons are its own, not words of the page.
+    let mut s = Segmenters::new("cca", &Config::default()).unwrap();
+    let in_screen = s
+        .segment(&img)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == RegionKind::Word && r.y > screen.1 && r.y + r.h < screen.3)
+        .count();
+    assert_eq!(in_screen, 0, "words inside the screenshot");
     assert!(
         found.iter().all(|r| iou(r, shaded) < 0.1),
         "the shaded box is not: {found:?}"

@@ -124,14 +124,8 @@ fn paper_tone(gray: &Gray, t: u8) -> u8 {
 /// gradients and bevels, an icon's shading), where a shaded box behind
 /// text, a title bar or a table's banding is one flat tone. Each area is
 /// its light tones grown by half a character height and joined; its box
-/// is that of its tones, its ink their count. `bin`: the page's ink.
-pub(super) fn screens(
-    p: &CcaParams,
-    gray: &Gray,
-    bin: &Binary,
-    t: u8,
-    ch: f64,
-) -> Vec<(Bounds, u64)> {
+/// is that of its tones. `bin`: the page's ink.
+pub(super) fn screens(p: &CcaParams, gray: &Gray, bin: &Binary, t: u8, ch: f64) -> Vec<Bounds> {
     if !p.screens {
         return Vec::new();
     }
@@ -194,7 +188,7 @@ pub(super) fn screens(
                 && b.w().max(b.h()) >= long
                 && count as f64 >= SCREEN_FILL * b.area() as f64
                 && tones >= SCREEN_TONES)
-                .then_some((b, count))
+                .then_some(b)
         })
         .collect()
 }

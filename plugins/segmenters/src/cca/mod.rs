@@ -215,17 +215,14 @@ pub fn segment(p: &CcaParams, page: &Image) -> Vec<Region> {
     regions(p, &rest, &lines, &toned, &info(ch))
 }
 
-/// The images found by their tones rather than their ink: photos (their
-/// whole box counts as ink) and screenshots (their light tones do).
+/// The images found by their tones rather than their ink: photos and
+/// screenshots. Their whole box counts as ink, so the words inside them
+/// (a screenshot's menus and text) are theirs, not the page's.
 fn images(p: &CcaParams, gray: &Gray, bin: &Binary, otsu: u8, ch: f64) -> Vec<Figure> {
     photos(p, gray, otsu, ch)
         .into_iter()
+        .chain(screens(p, gray, bin, otsu, ch))
         .map(|b| Figure { b, ink: b.area() })
-        .chain(
-            screens(p, gray, bin, otsu, ch)
-                .into_iter()
-                .map(|(b, ink)| Figure { b, ink }),
-        )
         .collect()
 }
 
