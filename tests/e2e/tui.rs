@@ -84,15 +84,21 @@ impl Pane {
 
     /// Waits until the screen shows `text`; returns the screen.
     fn wait_for(&self, text: &str, secs: u64) -> String {
+        self.wait_until(|s| s.contains(text), &format!("`{text}`"), secs)
+    }
+
+    /// Waits until the screen satisfies `ready` (described by `what`);
+    /// returns the screen.
+    fn wait_until(&self, ready: impl Fn(&str) -> bool, what: &str, secs: u64) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if ready(&screen) {
                 return screen;
             }
             assert!(
                 Instant::now() < deadline,
-                "`{text}` never appeared; the screen:\n{screen}"
+                "{what} never appeared; the screen:\n{screen}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -324,12 +330,13 @@ fn tui_overlays_marked_runs_and_a_baseline() {
     pane.keys(&["Down", "b"]);
     pane.wait_for("◆", 20);
     pane.keys(&["Down", "Enter"]);
-    let detail = pane.wait_for("(m metric)", 20);
-    assert!(
-        names
-            .iter()
-            .any(|n| detail.contains(&format!("baseline {n}"))),
-        "no baseline in the legend ({names:?}):\n{detail}"
+    // The chart's frame is drawn before the runs' curves are loaded: wait
+    // for the legend itself.
+    pane.wait_for("(m metric)", 20);
+    pane.wait_until(
+        |s| names.iter().any(|n| s.contains(&format!("baseline {n}"))),
+        &format!("the baseline in the legend ({names:?})"),
+        30,
     );
     // The picker: type a filter, Enter picks the metric.
     pane.keys(&["m"]);
