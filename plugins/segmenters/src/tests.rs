@@ -126,8 +126,23 @@ fn empty_and_blank_pages() {
     assert!(s.segment(&bad).is_err());
 }
 
-/// A page of text lines (glyphs 6 × 12, gaps 3 inside words and 10
-/// between), a toolbar-like screenshot (light tones shading from top to
+/// The glyph boxes `(x0, y0, x1, y1)` of a line of text from `x` to `end`
+/// at `y`: glyphs 6 × 12, four to a word, 3 apart inside words and 10
+/// between them.
+fn text_line(x: usize, end: usize, y: usize) -> Vec<(usize, usize, usize, usize)> {
+    let mut glyphs = Vec::new();
+    let mut x = x;
+    while x + 6 < end {
+        for _ in 0..4 {
+            glyphs.push((x, y, x + 6, y + 12));
+            x += 9;
+        }
+        x += 10;
+    }
+    glyphs
+}
+
+/// A page of text lines ([`text_line`]), a toolbar-like screenshot (light tones shading from top to
 /// bottom, with dark icons) and a flat shaded box with text on it.
 fn page_with_screen_and_shaded_box() -> (Vec<f32>, usize, usize) {
     let (w, h) = (600usize, 500usize);
@@ -146,32 +161,11 @@ fn page_with_screen_and_shaded_box() -> (Vec<f32>, usize, usize) {
     // The shaded box: 300 × 60 at (40, 300), one tone.
     fill(40, 300, 340, 360, &|_, _| 0.85);
     // Text lines above, icons in the screenshot, text in the box.
-    let mut glyphs = Vec::new();
-    for line in 0..5 {
-        let y = 40 + line * 24;
-        let mut x = 40;
-        while x + 6 < 540 {
-            for _ in 0..4 {
-                glyphs.push((x, y, x + 6, y + 12));
-                x += 9;
-            }
-            x += 10;
-        }
-    }
-    for i in 0..8 {
-        glyphs.push((50 + 35 * i, 208, 70 + 35 * i, 230));
-    }
-    for line in 0..2 {
-        let y = 312 + line * 24;
-        let mut x = 50;
-        while x + 6 < 330 {
-            for _ in 0..4 {
-                glyphs.push((x, y, x + 6, y + 12));
-                x += 9;
-            }
-            x += 10;
-        }
-    }
+    let mut glyphs: Vec<_> = (0..5)
+        .flat_map(|l| text_line(40, 540, 40 + l * 24))
+        .collect();
+    glyphs.extend((0..8).map(|i| (50 + 35 * i, 208, 70 + 35 * i, 230)));
+    glyphs.extend((0..2).flat_map(|l| text_line(50, 330, 312 + l * 24)));
     for (x0, y0, x1, y1) in glyphs {
         fill(x0, y0, x1, y1, &|_, _| 0.05);
     }
@@ -239,14 +233,8 @@ fn cca_reads_one_large_glyph_as_a_word_and_a_solid_block_as_an_image() {
             data[y * w + x0..y * w + x1].fill(0.0);
         }
     };
-    for line in 0..3 {
-        let y = 20 + 24 * line;
-        for word in 0..8 {
-            for g in 0..3 {
-                let x = 20 + word * 45 + g * 9;
-                ink(x, y, x + 6, y + 12);
-            }
-        }
+    for (x0, y0, x1, y1) in (0..3).flat_map(|l| text_line(20, 380, 20 + 24 * l)) {
+        ink(x0, y0, x1, y1);
     }
     let (ring, block) = ((40, 150, 100, 230), (250, 150, 310, 230));
     ink(block.0, block.1, block.2, block.3);

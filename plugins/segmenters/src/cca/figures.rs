@@ -66,15 +66,7 @@ pub(super) fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<Bounds> 
     components(&mask, Connectivity::Eight)
         .iter()
         .filter(|c| c.w > big && c.h > big)
-        .filter(|c| {
-            let edges = [
-                c.x == 0,
-                c.y == 0,
-                c.x + c.w >= gray.width as u32,
-                c.y + c.h >= gray.height as u32,
-            ];
-            edges.iter().filter(|&&e| e).count() < 2
-        })
+        .filter(|c| !off_page(&Bounds::of(c), gray))
         .filter_map(|c| {
             // Cover: everything darker than the paper; spread: of the
             // tones between ink and paper (a text box's ground is one).
@@ -97,6 +89,18 @@ pub(super) fn photos(p: &CcaParams, gray: &Gray, t: u8, ch: f64) -> Vec<Bounds> 
                 .then(|| Bounds::of(c))
         })
         .collect()
+}
+
+/// Whether an area touches two edges of the page: uneven light running
+/// off it, not an image on it.
+fn off_page(b: &Bounds, gray: &Gray) -> bool {
+    let edges = [
+        b.x0 == 0,
+        b.y0 == 0,
+        b.x1 >= gray.width as u32,
+        b.y1 >= gray.height as u32,
+    ];
+    edges.iter().filter(|&&e| e).count() >= 2
 }
 
 /// The paper's tone: the median of the pixels lighter than the page's
@@ -177,13 +181,7 @@ pub(super) fn screens(p: &CcaParams, gray: &Gray, bin: &Binary, t: u8, ch: f64) 
                 .iter()
                 .filter(|&&c| c as f64 >= SCREEN_SHARE * count as f64)
                 .count();
-            let edges = [
-                b.x0 == 0,
-                b.y0 == 0,
-                b.x1 >= gray.width as u32,
-                b.y1 >= gray.height as u32,
-            ];
-            (edges.iter().filter(|&&e| e).count() < 2
+            (!off_page(&b, gray)
                 && b.w().min(b.h()) >= side
                 && b.w().max(b.h()) >= long
                 && count as f64 >= SCREEN_FILL * b.area() as f64

@@ -222,7 +222,11 @@ fn images(p: &CcaParams, gray: &Gray, bin: &Binary, otsu: u8, ch: f64) -> Vec<Fi
     photos(p, gray, otsu, ch)
         .into_iter()
         .chain(screens(p, gray, bin, otsu, ch))
-        .map(|b| Figure { b, ink: b.area() })
+        .map(|b| Figure {
+            b,
+            ink: b.area(),
+            parts: 1,
+        })
         .collect()
 }
 
@@ -245,11 +249,22 @@ const RULE_LENGTH: f64 = 3.0;
 /// ... and at most this thick.
 const RULE_THICKNESS: f64 = 0.25;
 
-/// A figure being assembled: its box and the ink of its parts.
+/// A figure being assembled: its box, the ink of its parts and how many
+/// parts (components, images, lines, words) it has taken in.
 #[derive(Clone, Copy, Debug)]
 struct Figure {
     b: Bounds,
     ink: u64,
+    parts: u32,
+}
+
+impl Figure {
+    /// Takes in another part: its box and its ink.
+    fn take(&mut self, o: Figure) {
+        self.b = self.b.join(o.b);
+        self.ink += o.ink;
+        self.parts += o.parts;
+    }
 }
 
 /// Merges figures whose boxes come within `margin` of each other.
@@ -272,8 +287,7 @@ fn merge_figures(mut figs: Vec<Figure>, near: u32, margin: u32) -> Vec<Figure> {
                     || (o.b.grow(margin).touches(&f.b) && aligned(&o.b, &f.b))
             };
             if let Some(o) = out.iter_mut().find(joins) {
-                o.b = o.b.join(f.b);
-                o.ink += f.ink;
+                o.take(f);
                 merged = true;
             } else {
                 out.push(f);
@@ -321,6 +335,7 @@ fn regions(
             .map(|c| Figure {
                 b: Bounds::of(c),
                 ink: c.pixels,
+                parts: 1,
             })
             .chain(toned.iter().copied())
             .collect(),
@@ -339,8 +354,11 @@ fn regions(
                     continue;
                 }
                 if let Some(f) = figs.iter_mut().find(|f| f.b.grow(margin).touches(&b)) {
-                    f.b = f.b.join(b);
-                    f.ink += l.pixels;
+                    f.take(Figure {
+                        b,
+                        ink: l.pixels,
+                        parts: 1,
+                    });
                     *t = true;
                     grew = true;
                 }
@@ -391,8 +409,11 @@ fn regions(
                 && w.b.h() <= max_label
                 && (w.glyphs >= 2 || w.b.h() as f64 >= 0.8 * ch);
             if !label {
-                f.b = f.b.join(w.b);
-                f.ink += w.ink;
+                f.take(Figure {
+                    b: w.b,
+                    ink: w.ink,
+                    parts: 1,
+                });
                 continue;
             }
         }
@@ -422,7 +443,7 @@ fn regions(
     let min_img = (p.min_image * ch) as u32;
     for f in figs {
         let b = f.b;
-        if big_glyph(&img_parts, &b, ch) {
+        if big_glyph(&f, ch) {
             out.push(clipped(RegionKind::Word, b));
         } else if b.w().max(b.h()) >= min_img && b.w().min(b.h()) as f64 >= FIGURE_SHORT * ch {
             out.push(clipped(RegionKind::Image, b));
@@ -432,17 +453,15 @@ fn regions(
 }
 
 /// Whether a figure is one large glyph (a chapter number, a drop
-/// capital): a single part with nothing joined to it, shaped and inked as
-/// a letter is, at most [`GLYPH_HEIGHT`] character heights tall.
-fn big_glyph(parts: &[&Component], b: &Bounds, ch: f64) -> bool {
-    let Some(c) = parts.iter().find(|c| {
-        let o = Bounds::of(c);
-        (o.x0, o.y0, o.x1, o.y1) == (b.x0, b.y0, b.x1, b.y1)
-    }) else {
-        return false;
-    };
-    let density = c.pixels as f64 / b.area().max(1) as f64;
-    (b.h() as f64) <= GLYPH_HEIGHT * ch
+/// capital): a single component with nothing joined to it, shaped and
+/// inked as a letter is, at most [`GLYPH_HEIGHT`] character heights tall
+/// (an image found by its tones counts its whole box as ink, so it never
+/// is one).
+fn big_glyph(f: &Figure, ch: f64) -> bool {
+    let b = f.b;
+    let density = f.ink as f64 / b.area().max(1) as f64;
+    f.parts == 1
+        && (b.h() as f64) <= GLYPH_HEIGHT * ch
         && (b.w() as f64) <= GLYPH_WIDTH * b.h() as f64
         && (GLYPH_INK.0..=GLYPH_INK.1).contains(&density)
 }
