@@ -138,15 +138,28 @@ pub(super) fn screens(p: &CcaParams, gray: &Gray, bin: &Binary, t: u8, ch: f64) 
         return Vec::new();
     }
     let top = paper - SCREEN_TONE;
-    let edge = dilate(bin, SCREEN_EDGE, SCREEN_EDGE);
-    let mut light = Binary::new(gray.width, gray.height);
+    // Light tones away from ink: only the few pixels in the tone range look
+    // at their neighbourhood (cheaper than dilating the whole page's ink).
+    let (w, h) = (gray.width, gray.height);
+    let near_ink = |x: usize, y: usize| {
+        let (x0, x1) = (x.saturating_sub(SCREEN_EDGE), (x + SCREEN_EDGE + 1).min(w));
+        (y.saturating_sub(SCREEN_EDGE)..(y + SCREEN_EDGE + 1).min(h))
+            .any(|yy| bin.data[yy * w + x0..yy * w + x1].iter().any(|&v| v != 0))
+    };
+    let mut light = Binary::new(w, h);
     let mut count = 0usize;
-    for ((v, &g), &e) in light.data.iter_mut().zip(&gray.data).zip(&edge.data) {
-        *v = u8::from(g > t && g <= top && e == 0);
-        count += *v as usize;
+    for (i, (v, &g)) in light.data.iter_mut().zip(&gray.data).enumerate() {
+        if g > t && g <= top && !near_ink(i % w, i / w) {
+            *v = 1;
+            count += 1;
+        }
     }
-    // Light tones all over the page are noise or uneven light, not images.
-    if count as f64 > SCREEN_PAGE * light.data.len() as f64 {
+    // Light tones all over the page are noise or uneven light, not images;
+    // too few for the smallest screenshot's box, none is there (most pages:
+    // no growing and labelling then).
+    let (side, long) = ((SCREEN_SIDE * ch) as u32, (SCREEN_LONG * ch) as u32);
+    let fewest = SCREEN_FILL * (side as f64) * (long as f64);
+    if count as f64 > SCREEN_PAGE * light.data.len() as f64 || (count as f64) < fewest {
         return Vec::new();
     }
     let reach = ((0.5 * ch).round() as usize).max(1);
@@ -154,7 +167,6 @@ pub(super) fn screens(p: &CcaParams, gray: &Gray, bin: &Binary, t: u8, ch: f64) 
     let n = grown.components.len();
     let mut hists = vec![[0u32; 256]; n];
     let mut boxes: Vec<Option<Bounds>> = vec![None; n];
-    let w = gray.width;
     for (i, (&l, &v)) in grown.labels.iter().zip(&light.data).enumerate() {
         if l == 0 || v == 0 {
             continue;
@@ -170,7 +182,6 @@ pub(super) fn screens(p: &CcaParams, gray: &Gray, bin: &Binary, t: u8, ch: f64) 
         };
         boxes[k] = Some(boxes[k].map_or(px, |b| b.join(px)));
     }
-    let (side, long) = ((SCREEN_SIDE * ch) as u32, (SCREEN_LONG * ch) as u32);
     hists
         .iter()
         .zip(boxes)
